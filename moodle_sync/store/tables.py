@@ -1,0 +1,172 @@
+"""The service's own copy of Moodle, its run ledger, bookmarks and outbox.
+
+Rows are keyed by Moodle's ids so that upserts are idempotent. Nothing is hard-deleted:
+`ended_at` and `deleted_at` keep history queryable after a user leaves or an assignment goes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from moodle_sync.store.types import UTCDateTime
+
+
+# Moodle ids are 64-bit on PostgreSQL; SQLite only autoincrements a plain INTEGER key.
+MoodleId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), int: MoodleId}
+
+
+class Course(Base):
+    __tablename__ = "courses"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    idnumber: Mapped[str] = mapped_column(String(100), index=True)
+    shortname: Mapped[str] = mapped_column(String(255))
+    fullname: Mapped[str] = mapped_column(String(1333))
+    category_id: Mapped[int | None]
+    visible: Mapped[bool]
+    start_at: Mapped[datetime | None]
+    end_at: Mapped[datetime | None]
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    username: Mapped[str | None] = mapped_column(String(100))
+    idnumber: Mapped[str | None] = mapped_column(String(255))
+    firstname: Mapped[str | None] = mapped_column(String(100))
+    lastname: Mapped[str | None] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(100))
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+
+
+class Enrolment(Base):
+    """A user in a course; `roles` is a sorted comma-separated list of role shortnames."""
+
+    __tablename__ = "enrolments"
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))  # active | suspended
+    roles: Mapped[str] = mapped_column(String(255))
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]  # no longer returned by Moodle
+
+
+class Assignment(Base):
+    __tablename__ = "assignments"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
+    cmid: Mapped[int]
+    name: Mapped[str] = mapped_column(String(1333))
+    due_at: Mapped[datetime | None]
+    cutoff_at: Mapped[datetime | None]
+    grading_due_at: Mapped[datetime | None]
+    allow_from_at: Mapped[datetime | None]
+    max_grade: Mapped[Decimal] = mapped_column(Numeric(10, 5))
+    marking_workflow: Mapped[bool]
+    team_submission: Mapped[bool]
+    time_modified: Mapped[datetime | None]
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    deleted_at: Mapped[datetime | None]
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+    __table_args__ = (UniqueConstraint("assignment_id", "user_id", "attempt"),)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    attempt: Mapped[int]
+    status: Mapped[str] = mapped_column(String(20))  # new | draft | submitted | reopened
+    time_created: Mapped[datetime | None]
+    time_modified: Mapped[datetime | None]
+    last_seen_at: Mapped[datetime]
+
+
+class UserFlags(Base):
+    """Per-student assignment flags: the extension lives here (0 in Moodle = none)."""
+
+    __tablename__ = "user_flags"
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    extension_due_at: Mapped[datetime | None]
+    locked: Mapped[bool]
+    workflow_state: Mapped[str | None] = mapped_column(String(30))
+    last_seen_at: Mapped[datetime]
+
+
+class Grade(Base):
+    __tablename__ = "grades"
+    __table_args__ = (Index("ix_grades_assignment_user", "assignment_id", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    attempt: Mapped[int]
+    grade: Mapped[Decimal | None] = mapped_column(Numeric(10, 5))  # None: not graded (-1)
+    grader_id: Mapped[int | None]
+    time_modified: Mapped[datetime | None]
+    last_seen_at: Mapped[datetime]
+
+
+class SyncRun(Base):
+    """The ledger: one row per run, with what it read, wrote and what went wrong."""
+
+    __tablename__ = "sync_runs"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(20))  # incremental | full | reconcile
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    outcome: Mapped[str] = mapped_column(String(20))  # running | complete | partial | failed
+    counts: Mapped[dict[str, Any]]
+    problems: Mapped[dict[str, Any]]
+
+
+class Bookmark(Base):
+    """How far a stream has read in one partition (course); written with its rows."""
+
+    __tablename__ = "bookmarks"
+    stream: Mapped[str] = mapped_column(String(50), primary_key=True)
+    partition: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[datetime]
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id"))
+    updated_at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """Something to push to Moodle, under a stable key so it is planned and sent once."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_state", "state"),)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    recipient_id: Mapped[int]
+    payload: Mapped[dict[str, Any]]
+    state: Mapped[str] = mapped_column(String(20))  # planned|sending|sent|failed|cancelled
+    planned_at: Mapped[datetime]
+    send_after: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+    moodle_message_id: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(Text)
