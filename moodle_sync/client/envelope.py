@@ -1,0 +1,186 @@
+"""Turn one HTTP answer into data or a typed error.
+
+Moodle reports errors with HTTP 200 and a JSON object carrying ``exception``/``errorcode``, so
+the body is classified by shape first and the status second (trap 1 in the Moodle notes).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from moodle_sync.errors import (
+    FatalError,
+    MoodleError,
+    NotMoodleError,
+    RetriableError,
+    SkippableError,
+)
+
+__all__ = ["RETRIABLE_CODES", "SKIPPABLE_CODES", "check_response", "error_from_envelope"]
+
+log = logging.getLogger(__name__)
+
+RETRIABLE_CODES = frozenset(
+    {
+        "sitemaintenance",
+        "upgraderunning",
+        "dbconnectionfailed",
+        "sessionwaiterr",
+        "dmltransactionexception",
+    }
+)
+#: One item missing or not accessible. ``invalidrecord`` also answers an unknown function, but
+#: ``moodle-sync check`` catches those before a run, so inside a run it means a missing item.
+SKIPPABLE_CODES = frozenset(
+    {
+        "invalidrecord",
+        "invalidrecordunknown",
+        "errorcoursecontextnotvalid",
+        "requireloginerror",
+        "usernotincourse",
+        "invalidcourseid",
+        "invaliduser",
+        "invalidcoursemodule",
+        "invaliduserid",
+        "usernotenroled",
+        "notenroled",
+        "userisfilteredout",
+        "notingroup",
+    }
+)
+_HINTS = {
+    "invalidtoken": "check MOODLE_SYNC_MOODLE__TOKEN (or moodle.token_file) and that the token "
+    "still exists under Site administration > Server > Web services > Manage tokens",
+    "accessexception": "add the function to the external service, and check the token has not "
+    "expired or been IP-restricted (docs/admin-guide.md)",
+    "nopermissions": "grant the capability named in Moodle's message to the integration user's "
+    "system role (docs/admin-guide.md)",
+    "invalidparameter": "moodle-sync sent a parameter this Moodle refuses; turn on developer "
+    "debugging to see Moodle's debuginfo in our debug log, and report it",
+    "sitemaintenance": "the site is in maintenance mode; the run will retry, or rerun later",
+    "upgraderunning": "Moodle is being upgraded; rerun when it finishes",
+}
+_HINTS["nopermission"] = _HINTS["required_capability_exception"] = _HINTS["nopermissions"]
+_XML_ERRORCODE = re.compile(r"<EXCEPTION[^>]*>.*?<ERRORCODE>([^<]*)</ERRORCODE>", re.S)
+
+
+def error_from_envelope(
+    function: str, envelope: Mapping[str, Any], http_status: int | None, *, note: str = ""
+) -> MoodleError:
+    """Build the typed error for Moodle's ``{"exception", "errorcode", "message"}`` object."""
+    exception = str(envelope.get("exception") or "")
+    code = str(envelope.get("errorcode") or exception.rsplit("\\", 1)[-1] or "unknown")
+    moodle_message = str(envelope.get("message") or "")
+    if envelope.get("debuginfo"):
+        log.debug("%s debuginfo for %s: %s", code, function, envelope["debuginfo"])
+    cls = _class_for(code, exception)
+    hint = _HINTS.get(code) or _HINTS.get(exception.rsplit("\\", 1)[-1]) or _default_hint(cls)
+    text = (
+        f"Moodle refused {function} (errorcode {code!r}): {moodle_message!r}{note}. Next: {hint}."
+    )
+    return cls(
+        text,
+        function=function,
+        errorcode=code,
+        http_status=http_status,
+        moodle_message=moodle_message,
+    )
+
+
+def _class_for(code: str, exception: str) -> type[MoodleError]:
+    if code in RETRIABLE_CODES:
+        return RetriableError
+    if code in SKIPPABLE_CODES:
+        return SkippableError
+    return FatalError  # unknown codes stop the run rather than being silently skipped
+
+
+def _default_hint(cls: type[MoodleError]) -> str:
+    if cls is SkippableError:
+        return "this item is skipped; check it exists and the integration user can see it"
+    if cls is RetriableError:
+        return "temporary; the call is retried with backoff"
+    return "an administrator must fix the cause before the next run (docs/admin-guide.md)"
+
+
+def check_response(function: str, status: int, headers: Mapping[str, str], text: str) -> Any:
+    """Return the parsed JSON of a successful call, or raise the matching ``MoodleError``."""
+    data = _parse_json(text)
+    if isinstance(data, dict) and "exception" in data:
+        raise error_from_envelope(function, data, status)
+    if status == 429 or status >= 500:
+        raise _http_retriable(function, status, headers, text)
+    if 300 <= status < 400:
+        raise NotMoodleError(
+            f"{function}: the endpoint redirected (HTTP {status}) to "
+            f"{headers.get('Location', '?')!r}; set moodle.url to the site's real address "
+            f"(often https:// instead of http://).",
+            function=function,
+            http_status=status,
+        )
+    if status == 403 and not text.strip():
+        raise FatalError(
+            f"{function}: HTTP 403 with an empty body: web services or the REST protocol are "
+            "disabled on this site; enable both (docs/admin-guide.md).",
+            function=function,
+            http_status=status,
+        )
+    if status >= 400 or data is _NOT_JSON:
+        raise _not_json(function, status, text)
+    return data
+
+
+_NOT_JSON: Any = object()
+
+
+def _parse_json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return _NOT_JSON
+
+
+def _http_retriable(
+    function: str, status: int, headers: Mapping[str, str], text: str
+) -> RetriableError:
+    maintenance = status == 503 and "maintenance" in text[:2000].lower()
+    what = "the site is in maintenance (CLI)" if maintenance else f"HTTP {status}"
+    return RetriableError(
+        f"{function}: {what}; temporary, retried with backoff. If it persists, check the site "
+        f"and its proxy. Body starts: {text[:120]!r}",
+        function=function,
+        errorcode="climaintenance" if maintenance else f"http{status}",
+        http_status=status,
+        retry_after=_retry_after(headers),
+    )
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None  # an HTTP date: fall back to our own backoff
+
+
+def _not_json(function: str, status: int, text: str) -> MoodleError:
+    xml_code = _XML_ERRORCODE.search(text)
+    if xml_code:  # only when moodlewsrestformat was lost, e.g. dropped by max_input_vars
+        return error_from_envelope(
+            function,
+            {"errorcode": xml_code.group(1)},
+            status,
+            note=" (answered in XML: our first form variables were dropped, check the site's "
+            "max_input_vars and lower moodle.max_input_vars)",
+        )
+    return NotMoodleError(
+        f"{function}: this URL does not answer like a Moodle web-service endpoint "
+        f"(HTTP {status}, body starts {text[:200]!r}); check moodle.url points at the site root "
+        "and that web services and the REST protocol are enabled.",
+        function=function,
+        http_status=status,
+    )
