@@ -1,0 +1,82 @@
+"""Lateness and late penalties (GR 2.3.7), with the penalty scheme pluggable by programme.
+
+Lancaster's postgraduate rule is the default: after D and up to W, minus 10 points once; after
+W, zero (a non-submission). Other programmes deduct per day, take a percentage of the mark, or
+cap late work at the pass mark; `SCHEMES` maps each `late_penalty.scheme` to its function.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from moodle_sync.rules.deadlines import late_window_end, started_days
+from moodle_sync.rules.policy import LatePenalty
+
+LateState = Literal["on_time", "late", "after_window"]
+PenaltyScheme = Callable[[Decimal, int, LatePenalty, Decimal], Decimal]
+_ZERO = Decimal(0)
+_HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True, slots=True)
+class Lateness:
+    state: LateState
+    days_late: int
+    window_end: dt.datetime | None
+
+
+ON_TIME = Lateness("on_time", 0, None)
+
+
+def lateness(
+    deadline: dt.datetime | None, submitted_at: dt.datetime | None, rule: LatePenalty, tz: ZoneInfo
+) -> Lateness:
+    """Where a submission falls against D and W; no deadline or no submission is on time."""
+    if deadline is None or submitted_at is None or submitted_at <= deadline:
+        return ON_TIME
+    window_end = late_window_end(deadline, rule, tz)
+    state: LateState = "late" if submitted_at <= window_end else "after_window"
+    return Lateness(state, started_days(deadline, submitted_at), window_end)
+
+
+def _deductions(rule: LatePenalty, days_late: int) -> int:
+    return days_late if rule.per_started_day else 1
+
+
+def points(mark: Decimal, days_late: int, rule: LatePenalty, pass_mark: Decimal) -> Decimal:
+    """Minus `amount` percentage points (once, or per started day): 62 becomes 52."""
+    return mark - rule.amount * _deductions(rule, days_late)
+
+
+def percent(mark: Decimal, days_late: int, rule: LatePenalty, pass_mark: Decimal) -> Decimal:
+    """Minus `amount` percent of the mark (once, or per started day)."""
+    return mark - mark * rule.amount * _deductions(rule, days_late) / _HUNDRED
+
+
+def cap_at_pass_mark(
+    mark: Decimal, days_late: int, rule: LatePenalty, pass_mark: Decimal
+) -> Decimal:
+    """Late work keeps its mark up to the pass mark and no more."""
+    return min(mark, pass_mark)
+
+
+SCHEMES: dict[str, PenaltyScheme] = {
+    "points": points,
+    "percent": percent,
+    "cap_at_pass_mark": cap_at_pass_mark,
+}
+
+
+def penalised_mark(mark: Decimal, late: Lateness, rule: LatePenalty, pass_mark: Decimal) -> Decimal:
+    """The final mark after the late rule; never below zero, never above the mark itself."""
+    if late.state == "on_time":
+        return mark
+    if late.state == "after_window" and rule.zero_after_window:
+        return _ZERO
+    penalised = SCHEMES[rule.scheme](mark, late.days_late, rule, pass_mark)
+    return min(mark, max(_ZERO, penalised))
