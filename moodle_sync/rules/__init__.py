@@ -1,0 +1,20 @@
+"""The programme's academic rules as pure functions: no database, no HTTP, no clock.
+
+policy.py     the programme (config/programme.toml) as validated models; load_programme
+checks.py     semantic checks on a programme (unreachable awards, unknown modules, ...)
+facts.py      the participant, module and assessment records the rules read
+deadlines.py  effective deadlines, the late window W, wall-clock versus elapsed time
+penalties.py  lateness and the pluggable late-penalty schemes
+outcomes.py   module marks, resits, condonation
+credits.py    prior-learning caps, credit totals, award eligibility, classification
+progression.py  the progression status and its reasons
+reminders.py  the reminder plan and tutor digests, each with a stable key
+evaluate.py   one participant through every rule
+inputs.py / document.py  the JSON contract of `moodle-sync rules evaluate`
+"""
+
+from moodle_sync.rules.document import evaluate_document
+from moodle_sync.rules.inputs import RulesInputError
+from moodle_sync.rules.policy import Programme, ProgrammeError, load_programme
+
+__all__ = ["Programme", "ProgrammeError", "RulesInputError", "evaluate_document", "load_programme"]
