@@ -1,0 +1,230 @@
+"""Settings: one TOML file, overridden by `MOODLE_SYNC_*` environment variables.
+
+Validated once, at start-up, with every problem reported together: the setting's dotted
+name, the bad value (secrets masked) and where it came from, so an administrator can fix a
+broken deployment from one error message. The web-service token is a `SecretStr` and is
+read from `moodle.token` or from the file named by `moodle.token_file`, never both.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from moodle_sync.errors import ConfigurationError
+
+ENV_PREFIX = "MOODLE_SYNC_"
+CONFIG_ENV = "MOODLE_SYNC_CONFIG"
+DEFAULT_CONFIG = Path("config/moodle-sync.toml")
+WS_PATH = "/webservice/rest/server.php"
+SECRET_NAMES = frozenset({"token", "password", "userprivateaccesskey"})
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MoodleSettings(_Section):
+    """How to reach the Moodle site, and how politely."""
+
+    allow_insecure_http: bool = False  # declared before url, which is checked against it
+    url: str
+    token: SecretStr | None = None
+    token_file: Path | None = None
+    connect_timeout: float = Field(5.0, gt=0)
+    read_timeout: float = Field(60.0, gt=0)
+    verify_tls: bool | str = True
+    max_input_vars: int = Field(900, ge=10)
+    max_ids_per_call: int = Field(200, ge=1)
+    max_attempts: int = Field(5, ge=1)
+    retry_budget: int = Field(100, ge=0)
+    max_concurrent_requests: int = Field(4, ge=1)
+    max_requests_per_second: float = Field(20.0, ge=0)
+
+    @field_validator("url")
+    @classmethod
+    def _site_root(cls, url: str, info: ValidationInfo) -> str:
+        return site_root(url, bool(info.data.get("allow_insecure_http")))
+
+    @field_validator("token_file")
+    @classmethod
+    def _readable(cls, path: Path | None) -> Path | None:
+        if path is not None:
+            read_token_file(path)
+        return path
+
+    @model_validator(mode="after")
+    def _one_token(self) -> MoodleSettings:
+        if self.token is not None and self.token_file is not None:
+            raise ValueError("give moodle.token or moodle.token_file, not both")
+        if self.token is None and self.token_file is None:
+            raise ValueError(
+                "no web-service token: set MOODLE_SYNC_MOODLE__TOKEN or moodle.token_file"
+            )
+        if self.token_file is not None:
+            object.__setattr__(self, "token", SecretStr(read_token_file(self.token_file)))
+        return self
+
+    @property
+    def endpoint(self) -> str:
+        return self.url + WS_PATH
+
+    def secret_token(self) -> SecretStr:
+        assert self.token is not None  # guaranteed by _one_token
+        return self.token
+
+
+class DatabaseSettings(_Section):
+    """Where the service keeps its copy of Moodle and its outbox."""
+
+    url: str = "sqlite:///var/moodle-sync.db"
+
+
+class Settings(BaseSettings):
+    """Everything the service reads at start-up."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    moodle: MoodleSettings | None = None
+    database: DatabaseSettings = DatabaseSettings()
+    programme_file: Path = Path("config/programme.toml")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment overrides the file; the file arrives as init kwargs.
+        return (env_settings, init_settings)
+
+    def require_moodle(self) -> MoodleSettings:
+        """The Moodle section, for commands that talk to Moodle."""
+        if self.moodle is None:
+            raise ConfigurationError(
+                [
+                    "moodle.url: missing (set [moodle] url in the settings file "
+                    "or MOODLE_SYNC_MOODLE__URL)"
+                ]
+            )
+        return self.moodle
+
+
+def site_root(url: str, allow_insecure_http: bool) -> str:
+    """Normalise a Moodle address to its site root, refusing what would leak the token."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{url!r} is not an http(s) address of a Moodle site")
+    if parts.query or parts.fragment:
+        raise ValueError(f"{url!r} has a query string or fragment; give the site address only")
+    if parts.scheme == "http" and not (allow_insecure_http or is_loopback(parts.hostname)):
+        raise ValueError(
+            f"{url!r} uses plain http to a non-loopback host, which would send the token "
+            "unencrypted; use https, or set moodle.allow_insecure_http = true"
+        )
+    path = parts.path.rstrip("/")
+    path = path.removesuffix(WS_PATH).rstrip("/")
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def read_token_file(path: Path) -> str:
+    try:
+        token = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ValueError(f"cannot read token file {str(path)!r}: {exc.strerror}") from None
+    if not token:
+        raise ValueError(f"token file {str(path)!r} is empty")
+    return token
+
+
+def config_path(
+    explicit: Path | None, environ: Mapping[str, str] = os.environ
+) -> tuple[Path, bool]:
+    """The settings file to read, and whether someone asked for it by name."""
+    if explicit is not None:
+        return explicit, True
+    if environ.get(CONFIG_ENV):
+        return Path(environ[CONFIG_ENV]), True
+    return DEFAULT_CONFIG, False
+
+
+def read_config_file(path: Path, required: bool) -> dict[str, Any]:
+    if not path.exists():
+        if required:
+            raise ConfigurationError([f"{path}: settings file not found"])
+        return {}
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError([f"{path}: not valid TOML: {exc}"]) from None
+    except OSError as exc:
+        raise ConfigurationError([f"{path}: cannot read: {exc.strerror}"]) from None
+
+
+def load_settings(explicit: Path | None = None) -> Settings:
+    """Read the file and environment; raise `ConfigurationError` listing every problem."""
+    path, required = config_path(explicit)
+    data = read_config_file(path, required)
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        problems = [describe_problem(err, data, path) for err in exc.errors()]
+        raise ConfigurationError(problems) from None
+
+
+def describe_problem(err: Mapping[str, Any], data: Mapping[str, Any], path: Path) -> str:
+    """One line: `setting: what is wrong (value ..., from ...)`, secrets masked."""
+    loc = [str(part) for part in err["loc"]]
+    name = ".".join(loc) or "(settings)"
+    message = str(err["msg"]).removeprefix("Value error, ")
+    source = setting_source(loc, data, path)
+    value = err.get("input")
+    if err["type"] == "missing" or isinstance(value, Mapping):
+        return f"{name}: {message} ({source})"
+    shown = "'**********'" if loc[-1] in SECRET_NAMES else repr(value)
+    return f"{name}: {message} (value {shown}, from {source})"
+
+
+def setting_source(loc: list[str], data: Mapping[str, Any], path: Path) -> str:
+    env_name = ENV_PREFIX + "__".join(loc).upper()
+    if any(key.upper() == env_name for key in os.environ):
+        return f"environment variable {env_name}"
+    node: Any = data
+    for part in loc:
+        if not isinstance(node, Mapping) or part not in node:
+            return "not set in the file or the environment" if loc else str(path)
+        node = node[part]
+    return f"settings file {path}"
