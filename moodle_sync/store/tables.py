@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -25,13 +25,16 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from moodle_sync.store.types import UTCDateTime
 
-
 # Moodle ids are 64-bit on PostgreSQL; SQLite only autoincrements a plain INTEGER key.
 MoodleId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), int: MoodleId}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        int: MoodleId,
+    }
 
 
 class Course(Base):
