@@ -85,3 +85,13 @@ class RequesterStats:
     def record_in_doubt(self) -> None:
         with self._lock:
             self.in_doubt += 1
+
+    def as_dict(self) -> dict[str, float]:
+        """The figures, for the sync-run ledger."""
+        with self._lock:
+            return {
+                "calls": self.calls,
+                "retries": self.retries,
+                "in_doubt": self.in_doubt,
+                "seconds": round(self.seconds, 3),
+            }

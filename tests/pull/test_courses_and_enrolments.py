@@ -1,0 +1,121 @@
+"""Pulling the mapped courses and their enrolments, against the sandbox Moodle."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from moodle_sync.client import Requester
+from moodle_sync.errors import FatalError
+from moodle_sync.pull.runner import run_sync
+from moodle_sync.rules.policy import Programme
+from moodle_sync.sandbox.server import INTEGRATION_TOKEN, Sandbox
+from moodle_sync.store.tables import Course, Enrolment, SyncRun
+from tests.pull.conftest import requester_for
+
+LOTC = 5  # course id of CETAD-LOTC in the sandbox (and on the recorded site)
+
+
+def stored_enrolments(sessions: sessionmaker[Session]) -> dict[tuple[int, int], Enrolment]:
+    with sessions() as session:
+        return {(e.course_id, e.user_id): e for e in session.scalars(select(Enrolment))}
+
+
+def test_every_mapped_course_and_enrolment_is_stored(
+    requester: Requester, sessions: sessionmaker[Session], programme: Programme, sandbox: Sandbox
+) -> None:
+    report = run_sync(requester, sessions, programme.mapped_courses())
+    assert report.outcome == "complete"
+    with sessions() as session:
+        idnumbers = set(session.scalars(select(Course.idnumber)))
+    assert idnumbers == set(programme.mapped_courses())
+    expected = {(e.courseid, e.userid) for e in sandbox.state.enrolments}
+    assert set(stored_enrolments(sessions)) == expected
+
+
+def test_a_suspended_enrolment_is_stored_as_suspended(
+    requester: Requester, sessions: sessionmaker[Session], programme: Programme, sandbox: Sandbox
+) -> None:
+    run_sync(requester, sessions, programme.mapped_courses())
+    suspended = {(e.courseid, e.userid) for e in sandbox.state.enrolments if e.status != "active"}
+    assert suspended, "the CETAD scenario has a suspended enrolment"
+    stored = stored_enrolments(sessions)
+    assert {key for key, row in stored.items() if row.status == "suspended"} == suspended
+
+
+def test_rerunning_with_no_change_changes_nothing(
+    requester: Requester, sessions: sessionmaker[Session], programme: Programme
+) -> None:
+    run_sync(requester, sessions, programme.mapped_courses())
+    before = stored_enrolments(sessions)
+    again = run_sync(requester, sessions, programme.mapped_courses())
+    counts = again.counts["enrolments"]
+    assert (counts.inserted, counts.updated, counts.ended) == (0, 0, 0)
+    assert counts.unchanged == len(before)
+    assert set(stored_enrolments(sessions)) == set(before)
+
+
+def test_suspension_then_unenrolment_is_followed_without_losing_history(
+    requester: Requester, sessions: sessionmaker[Session], programme: Programme, sandbox: Sandbox
+) -> None:
+    run_sync(requester, sessions, programme.mapped_courses())
+    student = next(e.userid for e in sandbox.state.enrolments if e.courseid == LOTC
+                   and e.role == "student" and e.status == "active")  # fmt: skip
+    sandbox.state.suspend_enrolment(student, LOTC)
+    run_sync(requester, sessions, programme.mapped_courses())
+    assert stored_enrolments(sessions)[(LOTC, student)].status == "suspended"
+    sandbox.state.unenrol(student, LOTC)
+    report = run_sync(requester, sessions, programme.mapped_courses())
+    row = stored_enrolments(sessions)[(LOTC, student)]
+    assert row.ended_at == report.started_at
+    assert report.counts["enrolments"].ended == 1
+
+
+def test_a_mapped_course_missing_from_moodle_is_reported_and_the_rest_synced(
+    requester: Requester, sessions: sessionmaker[Session], programme: Programme
+) -> None:
+    courses = [*programme.mapped_courses(), "CETAD-NOPE"]
+    report = run_sync(requester, sessions, courses)
+    assert report.outcome == "partial"
+    assert report.missing_courses == ["CETAD-NOPE"]
+    assert report.counts["courses"].read == len(programme.mapped_courses())
+
+
+def test_a_course_the_token_cannot_enter_fails_alone(
+    requester: Requester, sessions: sessionmaker[Session], programme: Programme, sandbox: Sandbox
+) -> None:
+    sandbox.state.revoke_course_access(INTEGRATION_TOKEN, LOTC)
+    report = run_sync(requester, sessions, programme.mapped_courses())
+    assert report.outcome == "partial"
+    assert list(report.failed_courses) == ["CETAD-LOTC"]
+    others = {e.courseid for e in sandbox.state.enrolments} - {LOTC}
+    assert {course for course, _ in stored_enrolments(sessions)} == others
+    with sessions() as session:
+        run = session.get_one(SyncRun, report.run_id)
+    assert run.outcome == "partial" and "CETAD-LOTC" in run.problems["failed_courses"]
+
+
+def test_courses_are_found_without_the_course_update_capability(
+    sessions: sessionmaker[Session], programme: Programme, sandbox: Sandbox
+) -> None:
+    """A least-privilege role does not see idnumbers in answers; lookups still match."""
+    token = sandbox.state.tokens[INTEGRATION_TOKEN]
+    caps = token.capabilities - {"moodle/course:update"}
+    sandbox.state.tokens[INTEGRATION_TOKEN] = dataclasses.replace(token, capabilities=caps)
+    with requester_for(sandbox) as requester:
+        report = run_sync(requester, sessions, programme.mapped_courses())
+    assert report.outcome == "complete"
+    assert report.counts["courses"].read == len(programme.mapped_courses())
+
+
+def test_a_revoked_token_stops_the_run_and_records_it_failed(
+    sessions: sessionmaker[Session], programme: Programme, sandbox: Sandbox
+) -> None:
+    with requester_for(sandbox, "not-a-token") as requester, pytest.raises(FatalError):
+        run_sync(requester, sessions, programme.mapped_courses())
+    with sessions() as session:
+        run = session.scalars(select(SyncRun)).one()
+    assert run.outcome == "failed" and "invalidtoken" in run.problems["error"]
