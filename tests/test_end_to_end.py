@@ -1,0 +1,97 @@
+"""The commands end to end against the sandbox Moodle, and the token's secrecy throughout."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from moodle_sync.client import Requester
+from moodle_sync.pull.runner import run_sync
+from moodle_sync.rules.policy import load_programme
+from moodle_sync.sandbox.server import (
+    INTEGRATION_TOKEN,
+    PARTIAL_SERVICE_TOKEN,
+    Sandbox,
+    start_sandbox,
+)
+from moodle_sync.settings import MoodleSettings
+from moodle_sync.store.db import open_database
+from tests.conftest import REPO
+from tests.test_cli import run_cli
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with start_sandbox() as running:
+        yield running
+
+
+def cli_env(sandbox: Sandbox, tmp_path: Path, token: str = INTEGRATION_TOKEN) -> dict[str, str]:
+    config = tmp_path / "settings.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/db.sqlite"\n')
+    return {
+        "MOODLE_SYNC_CONFIG": str(config),
+        "MOODLE_SYNC_MOODLE__URL": sandbox.url,
+        "MOODLE_SYNC_MOODLE__TOKEN": token,
+        "MOODLE_SYNC_PROGRAMME_FILE": str(REPO / "config" / "programme.toml"),
+    }
+
+
+def test_check_passes_against_a_complete_service(sandbox: Sandbox, tmp_path: Path) -> None:
+    result = run_cli("check", env=cli_env(sandbox, tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "all 7 mapped courses found" in result.stdout
+
+
+def test_check_names_each_function_the_service_lacks(sandbox: Sandbox, tmp_path: Path) -> None:
+    result = run_cli("check", env=cli_env(sandbox, tmp_path, PARTIAL_SERVICE_TOKEN))
+    assert result.returncode == 1
+    assert "missing function: mod_assign_get_user_flags" in result.stderr
+    assert "missing function: core_message_send_instant_messages" in result.stderr
+
+
+def test_sync_json_prints_the_run_record(sandbox: Sandbox, tmp_path: Path) -> None:
+    result = run_cli("sync", "--json", env=cli_env(sandbox, tmp_path))
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["outcome"] == "complete"
+    assert record["counts"]["courses"]["read"] == 7
+
+
+def test_an_unknown_course_makes_sync_partial_with_exit_3(sandbox: Sandbox, tmp_path: Path) -> None:
+    programme = (REPO / "config" / "programme.toml").read_text()
+    changed = tmp_path / "programme.toml"
+    changed.write_text(programme.replace('"CETAD-ULM"', '"CETAD-NOWHERE"'))
+    env = cli_env(sandbox, tmp_path) | {"MOODLE_SYNC_PROGRAMME_FILE": str(changed)}
+    result = run_cli("sync", env=env)
+    assert result.returncode == 3
+    assert "'CETAD-NOWHERE'" in result.stderr
+    assert run_cli("check", env=env).returncode == 1
+
+
+def test_the_token_appears_nowhere_in_output_logs_or_the_database(
+    sandbox: Sandbox, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    env = cli_env(sandbox, tmp_path)
+    outputs = [run_cli("--log-level", "DEBUG", *args, env=env) for args in
+               (["check"], ["sync"], ["sync", "--json"], ["db", "upgrade"])]  # fmt: skip
+    for result in outputs:
+        assert result.returncode == 0, result.stderr
+        assert INTEGRATION_TOKEN not in result.stdout + result.stderr
+    assert "DEBUG" in outputs[1].stderr, "debug logging was on, so there was something to leak"
+    caplog.set_level(logging.DEBUG)
+    settings = MoodleSettings(url=sandbox.url, token=SecretStr(INTEGRATION_TOKEN))
+    _, sessions = open_database(f"sqlite:///{tmp_path}/db.sqlite")
+    with Requester(settings) as requester:
+        run_sync(
+            requester, sessions, load_programme(REPO / "config/programme.toml").mapped_courses()
+        )
+    assert caplog.records and INTEGRATION_TOKEN not in caplog.text
+    for written in tmp_path.rglob("*"):
+        if written.is_file():
+            assert INTEGRATION_TOKEN.encode() not in written.read_bytes(), written
