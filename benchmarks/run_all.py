@@ -1,0 +1,71 @@
+"""`make bench`: run every benchmark and gather their figures into one report.
+
+Each `benchmarks/bench_*.py` prints one JSON object with at least `name`, `seconds`,
+`baseline_name`, `baseline_seconds` and `ratio` (the baseline is measured in the same run,
+so the ratio means something on any machine). This writes `reports/bench.json` and
+`reports/bench.md` with the machine's CPU count and the command that reproduces each figure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+REPORTS = ROOT / "reports"
+
+
+def run_benchmark(script: Path) -> dict[str, Any]:
+    command = [sys.executable, str(script.relative_to(ROOT))]
+    print(f"running {script.name} ...", file=sys.stderr, flush=True)
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{script.name} failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    figures["command"] = f".venv/bin/python {script.relative_to(ROOT)}"
+    return figures
+
+
+def markdown(report: dict[str, Any]) -> str:
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured {report['measured_at']} on {report['cpu_count']} CPUs "
+        f"({report['platform']}, Python {report['python']}). Each figure is set against a "
+        "baseline measured in the same run; read the ratio, not the seconds.",
+        "",
+        "| benchmark | seconds | baseline | baseline seconds | ratio | command |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in report["benchmarks"]:
+        lines.append(
+            f"| {row['name']} | {row['seconds']} | {row['baseline_name']} | "
+            f"{row['baseline_seconds']} | {row['ratio']} | `{row['command']}` |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    scripts = sorted((ROOT / "benchmarks").glob("bench_*.py"))
+    report = {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "benchmarks": [run_benchmark(script) for script in scripts],
+    }
+    REPORTS.mkdir(exist_ok=True)
+    (REPORTS / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
+    (REPORTS / "bench.md").write_text(markdown(report))
+    print(markdown(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
