@@ -97,6 +97,18 @@ class DatabaseSettings(_Section):
     url: str = "sqlite:///var/moodle-sync.db"
 
 
+class PushSettings(_Section):
+    """What may be sent to Moodle, and the limits that keep a bad run from spamming people."""
+
+    max_messages_per_run: int = Field(500, ge=0)
+    batch_size: int = Field(100, ge=1, le=200)
+    opt_out_users: tuple[int, ...] = ()
+    interrupted_users: tuple[int, ...] = ()
+    progression_field: str = Field("cetad_progression", pattern=r"^[a-z0-9_]+$")
+    credits_field: str = Field("cetad_credits", pattern=r"^[a-z0-9_]+$")
+    templates_dir: Path = Path("config/templates")
+
+
 class Settings(BaseSettings):
     """Everything the service reads at start-up."""
 
@@ -106,6 +118,7 @@ class Settings(BaseSettings):
 
     moodle: MoodleSettings | None = None
     database: DatabaseSettings = DatabaseSettings()
+    push: PushSettings = PushSettings()
     programme_file: Path = Path("config/programme.toml")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -158,7 +158,11 @@ class Bookmark(Base):
 
 
 class OutboxMessage(Base):
-    """Something to push to Moodle, under a stable key so it is planned and sent once."""
+    """Something to push to Moodle, under a stable key so it is planned and sent once.
+
+    States: planned -> sending -> sent | failed; planned -> cancelled. A row found `sending`
+    at start-up is in doubt until Moodle's own record of sent messages settles it.
+    """
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_state", "state"),)
@@ -173,3 +177,31 @@ class OutboxMessage(Base):
     updated_at: Mapped[datetime]
     moodle_message_id: Mapped[int | None]
     error: Mapped[str | None] = mapped_column(Text)
+    assignment_id: Mapped[int | None]
+    deadline_at: Mapped[datetime | None]  # the effective deadline the key was made for
+    run_id: Mapped[int | None]  # the run that planned it
+    attempts: Mapped[int] = mapped_column(server_default="0")
+    sending_started_at: Mapped[datetime | None]  # when its batch went out
+    sent_at: Mapped[datetime | None]
+
+
+class DueDateOverride(Base):
+    """A student's own dates as mod_assign_get_participant reported them (overrides applied)."""
+
+    __tablename__ = "due_date_overrides"
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    due_at: Mapped[datetime | None]
+    cutoff_at: Mapped[datetime | None]
+    checked_at: Mapped[datetime]
+
+
+class ProfileValue(Base):
+    """The last value pushed to a user's custom profile field, so only changes are sent."""
+
+    __tablename__ = "profile_values"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    field: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    pushed_at: Mapped[datetime]
+    run_id: Mapped[int | None]
