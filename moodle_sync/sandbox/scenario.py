@@ -7,12 +7,14 @@ has upcoming and overdue work:
     "+0s"        now                            null           not set (Moodle's 0)
 
 An offset is a sign followed by any of `<n>d`, `<n>h`, `<n>m`, `<n>s`, in that order. A bare
-integer is an absolute epoch timestamp. The default scenario is `scenarios/cetad.json`.
+integer is an absolute epoch timestamp. The default scenario is `scenarios/cetad.json`; a
+scenario may also be given already parsed, as a dict (generate.py builds large ones).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -28,6 +30,7 @@ _OFFSET = re.compile(r"([+-])(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 _UNITS = (86400, 3600, 60, 1)
 
 RelDate = str | int | None
+ScenarioSource = Path | Mapping[str, Any] | None
 
 
 def resolve(value: RelDate, now: int) -> int:
@@ -77,15 +80,17 @@ class Scenario(_Row):
     tokens: list[ScenarioToken]
 
 
-def read_scenario(path: Path | None = None) -> Scenario:
-    """Parse a scenario file (the bundled CETAD cohort when no path is given)."""
+def read_scenario(path: ScenarioSource = None) -> Scenario:
+    """Parse a scenario file or dict (the bundled CETAD cohort when none is given)."""
+    if isinstance(path, Mapping):
+        return Scenario.model_validate(path)
     if path is None:
         text = resources.files("moodle_sync.sandbox").joinpath("scenarios", DEFAULT_SCENARIO)
         return Scenario.model_validate_json(text.read_text(encoding="utf-8"))
     return Scenario.model_validate_json(path.read_text(encoding="utf-8"))
 
 
-def load_scenario(path: Path | None = None, now: datetime | None = None) -> SiteState:
+def load_scenario(path: ScenarioSource = None, now: datetime | None = None) -> SiteState:
     """Build a fresh site from a scenario, with every relative date resolved against `now`."""
     sc = read_scenario(path)
     at = int((now or datetime.now(UTC)).timestamp())
@@ -127,13 +132,15 @@ def _assignment_dates(row: dict[str, Any], at: int) -> dict[str, Any]:
 
 
 def _submission(row: dict[str, Any], at: int) -> model.Submission:
-    when = resolve(row.pop("timemodified", "+0s"), at)
-    return model.Submission(**row, timecreated=when, timemodified=when)
+    fields = {k: v for k, v in row.items() if k != "timemodified"}
+    when = resolve(row.get("timemodified", "+0s"), at)
+    return model.Submission(**fields, timecreated=when, timemodified=when)
 
 
 def _grade(row: dict[str, Any], at: int) -> model.Grade:
-    when = resolve(row.pop("timemodified", "+0s"), at)
-    return model.Grade(**row, timecreated=when, timemodified=when)
+    fields = {k: v for k, v in row.items() if k != "timemodified"}
+    when = resolve(row.get("timemodified", "+0s"), at)
+    return model.Grade(**fields, timecreated=when, timemodified=when)
 
 
 def _token(tok: ScenarioToken, services: dict[str, list[str]]) -> model.Token:

@@ -11,6 +11,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from moodle_sync.sandbox.index import RowIndex
 from moodle_sync.sandbox.model import (
     Assignment,
     Course,
@@ -45,30 +46,57 @@ class SiteState:
     messages: list[Message] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _started: float = field(default_factory=time.monotonic, repr=False)
+    _base: int | None = field(default=None, repr=False)  # set by set_clock; else `now`
+    _index: _Indexes = field(default_factory=lambda: _Indexes(), repr=False)
 
     def clock(self) -> int:
-        """Current site time: the scenario's now plus the wall-clock time since loading."""
-        return self.now + int(time.monotonic() - self._started)
+        """Current site time: the clock's last setting (the scenario's now) plus time since."""
+        base = self.now if self._base is None else self._base
+        return base + int(time.monotonic() - self._started)
 
-    # --- lookups used by the handlers -------------------------------------------------------
+    def set_clock(self, now: int) -> None:
+        """Move the site's clock (it runs on from there): times the service writes follow it."""
+        with self.lock:
+            self._base, self._started = now, time.monotonic()
+
+    def advance_clock(self, seconds: int) -> None:
+        self.set_clock(self.clock() + seconds)
+
+    # --- lookups used by the handlers (indexed: a generated site has 50,000 rows) -------------
     def enrolment(self, userid: int, courseid: int) -> Enrolment | None:
-        return next(
-            (e for e in self.enrolments if e.userid == userid and e.courseid == courseid), None
-        )
+        return self._index.enrolment.first(self.enrolments, (userid, courseid))
 
     def course_enrolments(self, courseid: int) -> list[Enrolment]:
-        return sorted(
-            (e for e in self.enrolments if e.courseid == courseid), key=lambda e: e.userid
-        )
+        rows = self._index.course_enrolments.group(self.enrolments, courseid)
+        return sorted(rows, key=lambda e: e.userid)
+
+    def user_enrolments(self, userid: int) -> list[Enrolment]:
+        return list(self._index.user_enrolments.group(self.enrolments, userid))
 
     def submission(self, assignid: int, userid: int) -> Submission | None:
-        return next(
-            (s for s in self.submissions if s.assignment == assignid and s.userid == userid), None
-        )
+        return self._index.submission.first(self.submissions, (assignid, userid))
+
+    def assignment_submissions(self, assignid: int) -> list[Submission]:
+        rows = self._index.assignment_submissions.group(self.submissions, assignid)
+        return sorted(rows, key=lambda s: s.id)
+
+    def grade_row(self, assignid: int, userid: int) -> Grade | None:
+        return self._index.grade.first(self.grades, (assignid, userid))
+
+    def assignment_grades(self, assignid: int) -> list[Grade]:
+        rows = self._index.assignment_grades.group(self.grades, assignid)
+        return sorted(rows, key=lambda g: g.id)
 
     def flag(self, assignid: int, userid: int) -> UserFlag | None:
-        return next(
-            (f for f in self.userflags if f.assignment == assignid and f.userid == userid), None
+        return self._index.flag.first(self.userflags, (assignid, userid))
+
+    def assignment_flags(self, assignid: int) -> list[UserFlag]:
+        rows = self._index.assignment_flags.group(self.userflags, assignid)
+        return sorted(rows, key=lambda f: f.id)
+
+    def course_assignments(self, courseid: int) -> list[Assignment]:
+        return sorted(
+            (a for a in self.assignments.values() if a.courseid == courseid), key=lambda a: a.id
         )
 
     def override(self, assignid: int, userid: int) -> Override | None:
@@ -98,9 +126,7 @@ class SiteState:
         """Enter (or with None, open without marking) a grade."""
         with self.lock:
             when = self.clock()
-            row = next(
-                (g for g in self.grades if g.assignment == assignid and g.userid == userid), None
-            )
+            row = self.grade_row(assignid, userid)
             if row is None:
                 row = Grade(self.next_id(self.grades), assignid, userid, grade, grader, when, when)
                 self.grades.append(row)
@@ -188,3 +214,18 @@ class SiteState:
                 "extensions": [asdict(f) for f in self.userflags if f.extensionduedate],
                 "maintenance": self.site.maintenance,
             }
+
+
+class _Indexes:
+    """One index per lookup; each rebuilds alone when its list changes (see index.py)."""
+
+    def __init__(self) -> None:
+        self.enrolment = RowIndex[tuple[int, int], Enrolment](lambda e: (e.userid, e.courseid))
+        self.course_enrolments = RowIndex[int, Enrolment](lambda e: e.courseid)
+        self.user_enrolments = RowIndex[int, Enrolment](lambda e: e.userid)
+        self.submission = RowIndex[tuple[int, int], Submission](lambda s: (s.assignment, s.userid))
+        self.assignment_submissions = RowIndex[int, Submission](lambda s: s.assignment)
+        self.grade = RowIndex[tuple[int, int], Grade](lambda g: (g.assignment, g.userid))
+        self.assignment_grades = RowIndex[int, Grade](lambda g: g.assignment)
+        self.flag = RowIndex[tuple[int, int], UserFlag](lambda f: (f.assignment, f.userid))
+        self.assignment_flags = RowIndex[int, UserFlag](lambda f: f.assignment)

@@ -88,9 +88,7 @@ def _course_entry(call: Call, courseid: int) -> dict[str, Any] | str:
         return "Can't find data record in database table course."
     if not call.can_enter(courseid):
         return "Course or activity not accessible."
-    assigns = sorted(
-        (a for a in call.state.assignments.values() if a.courseid == courseid), key=lambda a: a.id
-    )
+    assigns = call.state.course_assignments(courseid)
     return {
         "id": course.id,
         "fullname": course.fullname,
@@ -103,7 +101,7 @@ def _course_entry(call: Call, courseid: int) -> dict[str, Any] | str:
 def get_assignments(call: Call) -> dict[str, Any]:
     courseids = list(dict.fromkeys(call.params["courseids"]))
     if not courseids:  # "my courses": the integration user has none
-        courseids = [e.courseid for e in call.state.enrolments if e.userid == call.token.userid]
+        courseids = [e.courseid for e in call.state.user_enrolments(call.token.userid)]
     courses, warnings = [], []
     for courseid in courseids:
         if not call.params["includenotenrolledcourses"] and not call.enrolled(courseid):
@@ -154,10 +152,8 @@ def get_participant(call: Call) -> dict[str, Any]:
         override.cutoffdate if override and override.cutoffdate is not None else assign.cutoffdate
     )
     submitted = sub is not None and sub.status == "submitted"
-    graded = any(
-        g.assignment == assign.id and g.userid == userid and g.grade is not None
-        for g in call.state.grades
-    )
+    grade = call.state.grade_row(assign.id, userid)
+    graded = grade is not None and grade.grade is not None
     return {
         "id": userid,
         "fullname": call.state.users[userid].fullname,

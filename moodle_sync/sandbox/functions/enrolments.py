@@ -87,7 +87,7 @@ def _selected(call: Call, opts: dict[str, str], courseid: int) -> list[Enrolment
 
 def enrolled_courses(call: Call, userid: int) -> list[dict[str, Any]]:
     """A user's active enrolments, in course sort order (a suspended course is missing)."""
-    ids = [e.courseid for e in call.state.enrolments if e.userid == userid and e.status == "active"]
+    ids = [e.courseid for e in call.state.user_enrolments(userid) if e.status == "active"]
     courses = sorted((call.state.courses[i] for i in ids), key=lambda c: c.sortorder)
     return [{"id": c.id, "fullname": c.fullname, "shortname": c.shortname} for c in courses]
 

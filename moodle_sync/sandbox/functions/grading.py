@@ -31,11 +31,8 @@ def _grading_status(call: Call, assign: Assignment, sub: Submission) -> str:
     if assign.markingworkflow:
         flag = call.state.flag(assign.id, sub.userid)
         return flag.workflowstate if flag and flag.workflowstate else "notmarked"
-    graded = any(
-        g.assignment == assign.id and g.userid == sub.userid and g.grade is not None
-        for g in call.state.grades
-    )
-    return "graded" if graded else "notgraded"
+    grade = call.state.grade_row(assign.id, sub.userid)
+    return "graded" if grade is not None and grade.grade is not None else "notgraded"
 
 
 def _submission(call: Call, assign: Assignment, sub: Submission) -> dict[str, Any]:
@@ -90,8 +87,8 @@ def get_submissions(call: Call) -> dict[str, Any]:
             continue
         subs = [
             _submission(call, assign, s)
-            for s in sorted(call.state.submissions, key=lambda s: s.id)
-            if s.assignment == assignid and _in_window(s, p["since"], p["before"], p["status"])
+            for s in call.state.assignment_submissions(assignid)
+            if _in_window(s, p["since"], p["before"], p["status"])
         ]
         if not subs:
             warnings.append(_warning("module", assignid, "3", "No submissions found"))
@@ -122,9 +119,8 @@ def get_grades(call: Call) -> dict[str, Any]:
                 "grader": g.grader,
                 "grade": _grade_text(g.grade),
             }
-            for g in sorted(call.state.grades, key=lambda g: g.id)
-            if g.assignment == assignid
-            and g.timemodified >= call.params["since"]
+            for g in call.state.assignment_grades(assignid)
+            if g.timemodified >= call.params["since"]
             and call.state.submission(assignid, g.userid) is not None
         ]
         if grades:
@@ -151,8 +147,7 @@ def get_user_flags(call: Call) -> dict[str, Any]:
                 "workflowstate": f.workflowstate,
                 "allocatedmarker": f.allocatedmarker,
             }
-            for f in sorted(call.state.userflags, key=lambda f: f.id)
-            if f.assignment == assignid
+            for f in call.state.assignment_flags(assignid)
         ]
         if flags:
             assignments.append({"assignmentid": assignid, "userflags": flags})

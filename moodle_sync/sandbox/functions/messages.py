@@ -26,8 +26,8 @@ def as_html(text: str) -> str:
 
 
 def _shares_course(call: Call, user: User) -> bool:
-    mine = {e.courseid for e in call.state.enrolments if e.userid == call.token.userid}
-    return any(e.courseid in mine for e in call.state.enrolments if e.userid == user.id)
+    mine = {e.courseid for e in call.state.user_enrolments(call.token.userid)}
+    return any(e.courseid in mine for e in call.state.user_enrolments(user.id))
 
 
 def _refusal(call: Call, touserid: int, text: str) -> str | None:
