@@ -7,9 +7,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from moodle_sync.sandbox.errors import WsError
 from moodle_sync.sandbox.functions import REGISTRY, Call, WsFunction
@@ -27,6 +27,49 @@ class Reply:
     content_type: str
     body: bytes
     function: str = ""
+    headers: tuple[tuple[str, str], ...] = ()  # extra ones, e.g. Retry-After
+
+
+@dataclass(frozen=True)
+class Drop:
+    """Close the connection without answering: a reset, the end of a hang, a lost answer."""
+
+
+@dataclass(frozen=True)
+class RestCall:
+    """What a fault injector may look at before the call runs: no decoding, no validation."""
+
+    state: SiteState
+    method: str
+    query: Pairs
+    form: Pairs
+
+    def value(self, name: str) -> str:
+        """A plain variable as PHP would see it: the last one wins, POST over the query."""
+        found = [v for k, v in [*self.query, *self.form] if k == name]
+        return found[-1] if found else ""
+
+    @property
+    def function(self) -> str:
+        return self.value("wsfunction")
+
+    @property
+    def token(self) -> str:
+        return self.value("wstoken")
+
+    @property
+    def as_json(self) -> bool:
+        return self.value("moodlewsrestformat") == "json"
+
+    def decoded(self) -> dict[str, Any]:
+        return decode_form(list(self.query)) | decode_form(list(self.form))
+
+
+@runtime_checkable
+class Interceptor(Protocol):
+    """A fault hook that sees the call and decides whether, and how, it is answered."""
+
+    def intercept(self, call: RestCall, proceed: Callable[[], Reply]) -> Reply | Drop: ...
 
 
 def handle_rest(state: SiteState, query: Pairs, form: Pairs) -> Reply:
