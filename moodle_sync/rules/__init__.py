@@ -11,6 +11,7 @@ progression.py  the progression status and its reasons
 reminders.py  the reminder plan and tutor digests, each with a stable key
 evaluate.py   one participant through every rule
 inputs.py / document.py  the JSON contract of `moodle-sync rules evaluate`
+quick_read.py  the hot path of inputs.py: well-formed participants read in one pass
 """
 
 from moodle_sync.rules.document import evaluate_document

@@ -54,29 +54,58 @@ def credit_position(
 ) -> CreditPosition:
     limit, min_mark = award.condonation_limit, programme.condonation.min_mark
     judged = tuple(condone(results, programme.modules, limit, min_mark))
-    prior = counted_prior(programme, award, prior_awarded)
-    prior_module = programme.prior_learning_module()
-    prior7 = prior if prior_module is None or prior_module.level >= 7 else 0
-    counted = [programme.modules[r.code] for r in judged if _counts(programme, r)]
-    done = {r.code for r in judged if r.outcome in _COUNTED}
-    return CreditPosition(
-        award=award,
-        prior=prior,
-        total=prior + sum(m.credits for m in counted),
-        level7=prior7 + sum(m.credits for m in counted if m.level >= 7),
-        results=judged,
-        missing_modules=tuple(c for c in award.required_modules if c not in done),
-    )
+    return _position(programme, award, judged, prior_awarded, _tally(programme, judged))
 
 
 def positions(
     programme: Programme, results: Sequence[ModuleResult], prior_awarded: int
 ) -> dict[str, CreditPosition]:
     """The participant's position against every award, lowest award first."""
-    return {
-        award.id: credit_position(programme, award, results, prior_awarded)
-        for award in programme.ranked_awards
-    }
+    awards = programme.ranked_awards
+    if any(r.below_after_resit for r in results):
+        return {a.id: credit_position(programme, a, results, prior_awarded) for a in awards}
+    # Nothing to condone, so every award judges the same outcomes: tally them once.
+    judged = tuple(results)
+    tally = _tally(programme, judged)
+    return {a.id: _position(programme, a, judged, prior_awarded, tally) for a in awards}
+
+
+_Tally = tuple[int, int, set[str]]
+
+
+def _tally(programme: Programme, judged: Sequence[ModuleResult]) -> _Tally:
+    """Credits and Level 7 credits of counted modules, and the codes passed or condoned."""
+    credits = level7 = 0
+    done = set()
+    for r in judged:
+        if r.outcome in _COUNTED:
+            done.add(r.code)
+            module = programme.modules[r.code]
+            if module.kind != "prior_learning":
+                credits += module.credits
+                level7 += module.credits if module.level >= 7 else 0
+    return credits, level7, done
+
+
+def _position(
+    programme: Programme,
+    award: Award,
+    judged: tuple[ModuleResult, ...],
+    prior_awarded: int,
+    tally: _Tally,
+) -> CreditPosition:
+    credits, level7, done = tally
+    prior = counted_prior(programme, award, prior_awarded)
+    prior_module = programme.prior_learning_module()
+    prior7 = prior if prior_module is None or prior_module.level >= 7 else 0
+    return CreditPosition(
+        award=award,
+        prior=prior,
+        total=prior + credits,
+        level7=prior7 + level7,
+        results=judged,
+        missing_modules=tuple(c for c in award.required_modules if c not in done),
+    )
 
 
 def highest_met(by_award: dict[str, CreditPosition]) -> CreditPosition | None:

@@ -15,19 +15,26 @@ from zoneinfo import ZoneInfo
 
 from moodle_sync.rules.credits import CreditPosition
 from moodle_sync.rules.evaluate import AssessmentResult, ParticipantResult, evaluate_participant
-from moodle_sync.rules.inputs import read_document
+from moodle_sync.rules.inputs import stream_document
 from moodle_sync.rules.policy import Programme
 
 
 def evaluate_document(doc: Mapping[str, Any], programme: Programme) -> dict[str, Any]:
-    """Evaluate every participant of an input document (raises RulesInputError when invalid)."""
-    now, participants = read_document(doc, programme)
-    results = [evaluate_participant(p, programme, now) for p in participants]
-    return {"participants": [render_participant(r, programme) for r in results]}
+    """Evaluate every participant of an input document (raises RulesInputError when invalid).
+
+    Each participant is read, evaluated and rendered before the next is read, so its records
+    die young instead of piling up for the garbage collector's full sweeps.
+    """
+    rendered = [
+        render_participant(evaluate_participant(p, programme, now), programme)
+        for now, p in stream_document(doc, programme)
+    ]
+    return {"participants": rendered}
 
 
 def render_participant(r: ParticipantResult, programme: Programme) -> dict[str, Any]:
     target: CreditPosition = r.target
+    tz = programme.timezone
     return {
         "id": r.participant.id,
         "status": r.progression.status,
@@ -41,14 +48,14 @@ def render_participant(r: ParticipantResult, programme: Programme) -> dict[str, 
             {"module": m.code, "outcome": m.outcome, "final_mark": _number(m.mark)}
             for m in target.results
         ],
-        "assessments": [_assessment(a, programme) for a in r.assessments],
+        "assessments": [_assessment(a, tz) for a in r.assessments],
     }
 
 
-def _assessment(a: AssessmentResult, programme: Programme) -> dict[str, Any]:
+def _assessment(a: AssessmentResult, tz: ZoneInfo) -> dict[str, Any]:
     return {
         "id": a.assessment.id,
-        "effective_deadline": _time(a.deadline, programme),
+        "effective_deadline": None if a.deadline is None else _local_iso(a.deadline, tz),
         "days_late": a.days_late,
         "penalty": _number(a.penalty),
         "final_mark": _number(a.final_mark),
@@ -60,10 +67,7 @@ def _number(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
-def _time(value: dt.datetime | None, programme: Programme) -> str | None:
-    return None if value is None else _local_iso(value, programme.timezone)
-
-
 @lru_cache(maxsize=4096)
 def _local_iso(value: dt.datetime, tz: ZoneInfo) -> str:
+    """Cached: a cohort shares its deadlines, so most conversions repeat."""
     return value.astimezone(tz).isoformat()

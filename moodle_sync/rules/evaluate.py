@@ -19,6 +19,8 @@ from moodle_sync.rules.policy import Programme
 from moodle_sync.rules.progression import Progression, WorkItem, progression
 from moodle_sync.rules.reminders import reminders_due
 
+_ZERO = Decimal(0)
+
 
 @dataclass(slots=True)
 class AssessmentResult:
@@ -59,7 +61,7 @@ def evaluate_participant(
     items = [_work_item(w) for w in works]
     status = progression(programme, p.status, target, best, items, now)
     if status.status in ("withdrawn", "interrupted"):
-        works = [_without_reminders(w) for w in works]
+        works = [_without_reminders(w) if w.reminders_due else w for w in works]
     classification = classify(programme, best.results) if best else None
     return ParticipantResult(p, status, target, best, classification, tuple(works))
 
@@ -90,7 +92,7 @@ def evaluate_assessment(
 def _penalty(late: Lateness, grade: Decimal | None, final: Decimal | None) -> Decimal | None:
     """The mark before the penalty minus the final mark: 0 on time, unknown until graded."""
     if late.state == "on_time":
-        return Decimal(0)
+        return _ZERO
     return None if grade is None or final is None else grade - final
 
 

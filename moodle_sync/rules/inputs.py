@@ -8,36 +8,29 @@ Unknown keys are errors: a misspelt "extension" must not silently mean "no exten
 from __future__ import annotations
 
 import datetime as dt
-import math
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any, get_args
+from typing import Any
 
 from moodle_sync.rules.facts import (
     Assessment,
     ModuleRecord,
     Participant,
-    ParticipantStatus,
-    SubmissionStatus,
 )
 from moodle_sync.rules.policy import Programme
+from moodle_sync.rules.quick_read import (
+    ASSESSMENT_KEYS,
+    MODULE_KEYS,
+    PARTICIPANT_KEYS,
+    PARTICIPANT_STATUSES,
+    SUBMISSION_STATUSES,
+    is_number,
+    quick_participant,
+    to_decimal,
+    utc_time,
+)
 
-_PARTICIPANT_STATUSES: tuple[str, ...] = get_args(ParticipantStatus)
-_SUBMISSION_STATUSES: tuple[str, ...] = get_args(SubmissionStatus)
-_PARTICIPANT_KEYS = {"id", "name", "target_award", "prior_learning_credits", "status", "modules"}
-_MODULE_KEYS = {"module", "assessments"}
-_ASSESSMENT_KEYS = {
-    "id",
-    "name",
-    "due",
-    "extension",
-    "cutoff",
-    "submitted_at",
-    "submission_status",
-    "grade",
-    "released",
-    "resit",
-    "weight",
-}
+_DOCUMENT_KEYS = frozenset({"now", "participants"})
 
 
 class RulesInputError(ValueError):
@@ -63,10 +56,12 @@ class _Reader:
         where = f"{loc}.{key}" if loc and key else (key or loc)
         self.problems.append(f"{where}: {message}")
 
-    def obj(self, value: Any, loc: str, keys: set[str]) -> dict[str, Any]:
+    def obj(self, value: Any, loc: str, keys: frozenset[str]) -> dict[str, Any]:
         if not isinstance(value, dict):
             self.fail(loc, None, f"must be a JSON object, got {value!r:.60}")
             return {}
+        if keys.issuperset(value):
+            return value
         for key in sorted(value.keys() - keys):
             self.fail(loc, key, f"unknown key; expected one of {', '.join(sorted(keys))}")
         return value
@@ -82,14 +77,10 @@ class _Reader:
         value = parent.get(key)
         if value is None:
             return None
-        try:
-            parsed = dt.datetime.fromisoformat(value) if isinstance(value, str) else None
-        except ValueError:
-            parsed = None
-        if parsed is None or parsed.tzinfo is None:
+        parsed = utc_time(value)
+        if parsed is None:
             self.fail(loc, key, f"not an ISO-8601 time with an offset: {value!r}")
-            return None
-        return parsed.astimezone(dt.UTC)
+        return parsed
 
     def number(
         self, parent: dict[str, Any], loc: str, key: str, low: int, high: int | None = None
@@ -97,17 +88,13 @@ class _Reader:
         value = parent.get(key)
         if value is None:
             return None
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
+        if not is_number(value):
             self.fail(loc, key, f"must be a number, got {value!r}")
             return None
         if value < low or (high is not None and value > high):
             bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
             self.fail(loc, key, f"must be {bounds}, got {value!r}")
-        return Decimal(value) if isinstance(value, int) else Decimal(repr(value))
+        return to_decimal(value)
 
     def choice(self, parent: dict[str, Any], loc: str, key: str, allowed: tuple[str, ...]) -> Any:
         value = parent.get(key)
@@ -143,22 +130,48 @@ class _Reader:
 def read_document(doc: Any, programme: Programme) -> tuple[dt.datetime, list[Participant]]:
     """The evaluation time and the participants, or RulesInputError listing every problem."""
     r = _Reader(programme)
-    top = r.obj(doc, "input", {"now", "participants"})
-    if isinstance(doc, dict) and top.get("now") is None:
-        r.fail("now", None, "required: the evaluation time, ISO-8601 with an offset")
-    now = r.time(top, "", "now")
-    raw = r.items(top, "", "participants")
-    participants = [_participant(r, p, f"participants[{i}]") for i, p in enumerate(raw)]
+    now, raw = _top(r, doc)
+    participants = [_participant(r, p, i) for i, p in enumerate(raw)]
     if r.problems or now is None:
         raise RulesInputError(r.problems)
     return now, participants
 
 
-def _participant(r: _Reader, value: Any, loc: str) -> Participant:
-    p = r.obj(value, loc, _PARTICIPANT_KEYS)
+def stream_document(doc: Any, programme: Programme) -> Iterator[tuple[dt.datetime, Participant]]:
+    """`read_document` one participant at a time: (now, participant) while the document is
+    valid so far, then RulesInputError listing every problem, if there were any.
+
+    A caller that finishes with each participant before asking for the next keeps no records
+    alive for long: 10,000 participants then cost the garbage collector little.
+    """
+    r = _Reader(programme)
+    now, raw = _top(r, doc)
+    for i, value in enumerate(raw):
+        participant = _participant(r, value, i)
+        if now is not None and not r.problems:
+            yield now, participant
+    if r.problems or now is None:
+        raise RulesInputError(r.problems)
+
+
+def _top(r: _Reader, doc: Any) -> tuple[dt.datetime | None, list[Any]]:
+    top = r.obj(doc, "input", _DOCUMENT_KEYS)
+    if isinstance(doc, dict) and top.get("now") is None:
+        r.fail("now", None, "required: the evaluation time, ISO-8601 with an offset")
+    return r.time(top, "", "now"), r.items(top, "", "participants")
+
+
+def _participant(r: _Reader, value: Any, index: int) -> Participant:
+    """Quickly when plainly valid, else field by field, locating every problem."""
+    quick = quick_participant(value, r.programme)
+    return quick if quick is not None else _explained(r, value, f"participants[{index}]")
+
+
+def _explained(r: _Reader, value: Any, loc: str) -> Participant:
+    p = r.obj(value, loc, PARTICIPANT_KEYS)
     programme = r.programme
     target = p.get("target_award")
-    if target is not None and target not in programme.awards:
+    if target is not None and (not isinstance(target, str) or target not in programme.awards):
         known = ", ".join(programme.awards)
         r.fail(loc, "target_award", f"no award {target!r}; use one of {known}")
         target = None
@@ -169,23 +182,28 @@ def _participant(r: _Reader, value: Any, loc: str) -> Participant:
         r.fail(loc, "prior_learning_credits", "the programme has no prior-learning module")
     raw = r.items(p, loc, "modules")
     modules = [_module(r, m, f"{loc}.modules[{i}]") for i, m in enumerate(raw)]
-    codes = [m.module for m in modules]
-    for code in sorted({c for c in codes if codes.count(c) > 1}):
-        r.fail(loc, "modules", f"module {code!r} is listed twice; list its assessments together")
+    _no_module_twice(r, loc, [m.module for m in modules])
     return Participant(
         id=r.ident(p, loc),
         name=r.text(p, loc, "name"),
         modules=tuple(modules),
         target_award=target,
         prior_learning_credits=None if prior is None else int(prior),
-        status=r.choice(p, loc, "status", _PARTICIPANT_STATUSES) or "active",
+        status=r.choice(p, loc, "status", PARTICIPANT_STATUSES) or "active",
     )
 
 
+def _no_module_twice(r: _Reader, loc: str, codes: list[str]) -> None:
+    if len(set(codes)) < len(codes):
+        for code in sorted({c for c in codes if codes.count(c) > 1}):
+            message = f"module {code!r} is listed twice; list its assessments together"
+            r.fail(loc, "modules", message)
+
+
 def _module(r: _Reader, value: Any, loc: str) -> ModuleRecord:
-    m = r.obj(value, loc, _MODULE_KEYS)
+    m = r.obj(value, loc, MODULE_KEYS)
     code = m.get("module")
-    if code not in r.programme.modules:
+    if not isinstance(code, str) or code not in r.programme.modules:
         known = ", ".join(r.programme.modules)
         r.fail(loc, "module", f"no module {code!r} in the programme; use one of {known}")
     raw = r.items(m, loc, "assessments")
@@ -194,7 +212,8 @@ def _module(r: _Reader, value: Any, loc: str) -> ModuleRecord:
 
 
 def _assessment(r: _Reader, value: Any, loc: str) -> Assessment:
-    a = r.obj(value, loc, _ASSESSMENT_KEYS)
+    """Field by field, so that every problem is reported with its location."""
+    a = r.obj(value, loc, ASSESSMENT_KEYS)
     name = r.text(a, loc, "name")
     resit = a.get("resit")
     return Assessment(
@@ -204,7 +223,7 @@ def _assessment(r: _Reader, value: Any, loc: str) -> Assessment:
         extension=r.time(a, loc, "extension"),
         cutoff=r.time(a, loc, "cutoff"),
         submitted_at=r.time(a, loc, "submitted_at"),
-        submission_status=r.choice(a, loc, "submission_status", _SUBMISSION_STATUSES),
+        submission_status=r.choice(a, loc, "submission_status", SUBMISSION_STATUSES),
         grade=r.number(a, loc, "grade", 0, 100),
         released=r.flag(a, loc, "released", True),
         resit=r.flag(a, loc, "resit", False)

@@ -6,6 +6,7 @@ regulations say, not 69.8 as binary floats would have it.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
@@ -48,19 +49,17 @@ class ModuleResult:
 
 def weighted_mean(marks: Sequence[AssessmentMark]) -> Decimal | None:
     """Rounded mean of released marks; None while any mark is missing (or none exist)."""
-    if not marks or any(m.final is None for m in marks):
+    finals = [m.final for m in marks if m.final is not None]
+    if not finals or len(finals) < len(marks):
         return None
-    if all(m.weight is None for m in marks):
-        return round_mark(sum((m.final for m in marks if m.final is not None), _ZERO) / len(marks))
-    weights = [m.weight if m.weight is not None else _ONE for m in marks]
-    total_weight = sum(weights, Decimal(0))
+    given = [m.weight for m in marks]
+    if given.count(None) == len(given):
+        return round_mark(sum(finals, _ZERO) / len(finals))
+    weights = [_ONE if w is None else w for w in given]
+    total_weight = sum(weights, _ZERO)
     if total_weight == 0:
         return None
-    total = sum(
-        (w * m.final for w, m in zip(weights, marks, strict=True) if m.final is not None),
-        Decimal(0),
-    )
-    return round_mark(total / total_weight)
+    return round_mark(sum(map(operator.mul, weights, finals), _ZERO) / total_weight)
 
 
 def module_result(

@@ -29,6 +29,14 @@ class _Strict(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    def __hash__(self) -> int:
+        """Computed once (the model is frozen): the rules' caches hash policy on every lookup."""
+        return self._field_hash
+
+    @cached_property
+    def _field_hash(self) -> int:
+        return hash((type(self), *(getattr(self, name) for name in type(self).model_fields)))
+
 
 class Module(_Strict):
     code: str
@@ -162,13 +170,22 @@ class Programme(_Strict):
     def awards_ascending(self) -> list[Award]:
         return list(self.ranked_awards)
 
+    @cached_property
+    def _award_ranks(self) -> dict[str, int]:
+        return {a.id: i for i, a in enumerate(self.ranked_awards)}
+
     def award_rank(self, award_id: str) -> int:
-        return next(i for i, a in enumerate(self.ranked_awards) if a.id == award_id)
+        return self._award_ranks[award_id]
 
     def prior_cap(self, award: Award) -> int:
         """floor(cap fraction x the award's credits), exactly (PL 2.4)."""
+        numerator, denominator = self._cap_ratio
+        return award.credits * numerator // denominator
+
+    @cached_property
+    def _cap_ratio(self) -> tuple[int, int]:
         fraction = self.prior_learning.cap_fraction
-        return award.credits * fraction.numerator // fraction.denominator
+        return fraction.numerator, fraction.denominator
 
     def prior_learning_module(self) -> Module | None:
         return self.prior_module

@@ -157,10 +157,29 @@ def reminders_due(
     tz: ZoneInfo,
     now: dt.datetime,
 ) -> list[str]:
-    """The reminder kinds due at `now` for this work (`due_kinds` of its plan, but cheap)."""
+    """The reminder kinds due at `now` for this work: `due_kinds` of its plan, without building
+    the plan, since what is due depends only on the deadline, cut-off, draft and policy."""
     if deadline is None or now < deadline - rules.horizon:
         return []
-    return due_kinds(plan_reminders(recipient, work, deadline, rules, tz), now)
+    if work.is_submitted or work.released_grade is not None:
+        return []
+    cutoff = effective_cutoff(deadline, work.cutoff)
+    return list(_kinds_due(deadline, cutoff, work.has_draft, rules, tz, now))
+
+
+@lru_cache(maxsize=4096)
+def _kinds_due(
+    deadline: dt.datetime,
+    cutoff: dt.datetime | None,
+    draft: bool,
+    rules: Reminders,
+    tz: ZoneInfo,
+    now: dt.datetime,
+) -> tuple[str, ...]:
+    """The same test as `PlannedReminder.due`, once per cohort deadline rather than per person."""
+    times = _send_times(deadline, cutoff, draft, rules, tz)
+    due = (k for k, _, at, expires in times if at <= now and (expires is None or now < expires))
+    return tuple(dict.fromkeys(due))
 
 
 def plan_tutor_digests(

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from moodle_sync.rules import RulesInputError, evaluate_document
+from moodle_sync.rules.inputs import read_document
 from moodle_sync.rules.policy import Programme
 from tests.rules.conftest import ROOT
 
@@ -214,3 +215,31 @@ def test_document_level_problems(programme: Programme, doc: Any, problem: str) -
     with pytest.raises(RulesInputError) as caught:
         evaluate_document(copy.deepcopy(doc), programme)
     assert any(p.startswith(problem) for p in caught.value.problems), caught.value.problems
+
+
+def test_problems_after_valid_participants_are_all_reported_and_nothing_returned(
+    programme: Programme,
+) -> None:
+    """Evaluation streams participant by participant, yet never returns a partial result."""
+    doc = {
+        "now": NOW,
+        "participants": [
+            person(("MPC", [essay(1, grade=60)])),
+            person(("MPC", [essay(2, grade="sixty")])),
+            person(("OCVB", [essay(3, grade=60)])),
+            person(status="gone"),
+        ],
+    }
+    with pytest.raises(RulesInputError) as caught:
+        evaluate_document(doc, programme)
+    with pytest.raises(RulesInputError) as read:
+        read_document(doc, programme)
+    assert (
+        caught.value.problems
+        == read.value.problems
+        == [
+            "participants[1].modules[0].assessments[0].grade: must be a number, got 'sixty'",
+            "participants[3].status: must be one of active, suspended, interrupted (or null), "
+            "got 'gone'",
+        ]
+    )

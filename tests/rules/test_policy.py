@@ -127,3 +127,12 @@ def test_unreadable_file_is_a_programme_error(tmp_path: pathlib.Path) -> None:
 def test_a_one_third_cap_stays_exact_where_floats_would_floor_to_39() -> None:
     p = make_programme(prior_learning={"cap_fraction": "1/3"})
     assert [p.prior_cap(a) for a in p.awards_ascending()] == [20, 40, 60]
+
+
+def test_equal_policies_hash_alike_so_cached_schedules_are_shared() -> None:
+    first, second = make_programme(), make_programme()
+    assert first.reminders == second.reminders
+    assert hash(first.reminders) == hash(second.reminders)
+    assert hash(first.late_penalty) == hash(second.late_penalty)
+    other = make_programme(reminders={"at": "10:00:00"})
+    assert hash(other.reminders) != hash(first.reminders)

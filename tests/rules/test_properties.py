@@ -16,7 +16,7 @@ from moodle_sync.rules.facts import Assessment
 from moodle_sync.rules.outcomes import ModuleResult
 from moodle_sync.rules.penalties import lateness, penalised_mark
 from moodle_sync.rules.policy import Programme, load_programme
-from moodle_sync.rules.reminders import plan_reminders
+from moodle_sync.rules.reminders import due_kinds, plan_reminders, reminders_due
 from tests.rules.conftest import LONDON, PROGRAMME_TOML, make_programme
 
 PROGRAMME = load_programme(PROGRAMME_TOML)
@@ -168,3 +168,32 @@ def test_reported_prior_credits_respect_the_target_cap(
     target = PROGRAMME.awards[str(person["target_award"])]
     assert out["prior_learning_credits"] <= PROGRAMME.prior_cap(target)
     assert sum(out["credits_by_module"].values()) == out["total_credits"]
+
+
+hours = st.integers(0, 2 * 365 * 24).map(lambda h: START + dt.timedelta(hours=h))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    deadline=hours,
+    hours_after=st.integers(-24 * 10, 24 * 5),
+    cutoff_days=st.none() | st.integers(-3, 14),
+    status=st.sampled_from([None, "new", "draft", "submitted", "reopened"]),
+    grade=st.none() | marks,
+)
+def test_reminders_due_is_the_due_part_of_the_full_plan(
+    deadline: dt.datetime,
+    hours_after: int,
+    cutoff_days: int | None,
+    status: str | None,
+    grade: Decimal | None,
+) -> None:
+    """`reminders_due` skips building the plan (and caches per deadline); it must not differ,
+    even at the very hour a reminder falls due."""
+    now = deadline + dt.timedelta(hours=hours_after)
+    cutoff = None if cutoff_days is None else deadline + dt.timedelta(days=cutoff_days)
+    work = Assessment(1, "Essay", due=deadline, cutoff=cutoff, grade=grade)
+    work.submission_status = status  # type: ignore[assignment]
+    rules = PROGRAMME.reminders
+    full = due_kinds(plan_reminders(7, work, deadline, rules, LONDON), now)
+    assert reminders_due(7, work, deadline, rules, LONDON, now) == full
