@@ -93,13 +93,14 @@ def read_scenario(path: ScenarioSource = None) -> Scenario:
 def load_scenario(path: ScenarioSource = None, now: datetime | None = None) -> SiteState:
     """Build a fresh site from a scenario, with every relative date resolved against `now`."""
     sc = read_scenario(path)
-    at = int((now or datetime.now(UTC)).timestamp())
+    exact = (now or datetime.now(UTC)).timestamp()
+    at = int(exact)
 
     def dated(row: dict[str, Any], *keys: str) -> dict[str, Any]:
         return row | {k: resolve(row.get(k), at) for k in keys if k in row}
 
     functions = {fn for names in sc.services.values() for fn in names}
-    return SiteState(
+    state = SiteState(
         site=model.Site(**sc.site),
         now=at,
         profile_fields={f["shortname"]: (f["name"], f["type"]) for f in sc.profile_fields},
@@ -124,6 +125,8 @@ def load_scenario(path: ScenarioSource = None, now: datetime | None = None) -> S
         tokens={t.token: _token(t, sc.services) for t in sc.tokens},
         installed_functions=functions | set(sc.installed_functions),
     )
+    state.set_clock(exact)  # the clock runs from the exact moment, like Moodle's time()
+    return state
 
 
 def _assignment_dates(row: dict[str, Any], at: int) -> dict[str, Any]:

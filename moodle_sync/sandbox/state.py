@@ -46,15 +46,15 @@ class SiteState:
     messages: list[Message] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _started: float = field(default_factory=time.monotonic, repr=False)
-    _base: int | None = field(default=None, repr=False)  # set by set_clock; else `now`
+    _base: float | None = field(default=None, repr=False)  # set by set_clock; else `now`
     _index: _Indexes = field(default_factory=lambda: _Indexes(), repr=False)
 
     def clock(self) -> int:
         """Current site time: the clock's last setting (the scenario's now) plus time since."""
         base = self.now if self._base is None else self._base
-        return base + int(time.monotonic() - self._started)
+        return int(base + time.monotonic() - self._started)
 
-    def set_clock(self, now: int) -> None:
+    def set_clock(self, now: float) -> None:
         """Move the site's clock (it runs on from there): times the service writes follow it."""
         with self.lock:
             self._base, self._started = now, time.monotonic()
@@ -123,9 +123,16 @@ class SiteState:
             sub.status, sub.timemodified = status, when
 
     def grade(self, assignid: int, userid: int, grade: float | None, grader: int = 17) -> None:
-        """Enter (or with None, open without marking) a grade."""
+        """Enter (or with None, open without marking) a grade.
+
+        As Moodle's grader does, grading a student who never opened the assignment creates
+        their submission record (status "new"): mod_assign_get_grades only returns grades
+        joined to a latest submission.
+        """
         with self.lock:
             when = self.clock()
+            if self.submission(assignid, userid) is None:
+                self.submit(assignid, userid, status="new", at=when)
             row = self.grade_row(assignid, userid)
             if row is None:
                 row = Grade(self.next_id(self.grades), assignid, userid, grade, grader, when, when)
