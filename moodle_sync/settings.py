@@ -97,6 +97,14 @@ class DatabaseSettings(_Section):
     url: str = "sqlite:///var/moodle-sync.db"
 
 
+class SyncSettings(_Section):
+    """How the pull reads Moodle incrementally."""
+
+    # Re-read this much before each bookmark: late grade edits and clock skew between Moodle
+    # and this service must not slip past a bookmark.
+    safety_window_seconds: int = Field(600, ge=0)
+
+
 class PushSettings(_Section):
     """What may be sent to Moodle, and the limits that keep a bad run from spamming people."""
 
@@ -118,6 +126,7 @@ class Settings(BaseSettings):
 
     moodle: MoodleSettings | None = None
     database: DatabaseSettings = DatabaseSettings()
+    sync: SyncSettings = SyncSettings()
     push: PushSettings = PushSettings()
     programme_file: Path = Path("config/programme.toml")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -11,14 +11,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import true, update
 from sqlalchemy.orm import Session
 
 from moodle_sync.client.models import Course, EnrolledUser
-from moodle_sync.pull.counts import StreamCounts, diff_counts
+from moodle_sync.pull.diff import StreamCounts, stored_rows, write_changes
 from moodle_sync.store.tables import Course as CourseRow
 from moodle_sync.store.tables import Enrolment, User
-from moodle_sync.store.upsert import upsert
 
 COURSE_FIELDS = (
     "idnumber",
@@ -30,13 +29,14 @@ COURSE_FIELDS = (
     "end_at",
 )
 USER_FIELDS = ("username", "idnumber", "firstname", "lastname", "email")
+KEEP = ("first_seen_at",)
 
 
 def store_courses(session: Session, courses: Sequence[Course], now: datetime) -> StreamCounts:
     rows = {course.id: course_row(course, now) for course in courses}
-    stored = {row.id: vars(row) for row in session.scalars(select(CourseRow))}
-    counts = diff_counts(rows, stored, lambda row: tuple(row[f] for f in COURSE_FIELDS))
-    upsert(session, CourseRow, list(rows.values()), keep_on_update=("first_seen_at",))
+    stored = stored_rows(session, CourseRow, true(), lambda row: row["id"])
+    counts = write_changes(session, CourseRow, rows, stored, COURSE_FIELDS, KEEP)
+    session.execute(update(CourseRow).where(CourseRow.id.in_(rows)).values(last_seen_at=now))
     return counts
 
 
@@ -45,24 +45,20 @@ def store_enrolments(
 ) -> StreamCounts:
     """Write one course's enrolled users; end the enrolments Moodle no longer returns."""
     user_rows = {user.id: user_row(user, now) for user in users}
-    upsert(session, User, list(user_rows.values()), keep_on_update=("first_seen_at",))
+    known = stored_rows(session, User, User.id.in_(user_rows), lambda row: row["id"])
+    write_changes(session, User, user_rows, known, USER_FIELDS, KEEP)
     rows = {user.id: enrolment_row(course_id, user, now) for user in users}
-    stored = {
-        row.user_id: vars(row)
-        for row in session.scalars(select(Enrolment).where(Enrolment.course_id == course_id))
-    }
-    counts = diff_counts(rows, stored, lambda row: (row["status"], row["roles"], row["ended_at"]))
-    upsert(session, Enrolment, list(rows.values()), keep_on_update=("first_seen_at",))
-    gone = [
-        user_id for user_id, row in stored.items() if user_id not in rows and not row["ended_at"]
-    ]
+    in_course = Enrolment.course_id == course_id
+    stored = stored_rows(session, Enrolment, in_course, lambda row: row["user_id"])
+    counts = write_changes(session, Enrolment, rows, stored, ("status", "roles", "ended_at"), KEEP)
+    gone = [uid for uid, row in stored.items() if uid not in rows and row["ended_at"] is None]
     if gone:
-        session.execute(
-            update(Enrolment)
-            .where(Enrolment.course_id == course_id, Enrolment.user_id.in_(gone))
-            .values(ended_at=now)
-        )
+        ending = in_course & Enrolment.user_id.in_(gone)
+        session.execute(update(Enrolment).where(ending).values(ended_at=now))
     counts.ended = len(gone)
+    seen = in_course & Enrolment.user_id.in_(rows)
+    session.execute(update(Enrolment).where(seen).values(last_seen_at=now))
+    session.execute(update(User).where(User.id.in_(user_rows)).values(last_seen_at=now))
     return counts
 
 

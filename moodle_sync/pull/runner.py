@@ -1,27 +1,31 @@
-"""One sync run: resolve the scope, then pull each course as its own atomic partition.
+"""One sync run: resolve the scope, read every stream in batches, write each course atomically.
 
-A course that fails (after the client's retries) or is not accessible is recorded with its
-reason and the others carry on; a fatal error (a revoked token) stops the run at once. Every
-run leaves a `sync_runs` row saying what it read, wrote and what went wrong.
+A course that fails (after the client's retries) or comes back with access warnings is
+recorded with its reason, its bookmarks stay put, and the others carry on; a fatal error (a
+revoked token) stops the run at once. Every run leaves a `sync_runs` row saying what it
+read, wrote and what went wrong.
 """
 
 from __future__ import annotations
 
 import logging
+import resource
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
-from moodle_sync.client.enrolments import get_enrolled_users
-from moodle_sync.errors import FatalError, RetriableError, SkippableError
-from moodle_sync.pull.counts import StreamCounts
-from moodle_sync.pull.enrolments import store_courses, store_enrolments
+from moodle_sync.errors import FatalError
+from moodle_sync.pull.diff import StreamCounts
+from moodle_sync.pull.enrolments import store_courses
+from moodle_sync.pull.fetch import Bookmarks, fetch_all
+from moodle_sync.pull.partition import write_course
 from moodle_sync.pull.scope import resolve_scope
-from moodle_sync.store.tables import SyncRun
+from moodle_sync.store.tables import Assignment, Bookmark, Course, SyncRun
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +42,13 @@ class SyncReport:
     counts: dict[str, StreamCounts] = field(default_factory=dict)
     missing_courses: list[str] = field(default_factory=list)
     failed_courses: dict[str, str] = field(default_factory=dict)
+    requests: dict[str, float] = field(default_factory=dict)
+    peak_memory_mb: float | None = None
     error: str | None = None
 
-    def stream(self, name: str) -> StreamCounts:
-        return self.counts.setdefault(name, StreamCounts())
+    def add(self, counts: dict[str, StreamCounts]) -> None:
+        for name, more in counts.items():
+            self.counts.setdefault(name, StreamCounts()).add(more)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -53,6 +60,8 @@ class SyncReport:
             "counts": {name: counts.as_dict() for name, counts in self.counts.items()},
             "missing_courses": self.missing_courses,
             "failed_courses": self.failed_courses,
+            "requests": self.requests,
+            "peak_memory_mb": self.peak_memory_mb,
             "error": self.error,
         }
 
@@ -64,11 +73,12 @@ def run_sync(
     *,
     full: bool = False,
     now: datetime | None = None,
+    safety_window: timedelta = timedelta(minutes=10),
 ) -> SyncReport:
-    """Pull the mapped courses and their enrolments into the store."""
+    """Pull the mapped courses and everything in them into the store."""
     report = start_run(sessions, "full" if full else "incremental", now or datetime.now(UTC))
     try:
-        pull_courses(requester, sessions, course_idnumbers, report)
+        pull(requester, sessions, list(course_idnumbers), report, full, safety_window)
     except FatalError as exc:
         report.error = str(exc)
         finish_run(sessions, report, requester, "failed")
@@ -78,28 +88,49 @@ def run_sync(
     return report
 
 
-def pull_courses(
+def pull(
     requester: Requester,
     sessions: sessionmaker[Session],
-    course_idnumbers: Iterable[str],
+    idnumbers: list[str],
     report: SyncReport,
+    full: bool,
+    window: timedelta,
 ) -> None:
-    scope = resolve_scope(requester, course_idnumbers)
+    known, bookmarks, cmids = load_state(sessions)
+    scope = resolve_scope(requester, idnumbers, known)
     report.missing_courses = scope.missing
     for idnumber in scope.missing:
         log.error("course idnumber %r is mapped in the programme but not found in Moodle", idnumber)
     with sessions.begin() as session:
-        report.stream("courses").add(store_courses(session, scope.courses, report.started_at))
+        report.add({"courses": store_courses(session, scope.courses, report.started_at)})
+    fetched = fetch_all(
+        requester, scope.courses, bookmarks, full=full, window=window, known_cmids=cmids
+    )
     for course in scope.courses:
-        try:
-            users = get_enrolled_users(requester, course.id)
-        except (SkippableError, RetriableError) as exc:
-            log.warning("course %s skipped: %s", course.idnumber, exc)
-            report.failed_courses[course.idnumber] = str(exc)
+        if course.id in fetched.failures:
+            log.warning(
+                "course %s not synchronised: %s", course.idnumber, fetched.failures[course.id]
+            )
+            report.failed_courses[course.idnumber] = fetched.failures[course.id]
             continue
         with sessions.begin() as session:
-            counts = store_enrolments(session, course.id, users, report.started_at)
-        report.stream("enrolments").add(counts)
+            data = fetched.courses[course.id]
+            safe = fetched.deletions_safe
+            report.add(
+                write_course(session, data, report.started_at, report.run_id, deletions_safe=safe)
+            )
+
+
+def load_state(sessions: sessionmaker[Session]) -> tuple[dict[str, int], Bookmarks, dict[int, int]]:
+    """Known course ids by idnumber, bookmarks, and which course each known cmid is in."""
+    with sessions() as session:
+        known = {c.idnumber: c.id for c in session.scalars(select(Course))}
+        bookmarks = {(b.stream, b.partition): b.value for b in session.scalars(select(Bookmark))}
+        cmids = {
+            cmid: course
+            for cmid, course in session.execute(select(Assignment.cmid, Assignment.course_id))
+        }
+    return known, bookmarks, cmids
 
 
 def start_run(sessions: sessionmaker[Session], kind: str, now: datetime) -> SyncReport:
@@ -115,12 +146,14 @@ def finish_run(
 ) -> None:
     report.outcome = outcome
     report.finished_at = datetime.now(UTC)
+    report.requests = requester.stats.as_dict()
+    report.peak_memory_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     summary = report.as_dict()
     with sessions.begin() as session:
         run = session.get_one(SyncRun, report.run_id)
         run.outcome = outcome
         run.finished_at = report.finished_at
-        run.counts = {"streams": summary["counts"], "requests": requester.stats.as_dict()}
+        run.counts = {"streams": summary["counts"], "requests": report.requests}
         run.problems = {
             "missing_courses": report.missing_courses,
             "failed_courses": report.failed_courses,

@@ -1,0 +1,201 @@
+"""Read everything a run needs with as few calls as Moodle allows, then split it per course.
+
+Calls are batched across courses (one assignment list for all courses, submissions, flags
+and grades for up to `max_ids_per_call` assignments at once), but a batch only ever holds
+whole courses, so a failed call or an access warning fails exactly the courses it covered.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from moodle_sync.client import Requester
+from moodle_sync.client.assignments import get_assignments
+from moodle_sync.client.enrolments import get_enrolled_users
+from moodle_sync.client.models import Assignment, Course, EnrolledUser, MoodleWarning
+from moodle_sync.errors import RetriableError, SkippableError
+from moodle_sync.pull.streams import ASSIGNMENT_STREAMS, AssignmentStream
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+NOTHING_FOUND = "3"  # warning code: no records (with `since`: nothing new)
+Bookmarks = Mapping[tuple[str, str], datetime]
+
+
+@dataclass
+class CourseData:
+    """All that was read for one course; written in one transaction if nothing failed."""
+
+    course: Course
+    users: list[EnrolledUser] = field(default_factory=list)
+    assignments: list[Assignment] = field(default_factory=list)
+    records: dict[str, list[Any]] = field(default_factory=dict)
+    since: dict[str, datetime | None] = field(default_factory=dict)
+
+
+@dataclass
+class Fetched:
+    courses: dict[int, CourseData]
+    failures: dict[int, str] = field(default_factory=dict)  # course id -> reason
+    deletions_safe: bool = True  # False when a hidden assignment could not be placed
+
+    def fail(self, course_ids: Sequence[int], reason: str) -> None:
+        for course_id in course_ids:
+            self.failures.setdefault(course_id, reason)
+
+
+def attempt(call: Callable[[], T]) -> T | Exception:
+    """Run one call; a problem confined to its items is returned, a fatal one is raised."""
+    try:
+        return call()
+    except (SkippableError, RetriableError) as exc:
+        return exc
+
+
+def fetch_all(
+    requester: Requester,
+    courses: Sequence[Course],
+    bookmarks: Bookmarks,
+    *,
+    full: bool,
+    window: timedelta,
+    known_cmids: Mapping[int, int],
+) -> Fetched:
+    """Read enrolments, assignments and their records for every course in scope."""
+    fetched = Fetched({course.id: CourseData(course) for course in courses})
+    fetch_enrolments(requester, fetched)
+    fetch_assignments(requester, fetched, known_cmids)
+    fetch_assignment_records(requester, fetched, bookmarks, full=full, window=window)
+    return fetched
+
+
+def fetch_enrolments(requester: Requester, fetched: Fetched) -> None:
+    ids = list(fetched.courses)
+    answers = requester.map(lambda cid: attempt(lambda: get_enrolled_users(requester, cid)), ids)
+    for course_id, answer in zip(ids, answers, strict=True):
+        if isinstance(answer, Exception):
+            fetched.fail([course_id], f"enrolments: {answer}")
+        else:
+            fetched.courses[course_id].users = answer
+
+
+def fetch_assignments(
+    requester: Requester, fetched: Fetched, known_cmids: Mapping[int, int]
+) -> None:
+    """One call for every course; a course with an access warning fails as a whole."""
+    answer = attempt(lambda: get_assignments(requester, list(fetched.courses)))
+    if isinstance(answer, Exception):
+        fetched.fail(list(fetched.courses), f"assignments: {answer}")
+        return
+    for record in answer.data:
+        if record.course_id in fetched.courses:
+            fetched.courses[record.course_id].assignments.append(record)
+    for warning in answer.warnings:
+        course_id = warning.itemid if warning.item == "course" else None
+        if warning.item == "module" and warning.itemid is not None:
+            course_id = known_cmids.get(warning.itemid)
+        if course_id is None:
+            log.warning("assignment hidden from the service: %s", describe(warning))
+            fetched.deletions_safe = False
+        elif course_id in fetched.courses:
+            fetched.fail([course_id], f"assignments: {describe(warning)}")
+
+
+def fetch_assignment_records(
+    requester: Requester, fetched: Fetched, bookmarks: Bookmarks, *, full: bool, window: timedelta
+) -> None:
+    """Submissions, user flags and grades, in batches of whole courses, calls in parallel."""
+    limit = requester.settings.max_ids_per_call
+    tasks = [
+        (stream, group, group_since(stream, group, bookmarks, full, window))
+        for stream in ASSIGNMENT_STREAMS
+        for group in course_groups(fetched, limit, stream, bookmarks)
+    ]
+    answers = requester.map(
+        lambda task: attempt(lambda: task[0].fetch(requester, assignment_ids(task[1]), task[2])),
+        tasks,
+    )
+    for (stream, group, since), answer in zip(tasks, answers, strict=True):
+        course_ids = [data.course.id for data in group]
+        if isinstance(answer, Exception):
+            fetched.fail(course_ids, f"{stream.name}: {answer}")
+            continue
+        split_records(fetched, stream, group, answer.data, answer.warnings, since)
+
+
+def split_records(
+    fetched: Fetched,
+    stream: AssignmentStream,
+    group: Sequence[CourseData],
+    records: Sequence[Any],
+    warnings: Sequence[MoodleWarning],
+    since: datetime | None,
+) -> None:
+    owner = {a.id: data.course.id for data in group for a in data.assignments}
+    per_course: dict[int, list[Any]] = defaultdict(list)
+    for record in records:
+        if record.assignment_id in owner and record.userid > 0:  # 0: a team submission row
+            per_course[owner[record.assignment_id]].append(record)
+    for data in group:
+        data.records[stream.name] = per_course[data.course.id]
+        data.since[stream.name] = since
+    for warning in warnings:
+        if warning.warningcode != NOTHING_FOUND:
+            course_id = owner.get(warning.itemid or 0)
+            ids = [course_id] if course_id else [data.course.id for data in group]
+            fetched.fail(ids, f"{stream.name}: {describe(warning)}")
+
+
+def course_groups(
+    fetched: Fetched, limit: int, stream: AssignmentStream, bookmarks: Bookmarks
+) -> list[list[CourseData]]:
+    """Pack whole courses into batches of at most `limit` assignments (a bigger course alone).
+
+    Courses with similar bookmarks go together, so one stale course does not make a whole
+    batch re-read from the beginning.
+    """
+    usable = [data for cid, data in fetched.courses.items() if cid not in fetched.failures]
+    usable = [data for data in usable if data.assignments]
+    usable.sort(key=lambda data: bookmarks.get((stream.name, str(data.course.id))) or EPOCH)
+    groups: list[list[CourseData]] = []
+    size = 0
+    for data in usable:
+        if groups and size + len(data.assignments) <= limit:
+            groups[-1].append(data)
+            size += len(data.assignments)
+        else:
+            groups.append([data])
+            size = len(data.assignments)
+    return groups
+
+
+def group_since(
+    stream: AssignmentStream,
+    group: Sequence[CourseData],
+    bookmarks: Bookmarks,
+    full: bool,
+    window: timedelta,
+) -> datetime | None:
+    """The oldest bookmark of the batch, less the safety window; None reads everything."""
+    if full or not stream.incremental:
+        return None
+    marks = [bookmarks.get((stream.name, str(data.course.id))) for data in group]
+    if any(mark is None for mark in marks):
+        return None
+    return min(mark for mark in marks if mark is not None) - window
+
+
+def assignment_ids(group: Sequence[CourseData]) -> list[int]:
+    return [assignment.id for data in group for assignment in data.assignments]
+
+
+def describe(warning: MoodleWarning) -> str:
+    return f"warning {warning.warningcode} on {warning.item} {warning.itemid}: {warning.message}"
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

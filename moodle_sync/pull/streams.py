@@ -1,0 +1,121 @@
+"""The streams a sync reads, declared once: what to fetch, where it goes, what counts as a change.
+
+Courses are the partitions. Enrolments and assignments hang off a course; submissions, user
+flags and grades hang off its assignments. Only submissions and grades accept Moodle's
+`since`, so only they keep bookmarks; the others are re-read in full and diffed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from moodle_sync.client import Requester
+from moodle_sync.client import models as moodle
+from moodle_sync.client.assignments import get_grades, get_submissions, get_user_flags
+from moodle_sync.client.models import Result
+from moodle_sync.store import tables
+from moodle_sync.store.tables import Base
+
+Row = dict[str, Any]
+Fetch = Callable[[Requester, Sequence[int], datetime | None], Result[Any]]
+
+
+@dataclass(frozen=True)
+class AssignmentStream:
+    """Records read by assignment id, stored one row per Moodle record."""
+
+    name: str
+    table: type[Base]
+    fetch: Fetch
+    to_row: Callable[[Any, datetime], Row]
+    compare: tuple[str, ...]  # columns whose change makes the row "updated"
+    incremental: bool  # Moodle filters by `since`; keep a bookmark
+    modified: Callable[[Any], datetime | None] = lambda record: record.timemodified
+
+    def key(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        columns = self.table.__table__.primary_key.columns  # type: ignore[attr-defined]
+        return tuple(row[column.name] for column in columns)
+
+
+def submission_row(record: moodle.Submission, now: datetime) -> Row:
+    return {
+        "id": record.id,
+        "assignment_id": record.assignment_id,
+        "user_id": record.userid,
+        "attempt": record.attemptnumber,
+        "status": record.status,
+        "time_created": record.timecreated,
+        "time_modified": record.timemodified,
+        "last_seen_at": now,
+    }
+
+
+def user_flags_row(record: moodle.UserFlags, now: datetime) -> Row:
+    return {
+        "assignment_id": record.assignment_id,
+        "user_id": record.userid,
+        "extension_due_at": record.extensionduedate,
+        "locked": record.locked,
+        "workflow_state": record.workflowstate or None,
+        "last_seen_at": now,
+    }
+
+
+def grade_row(record: moodle.Grade, now: datetime) -> Row:
+    return {
+        "id": record.id,
+        "assignment_id": record.assignment_id,
+        "user_id": record.userid,
+        "attempt": record.attemptnumber,
+        "grade": record.grade,
+        "grader_id": record.grader if record.grader > 0 else None,
+        "time_modified": record.timemodified,
+        "last_seen_at": now,
+    }
+
+
+def _flags(req: Requester, ids: Sequence[int], _since: datetime | None) -> Result[Any]:
+    return get_user_flags(req, ids)
+
+
+SUBMISSIONS = AssignmentStream(
+    "submissions", tables.Submission, get_submissions, submission_row,
+    compare=("status", "attempt", "time_modified"), incremental=True,
+)  # fmt: skip
+USER_FLAGS = AssignmentStream(
+    "user_flags", tables.UserFlags, _flags, user_flags_row,
+    compare=("extension_due_at", "locked", "workflow_state"), incremental=False,
+    modified=lambda _record: None,
+)  # fmt: skip
+GRADES = AssignmentStream(
+    "grades", tables.Grade, get_grades, grade_row,
+    compare=("grade", "grader_id", "attempt", "time_modified"), incremental=True,
+)  # fmt: skip
+ASSIGNMENT_STREAMS = (SUBMISSIONS, USER_FLAGS, GRADES)
+
+
+def assignment_row(record: moodle.Assignment, now: datetime) -> Row:
+    return {
+        "id": record.id,
+        "course_id": record.course_id,
+        "cmid": record.cmid,
+        "name": record.name,
+        "due_at": record.duedate,
+        "cutoff_at": record.cutoffdate,
+        "grading_due_at": record.gradingduedate,
+        "allow_from_at": record.allowsubmissionsfromdate,
+        "max_grade": record.grade,
+        "marking_workflow": record.markingworkflow,
+        "team_submission": record.teamsubmission,
+        "time_modified": record.timemodified,
+        "first_seen_at": now,
+        "last_seen_at": now,
+        "deleted_at": None,
+    }
+
+
+ASSIGNMENT_COMPARE = ("name", "due_at", "cutoff_at", "grading_due_at", "allow_from_at",
+                      "max_grade", "marking_workflow", "team_submission", "deleted_at")  # fmt: skip
