@@ -1,0 +1,148 @@
+"""Settle rows left ``sending`` by asking Moodle what the integration user actually sent.
+
+A row is ``sending`` when its batch went out and no outcome was recorded: the process died,
+or the answer was lost. Moodle does not de-duplicate, so resending blindly could send it
+twice; not resending could lose it. Moodle lists what a user sent, newest first
+(``core_message_get_messages``, trap 15), and every message ends with ``Ref: <outbox key>``:
+
+- found (same recipient, same key)          -> ``sent``, with Moodle's message id
+- absent, and the list provably reaches back
+  past the batch's start, and the batch is
+  older than the settle time                -> ``planned`` again: it never arrived
+- anything else                             -> stays ``sending`` and is reported in doubt
+
+"Provably reaches back" means the listing either ended (Moodle has nothing older) or showed a
+message older than the earliest batch start minus ``CLOCK_MARGIN`` (clock skew between us and
+Moodle). The settle time (the client's read timeout by default) covers a request that Moodle
+is still executing when we look: until it has passed, absence proves nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from moodle_sync.client.messages import get_messages
+from moodle_sync.client.models import SentMessage
+from moodle_sync.client.requester import Requester
+from moodle_sync.push import outbox
+from moodle_sync.push.outbox import Delivered
+from moodle_sync.store.tables import OutboxMessage
+
+__all__ = ["CLOCK_MARGIN", "InDoubtReport", "marker", "resolve_in_doubt"]
+
+CLOCK_MARGIN = timedelta(minutes=5)
+PAGE_SIZE = 100
+MAX_PAGES = 100  # 10,000 messages back; beyond that the rows stay in doubt, reported
+_MARKER = re.compile(r"Ref: ([A-Za-z0-9_-]+)")
+
+
+def marker(key: str) -> str:
+    """The reference line every message carries, so Moodle's copy can be matched to its row."""
+    return f"Ref: {key}"
+
+
+@dataclass
+class InDoubtReport:
+    """What the check found; ``still_in_doubt`` lists the keys nobody can vouch for yet."""
+
+    checked: int = 0
+    found_sent: list[str] = field(default_factory=list)
+    returned_to_planned: list[str] = field(default_factory=list)
+    still_in_doubt: list[str] = field(default_factory=list)
+    pages_read: int = 0
+    covered: bool = False  # Moodle's list reached back past the earliest batch start
+
+
+@dataclass
+class _Listing:
+    messages: list[SentMessage]
+    covered: bool
+    pages: int
+
+
+def resolve_in_doubt(
+    requester: Requester,
+    sessions: sessionmaker[Session],
+    integration_userid: int,
+    now: datetime,
+    *,
+    settle: timedelta | None = None,
+    dry_run: bool = False,
+) -> InDoubtReport:
+    """Calls: core_message_get_messages (paged). Settle every ``sending`` row it can.
+
+    ``now`` stamps the changes; whether a batch has settled is judged on the wall clock,
+    because that is the clock ``sending_started_at`` was taken from. A dry run only reports.
+    """
+    with sessions() as session:
+        rows = outbox.in_doubt_rows(session)
+    report = InDoubtReport(checked=len(rows))
+    if not rows:
+        return report
+    window_start = min(_started(row) for row in rows) - CLOCK_MARGIN
+    listing = _list_sent(requester, integration_userid, window_start, {r.key for r in rows})
+    report.pages_read, report.covered = listing.pages, listing.covered
+    found = _match(rows, listing.messages)
+    settled_before = datetime.now(UTC) - (_default_settle(requester) if settle is None else settle)
+    absent = [
+        row
+        for row in rows
+        if row.id not in found and listing.covered and _started(row) <= settled_before
+    ]
+    report.found_sent = [row.key for row in rows if row.id in found]
+    report.returned_to_planned = [row.key for row in absent]
+    gone = set(found) | {row.id for row in absent}
+    report.still_in_doubt = [row.key for row in rows if row.id not in gone]
+    if not dry_run:
+        with sessions.begin() as session:
+            outbox.mark_sent(session, list(found.values()), now)
+            outbox.release(session, [row.id for row in absent], now)
+    return report
+
+
+def _list_sent(
+    requester: Requester, userid: int, window_start: datetime, wanted: set[str]
+) -> _Listing:
+    """Page back through what ``userid`` sent until past ``window_start`` or every key is seen."""
+    messages: list[SentMessage] = []
+    seen: set[str] = set()
+    for page in range(MAX_PAGES):
+        batch = get_messages(requester, userid, limitfrom=page * PAGE_SIZE, limitnum=PAGE_SIZE)
+        messages.extend(batch)
+        seen.update(key for m in batch for key in _MARKER.findall(m.text))
+        if len(batch) < PAGE_SIZE or _reaches_back(batch, window_start):
+            return _Listing(messages, covered=True, pages=page + 1)
+        if wanted <= seen:
+            return _Listing(messages, covered=False, pages=page + 1)
+    return _Listing(messages, covered=False, pages=MAX_PAGES)
+
+
+def _reaches_back(batch: Sequence[SentMessage], window_start: datetime) -> bool:
+    oldest = batch[-1].timecreated
+    return oldest is not None and oldest < window_start
+
+
+def _match(rows: Iterable[OutboxMessage], messages: Iterable[SentMessage]) -> dict[int, Delivered]:
+    """Rows whose key and recipient appear in Moodle; the oldest copy wins if there are two."""
+    by_key = {row.key: row for row in rows}
+    found: dict[int, Delivered] = {}
+    for message in messages:  # newest first: a later (older) copy overwrites
+        for key in _MARKER.findall(message.text):
+            row = by_key.get(key)
+            if row is not None and row.recipient_id == message.useridto:
+                sent_at = message.timecreated or _started(row)
+                found[row.id] = Delivered(row.id, message.id, sent_at)
+    return found
+
+
+def _started(row: OutboxMessage) -> datetime:
+    return row.sending_started_at or row.updated_at
+
+
+def _default_settle(requester: Requester) -> timedelta:
+    return timedelta(seconds=requester.settings.read_timeout)
