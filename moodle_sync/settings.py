@@ -117,6 +117,29 @@ class PushSettings(_Section):
     templates_dir: Path = Path("config/templates")
 
 
+class WorkerSettings(_Section):
+    """When the scheduled worker runs the pipeline, and how runs keep out of each other's way."""
+
+    nightly_at: str = Field("02:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")  # Europe/London
+    full_sync_weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "sun"
+    hourly_in_send_window: bool = True  # an incremental run every hour inside the window
+    misfire_grace_seconds: int = Field(3600, ge=1)
+    lock_wait_seconds: float = Field(0, ge=0)  # how long a second runner waits for the lock
+    lock_lease_seconds: int = Field(300, ge=30)  # a crashed holder's lock expires after this
+
+
+class AlertSettings(_Section):
+    """Who hears about failed or partial runs (Moodle user ids of programme administrators)."""
+
+    admin_users: tuple[int, ...] = ()
+
+
+class RetentionSettings(_Section):
+    """UK GDPR: personal data of people who left every programme course is kept this long."""
+
+    personal_data_days: int = Field(730, ge=1)
+
+
 class Settings(BaseSettings):
     """Everything the service reads at start-up."""
 
@@ -128,8 +151,12 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     sync: SyncSettings = SyncSettings()
     push: PushSettings = PushSettings()
+    worker: WorkerSettings = WorkerSettings()
+    alerts: AlertSettings = AlertSettings()
+    retention: RetentionSettings = RetentionSettings()
     programme_file: Path = Path("config/programme.toml")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
 
     @classmethod
     def settings_customise_sources(

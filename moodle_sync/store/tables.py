@@ -205,3 +205,29 @@ class ProfileValue(Base):
     value: Mapped[str] = mapped_column(Text)
     pushed_at: Mapped[datetime]
     run_id: Mapped[int | None]
+
+
+class PipelineLock(Base):
+    """The lease that keeps one pipeline at a time on SQLite (PostgreSQL uses an advisory lock).
+
+    A holder renews `expires_at` while it runs; a crashed holder's lease simply runs out.
+    """
+
+    __tablename__ = "pipeline_lock"
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))  # host, pid and command
+    acquired_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class AuditEntry(Base):
+    """What a person did by hand (outbox fixes, purges, reconciliations), and who."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_target", "target"),)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(50))
+    target: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[dict[str, Any]]
