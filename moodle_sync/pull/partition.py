@@ -68,12 +68,18 @@ def store_records(
     assignment_ids: Sequence[int],
     now: datetime,
 ) -> StreamCounts:
+    """Diff and write one stream's records for one course's assignments."""
     rows = {stream.key(row): row for row in (stream.to_row(r, now) for r in records)}
-    column = stream.table.assignment_id  # type: ignore[attr-defined]
-    keys = set(rows) if stream.incremental else None  # `since` read only the changed ones
-    stored = stored_rows(session, stream.table, column.in_(assignment_ids), stream.key)
-    if keys is not None:
-        stored = {key: row for key, row in stored.items() if key in keys}
+    table: Any = stream.table
+    if stream.incremental:  # `since` returned only recent rows: compare just those (by id)
+        where = table.id.in_([row["id"] for row in rows.values()])
+    else:
+        where = table.assignment_id.in_(assignment_ids)
+    stored = (
+        stored_rows(session, stream.table, where, stream.key)
+        if rows or not stream.incremental
+        else {}
+    )
     return write_changes(session, stream.table, rows, stored, stream.compare)
 
 
