@@ -8,6 +8,7 @@ ends with `Ref: <key>`, the marker the delivery half uses to settle an in-doubt 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 from collections.abc import Mapping, Sequence
@@ -19,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
+from moodle_sync.client.messages import MAX_TEXT_BYTES
 from moodle_sync.errors import MoodleSyncError
 from moodle_sync.rules.deadlines import late_window_end
 from moodle_sync.rules.policy import Programme
@@ -86,6 +88,15 @@ class DigestFacts:
     tutor: str
     day: dt.date
     courses: tuple[DigestCourse, ...]
+    omitted: int = 0  # students left out to fit Moodle's message size
+
+
+def without_last_student(facts: DigestFacts) -> DigestFacts:
+    """The same digest less its last student (and any course left empty)."""
+    *rest, last = facts.courses
+    trimmed = DigestCourse(last.name, last.module, last.students[:-1])
+    courses = (*rest, trimmed) if trimmed.students else tuple(rest)
+    return dataclasses.replace(facts, courses=courses, omitted=facts.omitted + 1)
 
 
 def long_date(day: dt.date) -> str:
@@ -171,8 +182,13 @@ class Renderer:
         return self._render("reminder", facts.key, context)
 
     def digest(self, facts: DigestFacts) -> dict[str, str]:
-        context = {"d": facts, "day": long_date(facts.day)}
-        return self._render("digest", facts.key, context)
+        """One message a day, so a long one is cut to Moodle's 4,096 bytes, saying how many
+        students it leaves out, rather than split into several."""
+        while True:
+            payload = self._render("digest", facts.key, {"d": facts, "day": long_date(facts.day)})
+            if len(payload["html"].encode()) <= MAX_TEXT_BYTES or not facts.courses:
+                return payload
+            facts = without_last_student(facts)
 
     def _render(self, kind: str, key: str, context: Mapping[str, Any]) -> dict[str, str]:
         subject_name, text_name, html_name = _TEMPLATES[kind]

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from moodle_sync.client.messages import MAX_TEXT_BYTES
 from moodle_sync.push.render import (
     DigestCourse,
     DigestFacts,
@@ -156,3 +157,20 @@ def test_a_template_using_an_unknown_value_names_the_file(
     (tmp_path / "reminder_subject.txt.j2").write_text("{{ r.grade }}")
     with pytest.raises(TemplateError, match=r"reminder_subject\.txt\.j2 failed to render"):
         Renderer(tmp_path, programme).reminder(facts())
+
+
+def test_a_long_digest_is_cut_to_moodles_size_and_says_how_many_it_leaves_out(
+    programme: Programme,
+) -> None:
+    students = tuple(
+        DigestStudent(f"Student {i:03d}", "At risk", (f"Essay {i}: 3 days overdue, not submitted",))
+        for i in range(200)
+    )
+    facts = DigestFacts("d-17-20251201", "Helen Marsh", date(2025, 12, 1),
+                        (DigestCourse("Models for Planning Change", "MPC", students),))  # fmt: skip
+    payload = Renderer(REPO / "config" / "templates", programme).digest(facts)
+    assert len(payload["html"].encode()) <= MAX_TEXT_BYTES
+    shown = payload["text"].count("- Student ")
+    assert 0 < shown < 200
+    assert f"{200 - shown} more students not listed here" in payload["text"]
+    assert payload["html"].endswith("<p>Ref: d-17-20251201</p>")
