@@ -35,5 +35,6 @@ def main(ctx: click.Context, config: Path | None, log_level: str | None) -> None
 main.add_command(db.db)
 main.add_command(moodle.check)
 main.add_command(moodle.sync)
+main.add_command(moodle.run)
 main.add_command(rules.rules)
 main.add_command(sandbox.sandbox)

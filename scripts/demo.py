@@ -1,19 +1,26 @@
-"""`make demo`: the main job end to end against the bundled sandbox Moodle.
+"""`make demo`: the whole loop end to end against the bundled sandbox Moodle.
 
-Starts the sandbox on a free loopback port, runs `moodle-sync check` and `moodle-sync sync`
-against it with the embedded SQLite database (config/demo.toml), prints what they print,
-stops the sandbox, and exits non-zero if any step failed.
+Starts the sandbox on a free loopback port and, with the embedded SQLite database
+(config/demo.toml): `moodle-sync check`; `moodle-sync run --now <10:00 Europe/London today>`
+(pull, plan, send, push statuses), so the demo shows the same reminders at any hour; what
+the sandbox received (messages and profile fields, read back through its side channel); and
+a second run that sends nothing new. Exits non-zero if any step failed.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime
+from datetime import time as clock_time
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from moodle_sync.sandbox.server import INTEGRATION_TOKEN
 
@@ -40,6 +47,26 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 2
     sys.exit(f"demo: the sandbox did not answer at {url} within {seconds:.0f} s")
 
 
+def ten_this_morning() -> str:
+    london = ZoneInfo("Europe/London")
+    return datetime.combine(datetime.now(london).date(), clock_time(10), london).isoformat()
+
+
+def show_received(url: str) -> dict[str, Any]:
+    """What the service pushed, as the sandbox Moodle stored it."""
+    with urllib.request.urlopen(url + "/sandbox/state", timeout=5) as answer:
+        state: dict[str, Any] = json.load(answer)
+    messages = state["messages"]
+    print(f"\n== the sandbox received {len(messages)} messages")
+    for message in messages[:3]:
+        print(f"-- to user {message['useridto']}:\n{message.get('fullmessage', '')[:600]}")
+    fields = {uid: f for uid, f in state["profile_fields"].items() if f}
+    print(f"\n== profile fields set for {len(fields)} users, for example:")
+    for uid, values in list(fields.items())[:5]:
+        print(f"   user {uid}: {values}")
+    return state
+
+
 def run_step(title: str, args: list[str], env: dict[str, str]) -> int:
     print(f"\n== {title}: moodle-sync {' '.join(args)}", flush=True)
     return subprocess.call([*CLI, *args], env=env, cwd=ROOT)
@@ -59,11 +86,19 @@ def main() -> int:
             "MOODLE_SYNC_MOODLE__URL": url,
             "MOODLE_SYNC_MOODLE__TOKEN": INTEGRATION_TOKEN,
         }
-        for title, args in (("check", ["check"]), ("sync", ["sync"])):
+        now = ten_this_morning()
+        steps = (("check", ["check"]), ("run", ["run", "--now", now]))
+        for title, args in steps:
             code = run_step(title, args, env)
             if code != 0:
                 print(f"demo: {title} failed with exit code {code}", file=sys.stderr)
                 return code
+        sent = len(show_received(url)["messages"])
+        code = run_step("the same run again: nothing new", ["run", "--now", now], env)
+        again = len(show_received(url)["messages"])
+        if code != 0 or again != sent:
+            print(f"demo: the second run exited {code} and sent {again - sent}", file=sys.stderr)
+            return code or 1
         print("\ndemo: done; the data is in var/demo.db, the sandbox's log in var/demo-sandbox.log")
         return 0
     finally:

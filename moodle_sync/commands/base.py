@@ -20,6 +20,7 @@ import click
 from moodle_sync.errors import ConfigurationError, MoodleSyncError
 from moodle_sync.exit_codes import ExitCode
 from moodle_sync.logs import configure_logging
+from moodle_sync.push import SafetyValveError
 from moodle_sync.rules.policy import Programme, ProgrammeError, load_programme
 from moodle_sync.settings import Settings, load_settings
 
@@ -59,6 +60,9 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
             for problem in exc.problems:
                 click.echo(f"error: {problem}", err=True)
             sys.exit(ExitCode.BAD_CONFIGURATION)
+        except SafetyValveError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(ExitCode.SAFETY_VALVE)
         except MoodleSyncError as exc:
             log.debug("command failed", exc_info=True)
             click.echo(f"error: {exc}", err=True)
