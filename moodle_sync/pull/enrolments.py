@@ -7,7 +7,7 @@ longer returned keep their row with an `ended_at`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -41,25 +41,36 @@ def store_courses(session: Session, courses: Sequence[Course], now: datetime) ->
 
 
 def store_enrolments(
-    session: Session, course_id: int, users: Sequence[EnrolledUser], now: datetime
+    session: Session, users_by_course: Mapping[int, Sequence[EnrolledUser]], now: datetime
 ) -> StreamCounts:
-    """Write one course's enrolled users; end the enrolments Moodle no longer returns."""
-    user_rows = {user.id: user_row(user, now) for user in users}
+    """Write the courses' enrolled users; end the enrolments Moodle no longer returns."""
+    user_rows = {u.id: user_row(u, now) for users in users_by_course.values() for u in users}
     known = stored_rows(session, User, User.id.in_(user_rows), lambda row: row["id"])
     write_changes(session, User, user_rows, known, USER_FIELDS, KEEP)
-    rows = {user.id: enrolment_row(course_id, user, now) for user in users}
-    in_course = Enrolment.course_id == course_id
-    stored = stored_rows(session, Enrolment, in_course, lambda row: row["user_id"])
+    rows = {
+        (course_id, user.id): enrolment_row(course_id, user, now)
+        for course_id, users in users_by_course.items()
+        for user in users
+    }
+    in_batch = Enrolment.course_id.in_(list(users_by_course))
+    stored = stored_rows(session, Enrolment, in_batch, lambda r: (r["course_id"], r["user_id"]))
     counts = write_changes(session, Enrolment, rows, stored, ("status", "roles", "ended_at"), KEEP)
-    gone = [uid for uid, row in stored.items() if uid not in rows and row["ended_at"] is None]
-    if gone:
-        ending = in_course & Enrolment.user_id.in_(gone)
+    gone = [key for key, row in stored.items() if key not in rows and row["ended_at"] is None]
+    for course_id, user_ids in group_by_course(gone).items():
+        ending = (Enrolment.course_id == course_id) & Enrolment.user_id.in_(user_ids)
         session.execute(update(Enrolment).where(ending).values(ended_at=now))
     counts.ended = len(gone)
-    seen = in_course & Enrolment.user_id.in_(rows)
+    seen = in_batch & (Enrolment.ended_at.is_(None))
     session.execute(update(Enrolment).where(seen).values(last_seen_at=now))
     session.execute(update(User).where(User.id.in_(user_rows)).values(last_seen_at=now))
     return counts
+
+
+def group_by_course(keys: Iterable[tuple[int, int]]) -> dict[int, list[int]]:
+    grouped: dict[int, list[int]] = {}
+    for course_id, user_id in keys:
+        grouped.setdefault(course_id, []).append(user_id)
+    return grouped
 
 
 def course_row(course: Course, now: datetime) -> dict[str, Any]:

@@ -1,8 +1,9 @@
-"""Write one course's data in one transaction: rows, history and bookmarks together.
+"""Write whole courses in one transaction: rows, history and bookmarks together.
 
-Either everything read for the course lands, bookmarks included, or nothing does; a crash
-mid-run therefore leaves each course either fully at the new state or fully at the old, and
-the next run reads from the old bookmark again.
+A transaction holds one or more complete courses (a batch, to keep the number of queries
+down on a large site), never part of one: either everything read for a course lands,
+bookmarks included, or nothing does. A crash mid-run leaves each course fully at the new
+state or fully at the old, and the next run reads from the old bookmarks again.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from moodle_sync.pull.diff import StreamCounts, stored_rows, write_changes
@@ -28,32 +29,37 @@ from moodle_sync.store.tables import Assignment, Bookmark, User
 from moodle_sync.store.upsert import upsert
 
 
-def write_course(
-    session: Session, data: CourseData, now: datetime, run_id: int, *, deletions_safe: bool
+def write_courses(
+    session: Session,
+    batch: Sequence[CourseData],
+    now: datetime,
+    run_id: int,
+    *,
+    deletions_safe: bool,
 ) -> dict[str, StreamCounts]:
-    """Store everything read for one course; return counts per stream."""
-    counts = {"enrolments": store_enrolments(session, data.course.id, data.users, now)}
-    counts["assignments"] = store_assignments(session, data, now, deletions_safe=deletions_safe)
-    assignment_ids = [assignment.id for assignment in data.assignments]
+    """Store everything read for these courses; return counts per stream."""
+    users = {data.course.id: data.users for data in batch}
+    counts = {"enrolments": store_enrolments(session, users, now)}
+    counts["assignments"] = store_assignments(session, batch, now, deletions_safe=deletions_safe)
+    assignment_ids = [a.id for data in batch for a in data.assignments]
     for stream in ASSIGNMENT_STREAMS:
-        records = data.records.get(stream.name, [])
+        records = [r for data in batch for r in data.records.get(stream.name, [])]
         ensure_users(session, {record.userid for record in records}, now)
         counts[stream.name] = store_records(session, stream, records, assignment_ids, now)
         if stream.incremental:
-            advance_bookmark(session, stream, data.course.id, records, now, run_id)
+            advance_bookmarks(session, stream, batch, now, run_id)
     return counts
 
 
 def store_assignments(
-    session: Session, data: CourseData, now: datetime, *, deletions_safe: bool
+    session: Session, batch: Sequence[CourseData], now: datetime, *, deletions_safe: bool
 ) -> StreamCounts:
-    """Upsert the course's assignments; mark the ones Moodle no longer has as deleted."""
-    rows = {a.id: assignment_row(a, now) for a in data.assignments}
-    in_course = Assignment.course_id == data.course.id
-    stored = stored_rows(session, Assignment, in_course, lambda row: row["id"])
-    counts = write_changes(
-        session, Assignment, rows, stored, ASSIGNMENT_COMPARE, ("first_seen_at",)
-    )
+    """Upsert the courses' assignments; mark the ones Moodle no longer has as deleted."""
+    rows = {a.id: assignment_row(a, now) for data in batch for a in data.assignments}
+    in_batch = Assignment.course_id.in_([data.course.id for data in batch])
+    stored = stored_rows(session, Assignment, in_batch, lambda row: row["id"])
+    keep = ("first_seen_at",)
+    counts = write_changes(session, Assignment, rows, stored, ASSIGNMENT_COMPARE, keep)
     gone = [i for i, row in stored.items() if i not in rows and row["deleted_at"] is None]
     if gone and deletions_safe:
         session.execute(update(Assignment).where(Assignment.id.in_(gone)).values(deleted_at=now))
@@ -68,18 +74,16 @@ def store_records(
     assignment_ids: Sequence[int],
     now: datetime,
 ) -> StreamCounts:
-    """Diff and write one stream's records for one course's assignments."""
+    """Diff and write one stream's records for the batch's assignments."""
     rows = {stream.key(row): row for row in (stream.to_row(r, now) for r in records)}
     table: Any = stream.table
     if stream.incremental:  # `since` returned only recent rows: compare just those (by id)
+        if not rows:
+            return StreamCounts()
         where = table.id.in_([row["id"] for row in rows.values()])
     else:
         where = table.assignment_id.in_(assignment_ids)
-    stored = (
-        stored_rows(session, stream.table, where, stream.key)
-        if rows or not stream.incremental
-        else {}
-    )
+    stored = stored_rows(session, stream.table, where, stream.key)
     return write_changes(session, stream.table, rows, stored, stream.compare)
 
 
@@ -91,26 +95,29 @@ def ensure_users(session: Session, user_ids: Iterable[int], now: datetime) -> No
     upsert(session, User, rows, update=False)
 
 
-def advance_bookmark(
+def advance_bookmarks(
     session: Session,
     stream: AssignmentStream,
-    course_id: int,
-    records: Sequence[Any],
+    batch: Sequence[CourseData],
     now: datetime,
     run_id: int,
 ) -> None:
-    """The largest `timemodified` seen, never past the run's start; kept when nothing was seen.
+    """Per course, the largest `timemodified` seen, never past the run's start.
 
     The start is cut to whole seconds, as Moodle's times are: a row changed in the very
-    second the run started must still fall on or after the next run's `since`.
+    second the run started must still fall on or after the next run's `since`. A course
+    where nothing was seen keeps its bookmark.
     """
-    seen = [moment for moment in (stream.modified(r) for r in records) if moment is not None]
-    if not seen:
-        return
-    value = min(max(seen), now.replace(microsecond=0))
-    key = {"stream": stream.name, "partition": str(course_id)}
-    existing = session.get(Bookmark, key)
-    if existing is not None and existing.value >= value:
-        return
-    row = {**key, "value": value, "run_id": run_id, "updated_at": now}
-    upsert(session, Bookmark, [row])
+    start = now.replace(microsecond=0)
+    partitions = [str(data.course.id) for data in batch]
+    query = select(Bookmark).where(Bookmark.stream == stream.name,
+                                   Bookmark.partition.in_(partitions))  # fmt: skip
+    stored = {b.partition: b.value for b in session.scalars(query)}
+    rows = []
+    for partition, data in zip(partitions, batch, strict=True):
+        seen = [m for m in map(stream.modified, data.records.get(stream.name, [])) if m]
+        value = min(max(seen), start) if seen else None
+        if value is not None and (partition not in stored or value > stored[partition]):
+            rows.append({"stream": stream.name, "partition": partition, "value": value,
+                         "run_id": run_id, "updated_at": now})  # fmt: skip
+    upsert(session, Bookmark, rows)

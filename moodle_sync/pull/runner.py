@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import resource
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,11 +23,15 @@ from moodle_sync.errors import FatalError
 from moodle_sync.pull.diff import StreamCounts
 from moodle_sync.pull.enrolments import store_courses
 from moodle_sync.pull.fetch import Bookmarks, fetch_all
-from moodle_sync.pull.partition import write_course
+from moodle_sync.pull.partition import write_courses
 from moodle_sync.pull.scope import resolve_scope
 from moodle_sync.store.tables import Assignment, Bookmark, Course, SyncRun
 
 log = logging.getLogger(__name__)
+# Whole courses written per transaction: fewer queries on a large site, and a crash still
+# leaves every course entirely old or entirely new.
+COURSES_PER_TRANSACTION = 25
+STOPPED = "not written: the run was asked to stop first; the next run reads it again"
 
 
 @dataclass
@@ -74,11 +78,18 @@ def run_sync(
     full: bool = False,
     now: datetime | None = None,
     safety_window: timedelta = timedelta(minutes=10),
+    should_stop: Callable[[], bool] | None = None,
 ) -> SyncReport:
-    """Pull the mapped courses and everything in them into the store."""
+    """Pull the mapped courses and everything in them into the store.
+
+    `should_stop` is asked before the read and before each transaction of whole courses (the
+    worker's SIGTERM): once it says yes, the courses not yet written are left at their old
+    state and bookmarks, recorded as failed with the reason, and the run ends partial.
+    """
     report = start_run(sessions, "full" if full else "incremental", now or datetime.now(UTC))
     try:
-        pull(requester, sessions, list(course_idnumbers), report, full, safety_window)
+        pull(requester, sessions, list(course_idnumbers), report, full, safety_window,
+             should_stop or (lambda: False))  # fmt: skip
     except FatalError as exc:
         report.error = str(exc)
         finish_run(sessions, report, requester, "failed")
@@ -95,6 +106,7 @@ def pull(
     report: SyncReport,
     full: bool,
     window: timedelta,
+    should_stop: Callable[[], bool],
 ) -> None:
     known, bookmarks, cmids = load_state(sessions)
     scope = resolve_scope(requester, idnumbers, known)
@@ -103,22 +115,31 @@ def pull(
         log.error("course idnumber %r is mapped in the programme but not found in Moodle", idnumber)
     with sessions.begin() as session:
         report.add({"courses": store_courses(session, scope.courses, report.started_at)})
+    if should_stop():
+        report.failed_courses.update(dict.fromkeys((c.idnumber for c in scope.courses), STOPPED))
+        return
     fetched = fetch_all(
         requester, scope.courses, bookmarks, full=full, window=window, known_cmids=cmids
     )
+    ready = []
     for course in scope.courses:
         if course.id in fetched.failures:
             log.warning(
                 "course %s not synchronised: %s", course.idnumber, fetched.failures[course.id]
             )
             report.failed_courses[course.idnumber] = fetched.failures[course.id]
-            continue
+        else:
+            ready.append(fetched.courses[course.id])
+    for start in range(0, len(ready), COURSES_PER_TRANSACTION):
+        if should_stop():
+            rest = ready[start:]
+            report.failed_courses.update(dict.fromkeys((d.course.idnumber for d in rest), STOPPED))
+            return
         with sessions.begin() as session:
-            data = fetched.courses[course.id]
+            batch = ready[start : start + COURSES_PER_TRANSACTION]
             safe = fetched.deletions_safe
-            report.add(
-                write_course(session, data, report.started_at, report.run_id, deletions_safe=safe)
-            )
+            report.add(write_courses(session, batch, report.started_at, report.run_id,
+                                     deletions_safe=safe))  # fmt: skip
 
 
 def load_state(sessions: sessionmaker[Session]) -> tuple[dict[str, int], Bookmarks, dict[int, int]]:

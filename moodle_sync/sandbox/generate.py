@@ -185,7 +185,10 @@ def _submission_state(rng: random.Random, due: int) -> tuple[str, int]:
     future = (("submitted", 35), ("draft", 35), ("new", 30))
     status = _weighted(rng, past if due < 0 else future)
     if status == "submitted":  # mostly on time, some up to two days late
-        return status, min(due + rng.randint(-10 * DAY, 2 * DAY), -60)
+        at = due + rng.randint(-10 * DAY, 2 * DAY)
+        # Work not yet due was handed in some time this past week, not all in one instant:
+        # a cluster at one second would be re-read by every incremental run's safety window.
+        return status, at if at <= -60 else rng.randint(-7 * DAY, -60)
     return status, rng.randint(due - 60 * DAY, min(due, -60))
 
 
