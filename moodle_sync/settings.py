@@ -56,7 +56,7 @@ class MoodleSettings(_Section):
     max_attempts: int = Field(5, ge=1)
     retry_budget: int = Field(100, ge=0)
     max_concurrent_requests: int = Field(4, ge=1)
-    max_requests_per_second: float = Field(20.0, ge=0)
+    max_requests_per_second: float = Field(0.0, ge=0)  # 0: only the concurrency bound
 
     @field_validator("url")
     @classmethod
