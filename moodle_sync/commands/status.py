@@ -1,0 +1,193 @@
+"""`moodle-sync status`: what ran, what runs next, what waits, what is stuck, who holds the lock.
+
+Read only: it opens the database without upgrading it and asks Moodle one question
+(core_webservice_get_site_info, tried once). An unreachable Moodle is reported and the rest
+still printed; only a database that cannot be read makes it exit 1.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from moodle_sync import scheduler
+from moodle_sync.client import Requester
+from moodle_sync.client.site import get_site_info
+from moodle_sync.commands.base import Context, emit_json, handle_errors, pass_context
+from moodle_sync.errors import MoodleSyncError
+from moodle_sync.exit_codes import ExitCode
+from moodle_sync.lock import current_holder
+from moodle_sync.rules.policy import ProgrammeError
+from moodle_sync.settings import Settings
+from moodle_sync.store.db import create_db_engine, current_revision, head_revision
+from moodle_sync.store.tables import OutboxMessage, SyncRun
+
+RECENT_RUNS = 5
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@pass_context
+@handle_errors
+def status(ctx: Context, as_json: bool) -> None:
+    """Last runs, next runs, outbox, failing courses, lock holder, database and Moodle."""
+    settings = ctx.settings()
+    now = datetime.now(UTC)
+    engine = create_db_engine(settings.database.url)
+    try:
+        found = read_store(engine)
+    except SQLAlchemyError as exc:
+        where = engine.url.render_as_string(hide_password=True)
+        click.echo(f"error: cannot read the database at {where}: {exc.__class__.__name__}: "
+                   f"{str(exc).splitlines()[0]}; check database.url, or run `moodle-sync db "
+                   "upgrade` on a new database", err=True)  # fmt: skip
+        sys.exit(ExitCode.FAILURE)
+    finally:
+        engine.dispose()
+    found["next_runs"] = next_runs(ctx, settings, now)
+    found["moodle"] = moodle_site(settings)
+    if as_json:
+        emit_json(found)
+    else:
+        print_status(found)
+
+
+def read_store(engine: Engine) -> dict[str, Any]:
+    revision = current_revision(engine)
+    if revision is None:
+        raise SQLAlchemyError("the database has no schema (no Alembic revision)")
+    database = {"dialect": engine.dialect.name, "revision": revision,
+                "head": head_revision(engine)}  # fmt: skip
+    with Session(engine) as session:
+        runs = list(session.scalars(select(SyncRun).order_by(SyncRun.id.desc()).limit(RECENT_RUNS)))
+        counts = select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)
+        by_state = {state: count for state, count in session.execute(counts).tuples()}
+        sending = session.scalars(select(OutboxMessage).where(OutboxMessage.state == "sending"))
+        in_doubt = [in_doubt_row(row) for row in sending]
+    return {
+        "database": database,
+        "runs": [run_summary(run) for run in runs],
+        "outbox": {"by_state": by_state, "in_doubt": in_doubt},
+        "failing": failing(runs),
+        "lock": lock_holder(engine),
+    }
+
+
+def run_summary(run: SyncRun) -> dict[str, Any]:
+    streams = run.counts.get("streams", {})
+    changed = sum(c.get("inserted", 0) + c.get("updated", 0) + c.get("ended", 0)
+                  for c in streams.values())  # fmt: skip
+    return {
+        "id": run.id,
+        "kind": run.kind,
+        "outcome": run.outcome,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "read": sum(c.get("read", 0) for c in streams.values()),
+        "changed": changed,
+        "messages": run.counts.get("messages", {}),
+        "status_updates": run.counts.get("status_updates", {}),
+    }
+
+
+def in_doubt_row(row: OutboxMessage) -> dict[str, Any]:
+    since = row.sending_started_at or row.updated_at
+    return {"key": row.key, "recipient_id": row.recipient_id, "since": since.isoformat()}
+
+
+def failing(runs: list[SyncRun]) -> dict[str, Any]:
+    """The problems of the latest finished run: failed and missing courses, a fatal error."""
+    latest = next((run for run in runs if run.outcome != "running"), None)
+    if latest is None:
+        return {}
+    problems = latest.problems
+    return {
+        "run_id": latest.id,
+        "failed_courses": problems.get("failed_courses", {}),
+        "missing_courses": problems.get("missing_courses", []),
+        "error": problems.get("error"),
+    }
+
+
+def lock_holder(engine: Engine) -> dict[str, Any]:
+    holder = current_holder(engine)
+    if holder is None:
+        return {"held": False}
+    return {"held": True, "holder": holder.holder, "since": holder.acquired_at.isoformat()}
+
+
+def next_runs(ctx: Context, settings: Settings, now: datetime) -> list[dict[str, Any]] | str:
+    """The scheduled jobs' next times, or why they cannot be known (a broken programme)."""
+    try:
+        runs = scheduler.next_runs(settings, now, ctx.programme(settings))
+    except (ProgrammeError, MoodleSyncError, ValueError) as exc:
+        return f"unknown: {exc}"
+    return [{"job": job.name, "full": job.full, "at": at.isoformat()} for job, at in runs]
+
+
+def moodle_site(settings: Settings) -> dict[str, Any]:
+    """Calls: core_webservice_get_site_info, once (no retries: status must not hang)."""
+    if settings.moodle is None:
+        return {"reachable": False, "error": "not configured: set moodle.url and moodle.token"}
+    try:
+        with Requester(settings.moodle.model_copy(update={"max_attempts": 1})) as requester:
+            info = get_site_info(requester)
+    except MoodleSyncError as exc:
+        return {"reachable": False, "url": settings.moodle.url, "error": str(exc)}
+    return {"reachable": True, "url": info.siteurl, "sitename": info.sitename,
+            "release": info.release, "version": info.version}  # fmt: skip
+
+
+def print_status(found: dict[str, Any]) -> None:
+    db, site, lock = found["database"], found["moodle"], found["lock"]
+    behind = "" if db["revision"] == db["head"] else f" (behind {db['head']}: run db upgrade)"
+    click.echo(f"database: {db['dialect']}, revision {db['revision']}{behind}")
+    if site["reachable"]:
+        click.echo(f"moodle: {site['sitename']!r} at {site['url']}, release {site['release']}"
+                   f" (version {site['version']})")  # fmt: skip
+    else:
+        click.echo(f"moodle: unreachable ({site.get('url', '-')}): {site['error']}")
+    click.echo(f"lock: held by {lock['holder']} since {lock['since']}" if lock["held"]
+               else "lock: free")  # fmt: skip
+    print_runs(found)
+    outbox = found["outbox"]
+    states = ", ".join(f"{s} {n}" for s, n in sorted(outbox["by_state"].items())) or "empty"
+    click.echo(f"outbox: {states}")
+    for row in outbox["in_doubt"]:
+        click.echo(f"  in doubt since {row['since']}: {row['key']} to user {row['recipient_id']}")
+    print_failing(found["failing"])
+
+
+def print_runs(found: dict[str, Any]) -> None:
+    click.echo("last runs:" if found["runs"] else "last runs: none yet")
+    for run in found["runs"]:
+        sent = run["messages"].get("sent", 0)
+        pushed = run["status_updates"].get("pushed", 0)
+        click.echo(f"  run {run['id']} {run['kind']} {run['outcome']} at {run['started_at']}: "
+                   f"read {run['read']}, changed {run['changed']}, messages sent {sent}, "
+                   f"statuses pushed {pushed}")  # fmt: skip
+    upcoming = found["next_runs"]
+    if isinstance(upcoming, str):
+        click.echo(f"next runs: {upcoming}")
+        return
+    click.echo("next runs:" if upcoming else "next runs: none scheduled")
+    for run in upcoming:
+        click.echo(f"  {run['job']} ({'full' if run['full'] else 'incremental'}) at {run['at']}")
+
+
+def print_failing(failing: dict[str, Any]) -> None:
+    if not failing:
+        return
+    problems = [f"{c}: {why}" for c, why in failing["failed_courses"].items()]
+    problems += [f"{c}: no Moodle course has this idnumber" for c in failing["missing_courses"]]
+    if failing["error"]:
+        problems.append(f"run stopped: {failing['error']}")
+    click.echo(f"failing courses (run {failing['run_id']}): {'none' if not problems else ''}")
+    for problem in problems:
+        click.echo(f"  {problem}")
