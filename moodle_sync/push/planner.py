@@ -429,6 +429,8 @@ def _stale_rows(
     for row in rows:
         if row.key in wanted:
             continue
+        if row.kind != DIGEST_KIND and row.assignment_id is None:
+            continue  # not planned here (an administrators' alert): not the planner's to cancel
         if row.kind == DIGEST_KIND:
             reason = ctx.digest_reason(row.key, digests_open)
         else:

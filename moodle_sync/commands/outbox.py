@@ -1,0 +1,251 @@
+"""`moodle-sync outbox` and `moodle-sync history`: support staff's tools for the outbox.
+
+Each change is a conditional UPDATE on the state the row must be in (the planner or a
+delivery may be moving it at the same moment), and each is written to the audit log with the
+operating-system user who ran it, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+from typing import Any
+
+import click
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from moodle_sync.commands.base import Context, emit_json, handle_errors, pass_context
+from moodle_sync.errors import MoodleSyncError
+from moodle_sync.push import outbox as states
+from moodle_sync.store.db import open_database
+from moodle_sync.store.tables import AuditEntry, OutboxMessage, ProfileValue, User
+
+OUTBOX = states.OUTBOX
+
+
+def find_user(session: Session, who: str) -> User:
+    """A stored user by Moodle id, username or email."""
+    query = select(User).where(or_(User.username == who, User.email == who))
+    if who.isdigit():
+        query = select(User).where(User.id == int(who))
+    users = list(session.scalars(query))
+    if len(users) != 1:
+        found = "no stored user" if not users else f"{len(users)} stored users"
+        raise MoodleSyncError(
+            f"{found} match {who!r}: give a Moodle user id, a username or an email "
+            "(the store knows the users of the programme's courses after a sync)"
+        )
+    return users[0]
+
+
+def find_row(session: Session, key: str) -> OutboxMessage:
+    row = session.scalars(select(OutboxMessage).where(OutboxMessage.key == key)).one_or_none()
+    if row is None:
+        raise MoodleSyncError(f"no outbox row has key {key!r}: list them with `outbox list`")
+    return row
+
+
+def audit(
+    session: Session, action: str, row: OutboxMessage, now: dt.datetime, **detail: Any
+) -> None:
+    session.add(
+        AuditEntry(
+            at=now,
+            actor=getpass.getuser(),
+            action=action,
+            target=f"user:{row.recipient_id}",
+            detail={"key": row.key, **detail},
+        )
+    )
+
+
+def change(
+    session: Session, key: str, allowed: tuple[str, ...], action: str, to: str, **values: Any
+) -> OutboxMessage:
+    """Move one row from one of `allowed` to `to`, or say why not; audited."""
+    row, now = find_row(session, key), dt.datetime.now(dt.UTC)
+    before = row.state
+    if before not in allowed:
+        raise MoodleSyncError(
+            f"outbox row {key!r} is {before!r}; `outbox {action}` applies only to "
+            f"{' or '.join(repr(s) for s in allowed)} rows (see `outbox show {key}`)"
+        )
+    statement = (
+        update(OUTBOX)
+        .where(OUTBOX.c.id == row.id, OUTBOX.c.state == before)
+        .values(state=to, updated_at=now, **values)
+    )
+    if session.execute(statement).rowcount != 1:  # type: ignore[attr-defined]
+        raise MoodleSyncError(f"outbox row {key!r} changed state while we looked; run it again")
+    audit(session, f"outbox.{action}", row, now, **{"from": before, "to": to})
+    return row
+
+
+@click.group()
+def outbox() -> None:
+    """Inspect and settle the messages waiting to go to Moodle."""
+
+
+def _sessions(ctx: Context) -> sessionmaker[Session]:
+    return open_database(ctx.settings().database.url)[1]
+
+
+def describe(row: OutboxMessage) -> dict[str, Any]:
+    payload = row.payload or {}
+    return {
+        "key": row.key,
+        "kind": row.kind,
+        "recipient_id": row.recipient_id,
+        "state": row.state,
+        "planned_at": row.planned_at,
+        "send_after": row.send_after,
+        "sent_at": row.sent_at,
+        "updated_at": row.updated_at,
+        "attempts": row.attempts,
+        "moodle_message_id": row.moodle_message_id,
+        "error": row.error,
+        "subject": payload.get("subject"),
+    }
+
+
+@outbox.command("list")
+@click.option("--state", type=click.Choice(states.STATES), help="Only rows in this state.")
+@click.option("--user", "who", help="Only rows for this user (id, username or email).")
+@click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
+@pass_context
+@handle_errors
+def list_command(ctx: Context, state: str | None, who: str | None, as_json: bool) -> None:
+    """The outbox's rows, oldest first."""
+    with _sessions(ctx)() as session:
+        query = select(OutboxMessage).order_by(OutboxMessage.planned_at, OutboxMessage.id)
+        if state:
+            query = query.where(OutboxMessage.state == state)
+        if who:
+            query = query.where(OutboxMessage.recipient_id == find_user(session, who).id)
+        rows = [describe(row) for row in session.scalars(query)]
+    if as_json:
+        emit_json(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['state']:<9} {r['key']}  to {r['recipient_id']}: {r['subject'] or ''}")
+    click.echo(f"{len(rows)} rows", err=True)
+
+
+@outbox.command("show")
+@click.argument("key")
+@pass_context
+@handle_errors
+def show(ctx: Context, key: str) -> None:
+    """One row: its state, times, error, the message itself, and what was done to it."""
+    with _sessions(ctx)() as session:
+        row = find_row(session, key)
+        entries = session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.target == f"user:{row.recipient_id}")
+            .order_by(AuditEntry.at)
+        )
+        actions = [_entry(e) for e in entries if e.detail.get("key") == key]
+        emit_json({**describe(row), "text": (row.payload or {}).get("text"), "audit": actions})
+
+
+@outbox.command("resolve")
+@click.argument("key")
+@click.option(
+    "--delivered/--not-delivered",
+    default=None,
+    help="What you found in Moodle: the message arrived, or it did not.",
+)
+@pass_context
+@handle_errors
+def resolve(ctx: Context, key: str, delivered: bool | None) -> None:
+    """Settle an in-doubt (`sending`) row after checking Moodle by hand.
+
+    --delivered marks it sent; --not-delivered returns it to planned, so the next run sends it.
+    """
+    if delivered is None:
+        raise click.UsageError("say what Moodle shows: --delivered or --not-delivered")
+    with _sessions(ctx).begin() as session:
+        if delivered:
+            now = dt.datetime.now(dt.UTC)
+            change(session, key, (states.SENDING,), "resolve", states.SENT, sent_at=now, error=None)
+        else:
+            change(session, key, (states.SENDING,), "resolve", states.PLANNED)
+    click.echo(f"{key}: {'sent' if delivered else 'planned again'}")
+
+
+@outbox.command("cancel")
+@click.argument("key")
+@pass_context
+@handle_errors
+def cancel(ctx: Context, key: str) -> None:
+    """Cancel a planned row so that it is never sent."""
+    with _sessions(ctx).begin() as session:
+        change(
+            session,
+            key,
+            (states.PLANNED,),
+            "cancel",
+            states.CANCELLED,
+            error=f"cancelled by hand by {getpass.getuser()}",
+        )
+    click.echo(f"{key}: cancelled")
+
+
+@outbox.command("resend")
+@click.argument("key")
+@pass_context
+@handle_errors
+def resend(ctx: Context, key: str) -> None:
+    """Return a failed or cancelled row to planned, so the next run sends it.
+
+    Risk: the person gets the message as it was written when planned, which may be stale
+    (work since submitted, deadline moved). The next run's planner cancels it again if its
+    reason no longer holds; a failed row fails again if Moodle's refusal still stands.
+    Check `outbox show KEY` first.
+    """
+    with _sessions(ctx).begin() as session:
+        change(
+            session, key, (states.FAILED, states.CANCELLED), "resend", states.PLANNED, error=None
+        )
+    click.echo(f"{key}: planned again; the next run sends it")
+
+
+@click.command()
+@click.option("--user", "who", required=True, help="Moodle user id, username or email.")
+@click.option("--json", "as_json", is_flag=True, help="Print the events as JSON.")
+@pass_context
+@handle_errors
+def history(ctx: Context, who: str, as_json: bool) -> None:
+    """Every message and status change for one person, oldest first."""
+    with _sessions(ctx)() as session:
+        user = find_user(session, who)
+        events = person_events(session, user.id)
+    if as_json:
+        emit_json(events)
+        return
+    for e in events:
+        click.echo(f"{e['at']:%Y-%m-%d %H:%M} {e['what']:<16} {e['detail']}")
+
+
+def person_events(session: Session, user_id: int) -> list[dict[str, Any]]:
+    """Outbox rows (planned, then their outcome), profile values and audit entries."""
+    events: list[dict[str, Any]] = []
+    for row in session.scalars(select(OutboxMessage).where(OutboxMessage.recipient_id == user_id)):
+        events.append({"at": row.planned_at, "what": f"planned {row.kind}", "detail": row.key})
+        if row.state != states.PLANNED:
+            outcome = f"{row.key}" + (f": {row.error}" if row.error else "")
+            events.append(
+                {"at": row.sent_at or row.updated_at, "what": row.state, "detail": outcome}
+            )
+    for value in session.scalars(select(ProfileValue).where(ProfileValue.user_id == user_id)):
+        events.append(
+            {"at": value.pushed_at, "what": f"profile {value.field}", "detail": value.value}
+        )
+    for entry in session.scalars(select(AuditEntry).where(AuditEntry.target == f"user:{user_id}")):
+        events.append(_entry(entry) | {"what": entry.action})
+    return sorted(events, key=lambda e: e["at"])
+
+
+def _entry(e: AuditEntry) -> dict[str, Any]:
+    return {"at": e.at, "actor": e.actor, "action": e.action, "detail": e.detail}
