@@ -12,6 +12,11 @@ import click
 
 from moodle_sync.commands import db, moodle, rules, sandbox
 from moodle_sync.commands.base import Context
+from moodle_sync.commands.outbox import history, outbox
+from moodle_sync.commands.reconcile import reconcile
+from moodle_sync.commands.report import report
+from moodle_sync.commands.status import status
+from moodle_sync.commands.worker import worker
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,11 +30,19 @@ from moodle_sync.commands.base import Context
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
     help="Override the log_level setting.",
 )
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    help="Override the log_format setting: text lines, or one JSON object per line.",
+)
 @click.version_option(package_name="moodle-sync")
 @click.pass_context
-def main(ctx: click.Context, config: Path | None, log_level: str | None) -> None:
+def main(
+    ctx: click.Context, config: Path | None, log_level: str | None, log_format: str | None
+) -> None:
     """Keep a work-based-learning programme on track inside Moodle."""
-    ctx.obj = Context(config=config, log_level=log_level.upper() if log_level else None)
+    level = log_level.upper() if log_level else None
+    ctx.obj = Context(config=config, log_level=level, log_format=log_format)
 
 
 main.add_command(db.db)
@@ -38,3 +51,9 @@ main.add_command(moodle.sync)
 main.add_command(moodle.run)
 main.add_command(rules.rules)
 main.add_command(sandbox.sandbox)
+main.add_command(worker)
+main.add_command(report)
+main.add_command(reconcile)
+main.add_command(status)
+main.add_command(outbox)
+main.add_command(history)

@@ -9,12 +9,14 @@ nothing in Moodle or in the outbox.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from moodle_sync.alerts import raise_alarm
 from moodle_sync.client import Requester
 from moodle_sync.pull.runner import SyncReport, run_sync
 from moodle_sync.push import DeliveryReport, deliver
@@ -37,10 +39,13 @@ class PipelineReport:
     profiles: ProfileReport
     now: datetime
     dry_run: bool
+    stopped: bool = False  # asked to stop (SIGTERM) after the pull: nothing was pushed
 
     @property
     def outcome(self) -> str:
-        if self.sync.outcome != "complete" or self.delivery.in_doubt:
+        if self.sync.outcome != "complete" or self.delivery.in_doubt or self.stopped:
+            return "partial"
+        if self.confirm.unconfirmed:  # reminders held back until Moodle confirms their dates
             return "partial"
         return "complete"
 
@@ -50,6 +55,7 @@ class PipelineReport:
             "outcome": self.outcome,
             "now": self.now.isoformat(),
             "dry_run": self.dry_run,
+            "stopped": self.stopped,
             "sync": self.sync.as_dict(),
             "plan": self.plan.as_dict(),
             "confirm": self.confirm.as_dict(),
@@ -67,13 +73,24 @@ def run_pipeline(
     full: bool = False,
     dry_run: bool = False,
     now: datetime | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> PipelineReport:
-    """Pull, plan, confirm, deliver and push statuses; record the figures on the sync run."""
+    """Pull, plan, confirm, deliver and push statuses; record the figures on the sync run.
+
+    Once `should_stop` says yes (the worker's SIGTERM), the pull ends after the courses being
+    written and nothing is planned or pushed; the run is recorded as partial.
+    """
     now = now or datetime.now(UTC)
     window = timedelta(seconds=settings.sync.safety_window_seconds)
     pulled = run_sync(requester, sessions, programme.mapped_courses(), full=full,
-                      safety_window=window)  # fmt: skip
+                      safety_window=window, should_stop=should_stop)  # fmt: skip
     site, run_id, push = requester.settings.url, pulled.run_id, settings.push
+    if should_stop is not None and should_stop():
+        report = PipelineReport(pulled, PlanReport(run_id, dry_run), ConfirmReport(),
+                                DeliveryReport(dry_run=dry_run), ProfileReport(dry_run), now,
+                                dry_run, stopped=True)  # fmt: skip
+        record_stages(sessions, report)
+        return report
     planned = plan(sessions, programme, push, now, run_id, dry_run=dry_run, site_url=site)
     confirmed = confirm(sessions, requester, programme, push, now, run_id,
                         cache={}, dry_run=dry_run, site_url=site)  # fmt: skip
@@ -81,6 +98,7 @@ def run_pipeline(
     profiles = push_profiles(sessions, requester, programme, push, now, run_id, dry_run=dry_run)
     report = PipelineReport(pulled, planned, confirmed, delivered, profiles, now, dry_run)
     record_stages(sessions, report)
+    raise_alarm(requester, sessions, settings, report, now)
     return report
 
 

@@ -19,6 +19,7 @@ import click
 
 from moodle_sync.errors import ConfigurationError, MoodleSyncError
 from moodle_sync.exit_codes import ExitCode
+from moodle_sync.lock import LockHeldError
 from moodle_sync.logs import configure_logging
 from moodle_sync.push import SafetyValveError
 from moodle_sync.rules.policy import Programme, ProgrammeError, load_programme
@@ -35,11 +36,13 @@ class Context:
 
     config: Path | None
     log_level: str | None
+    log_format: str | None = None
 
     def settings(self) -> Settings:
         settings = load_settings(self.config)
         secrets = [settings.moodle.secret_token().get_secret_value()] if settings.moodle else []
-        configure_logging(self.log_level or settings.log_level, secrets)
+        log_format = self.log_format or settings.log_format
+        configure_logging(self.log_level or settings.log_level, secrets, log_format)
         return settings
 
     def programme(self, settings: Settings, override: Path | None = None) -> Programme:
@@ -63,6 +66,9 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
         except SafetyValveError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(ExitCode.SAFETY_VALVE)
+        except LockHeldError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(ExitCode.LOCKED)
         except MoodleSyncError as exc:
             log.debug("command failed", exc_info=True)
             click.echo(f"error: {exc}", err=True)

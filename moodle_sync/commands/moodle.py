@@ -12,6 +12,7 @@ from moodle_sync.client.registry import missing_functions
 from moodle_sync.client.site import get_site_info
 from moodle_sync.commands.base import Context, emit_json, handle_errors, pass_context
 from moodle_sync.exit_codes import ExitCode
+from moodle_sync.lock import pipeline_lock
 from moodle_sync.pipeline import PipelineReport, run_pipeline
 from moodle_sync.pull.runner import SyncReport, run_sync
 from moodle_sync.pull.scope import resolve_scope
@@ -71,7 +72,8 @@ def sync(ctx: Context, full: bool, as_json: bool) -> None:
     settings = ctx.settings()
     programme = ctx.programme(settings)
     _engine, sessions = open_database(settings.database.url)
-    with Requester(settings.require_moodle()) as requester:
+    lock = pipeline_lock(sessions, settings, "moodle-sync sync")
+    with lock, Requester(settings.require_moodle()) as requester:
         window = timedelta(seconds=settings.sync.safety_window_seconds)
         courses = programme.mapped_courses()
         report = run_sync(requester, sessions, courses, full=full, safety_window=window)
@@ -114,7 +116,8 @@ def run(ctx: Context, full: bool, dry_run: bool, as_json: bool, now: datetime | 
     settings = ctx.settings()
     programme = ctx.programme(settings)
     _engine, sessions = open_database(settings.database.url)
-    with Requester(settings.require_moodle()) as requester:
+    lock = pipeline_lock(sessions, settings, "moodle-sync run")
+    with lock, Requester(settings.require_moodle()) as requester:
         report = run_pipeline(
             settings, programme, requester, sessions, full=full, dry_run=dry_run, now=now
         )

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
 from moodle_sync.errors import FatalError
+from moodle_sync.logs import set_run_id
 from moodle_sync.pull.diff import StreamCounts
 from moodle_sync.pull.enrolments import store_courses
 from moodle_sync.pull.fetch import Bookmarks, fetch_all
@@ -159,6 +160,7 @@ def start_run(sessions: sessionmaker[Session], kind: str, now: datetime) -> Sync
         run = SyncRun(kind=kind, started_at=now, outcome="running", counts={}, problems={})
         session.add(run)
         session.flush()
+        set_run_id(run.id)
         return SyncReport(run_id=run.id, kind=kind, started_at=now)
 
 

@@ -40,11 +40,14 @@ def test_sigkill_mid_sync_then_a_clean_run_converges(tmp_path: Path) -> None:
     _, sessions = open_database(database)
     chance = random.Random(4)
     programme = load_programme(REPO / "config" / "programme.toml")
-    with start_sandbox(faults=FaultPlan(latency_ms=40)) as sandbox:
+    with start_sandbox(faults=FaultPlan(latency_ms=150)) as sandbox:
+        started = time.monotonic()
+        assert sync_process(sandbox.url, f"sqlite:///{tmp_path}/timing.db").wait(timeout=120) == 0
+        duration = time.monotonic() - started  # of a whole run, process start included
         killed_mid_run = 0
         for _ in range(4):
             process = sync_process(sandbox.url, database)
-            time.sleep(chance.uniform(1.0, 2.5))
+            time.sleep(chance.uniform(0.4, 0.95) * duration)
             process.send_signal(signal.SIGKILL)
             process.wait()
             with sessions() as session:
