@@ -157,7 +157,7 @@ def raise_alarm(
     requester: Requester,
     sessions: sessionmaker[Session],
     settings: Settings,
-    report: PipelineReport,
+    report: PipelineReport | BaseException,
     now: dt.datetime,
 ) -> int:
     """Plan the run's alerts and deliver them now rather than at the next run (which may be a
@@ -166,7 +166,7 @@ def raise_alarm(
     planned = plan_alerts(sessions, settings, report, now)
     if planned:
         try:
-            deliver(requester, sessions, settings.push, now)
+            deliver(requester, sessions, settings.push, now, kind=ALERT_KIND)
         except MoodleSyncError as exc:
             log.warning("%d alerts planned but not delivered now: %s", planned, exc)
     return planned

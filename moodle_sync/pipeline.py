@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.alerts import raise_alarm
 from moodle_sync.client import Requester
+from moodle_sync.errors import MoodleSyncError
 from moodle_sync.pull.runner import SyncReport, run_sync
 from moodle_sync.push import DeliveryReport, deliver
 from moodle_sync.push.confirm import ConfirmReport, confirm
@@ -81,6 +82,27 @@ def run_pipeline(
     written and nothing is planned or pushed; the run is recorded as partial.
     """
     now = now or datetime.now(UTC)
+    try:
+        report = run_stages(settings, programme, requester, sessions, full, dry_run, now,
+                            should_stop)  # fmt: skip
+    except MoodleSyncError as exc:  # a revoked token, a safety valve: administrators hear of it
+        if not dry_run:
+            raise_alarm(requester, sessions, settings, exc, now)
+        raise
+    raise_alarm(requester, sessions, settings, report, now)
+    return report
+
+
+def run_stages(
+    settings: Settings,
+    programme: Programme,
+    requester: Requester,
+    sessions: sessionmaker[Session],
+    full: bool,
+    dry_run: bool,
+    now: datetime,
+    should_stop: Callable[[], bool] | None,
+) -> PipelineReport:
     window = timedelta(seconds=settings.sync.safety_window_seconds)
     pulled = run_sync(requester, sessions, programme.mapped_courses(), full=full,
                       safety_window=window, should_stop=should_stop)  # fmt: skip
@@ -98,7 +120,6 @@ def run_pipeline(
     profiles = push_profiles(sessions, requester, programme, push, now, run_id, dry_run=dry_run)
     report = PipelineReport(pulled, planned, confirmed, delivered, profiles, now, dry_run)
     record_stages(sessions, report)
-    raise_alarm(requester, sessions, settings, report, now)
     return report
 
 

@@ -16,7 +16,7 @@ from moodle_sync.client import Requester
 from moodle_sync.errors import FatalError
 from moodle_sync.pipeline import PipelineReport, run_pipeline
 from moodle_sync.pull.runner import SyncReport
-from moodle_sync.push import DeliveryReport
+from moodle_sync.push import DeliveryReport, SafetyValveError
 from moodle_sync.push.confirm import ConfirmReport
 from moodle_sync.push.planner import PlanReport
 from moodle_sync.push.profile import ProfileReport
@@ -155,3 +155,20 @@ def test_a_partial_pipeline_run_messages_the_admin_once_that_day(
     assert len(alerts) == 1
     assert alerts[0].useridto == admin and "CETAD-MPC was not read" in alerts[0].text
     assert [r.state for r in alert_rows(sessions)] == ["sent"]
+
+
+def test_a_pipeline_stopped_by_the_safety_valve_still_alerts_the_admins(
+    sandbox: Sandbox, sessions: sessionmaker[Session]
+) -> None:
+    config = Settings(
+        moodle=MoodleSettings(url=sandbox.url, token=SecretStr(INTEGRATION_TOKEN)),
+        push={"templates_dir": REPO / "config" / "templates", "max_messages_per_run": 1},
+        alerts={"admin_users": (17,)},
+    )
+    programme = load_programme(REPO / "config" / "programme.toml")
+    now = dt.datetime.now(dt.UTC).replace(hour=10)
+    with Requester(config.require_moodle()) as requester, pytest.raises(SafetyValveError):
+        run_pipeline(config, programme, requester, sessions, now=now)
+    [row] = alert_rows(sessions)
+    assert row.recipient_id == 17 and "at most 1 may be sent" in row.payload["text"]
+    assert row.state == "sent", "the alert gets through although the valve stopped the rest"

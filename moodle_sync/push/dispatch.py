@@ -91,18 +91,20 @@ def deliver(
     *,
     dry_run: bool = False,
     limit: int | None = None,
+    kind: str | None = None,
 ) -> DeliveryReport:
     """Calls: core_message_send_instant_messages, after settling in-doubt rows.
 
     ``limit`` replaces ``push_settings.max_messages_per_run`` for this run (an operator's
     deliberate override); above it nothing is sent and ``SafetyValveError`` is raised, in a
-    dry run too, so the dry run says what the real run would do.
+    dry run too, so the dry run says what the real run would do. ``kind`` delivers only rows
+    of that kind (administrators' alerts, which must get through when the valve has tripped).
     """
     if now.tzinfo is None:
         raise ValueError(f"now={now!r} is naive: pass an aware datetime (UTC)")
     report = DeliveryReport(dry_run=dry_run)
     report.resolution = _settle_in_doubt(requester, sessions, now, dry_run)
-    prepared = _prepare_due(sessions, push_settings, now, report)
+    prepared = _prepare_due(sessions, push_settings, now, report, kind)
     maximum = push_settings.max_messages_per_run if limit is None else limit
     if len(prepared.sendable) > maximum:
         raise SafetyValveError(len(prepared.sendable), maximum)
@@ -126,11 +128,15 @@ def _settle_in_doubt(
 
 
 def _prepare_due(
-    sessions: sessionmaker[Session], settings: PushSettings, now: datetime, report: DeliveryReport
+    sessions: sessionmaker[Session],
+    settings: PushSettings,
+    now: datetime,
+    report: DeliveryReport,
+    kind: str | None = None,
 ) -> _Prepared:
     """Read the due rows and sort them: sendable, opted out, or impossible to send."""
     with sessions() as session:
-        due = outbox.due_rows(session, now)
+        due = outbox.due_rows(session, now, kind)
     prepared = _Prepared()
     opted_out = set(settings.opt_out_users)
     for row in due:

@@ -54,14 +54,17 @@ class Delivered:
     sent_at: datetime
 
 
-def due_rows(session: Session, now: datetime) -> list[OutboxMessage]:
-    """Planned rows whose ``send_after`` has come (no ``send_after``: due at once), oldest first."""
+def due_rows(session: Session, now: datetime, kind: str | None = None) -> list[OutboxMessage]:
+    """Planned rows whose ``send_after`` has come (no ``send_after``: due at once), oldest first;
+    only those of ``kind`` when it is given."""
     query = (
         select(OutboxMessage)
         .where(OutboxMessage.state == PLANNED)
         .where(or_(OutboxMessage.send_after.is_(None), OutboxMessage.send_after <= now))
         .order_by(OutboxMessage.send_after, OutboxMessage.id)
     )
+    if kind is not None:
+        query = query.where(OutboxMessage.kind == kind)
     return list(session.scalars(query))
 
 

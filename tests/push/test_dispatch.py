@@ -208,8 +208,10 @@ def test_a_row_cancelled_after_it_was_read_is_not_sent(
     gone = add_outbox("cancelled-meanwhile")
     read_due = outbox.due_rows
 
-    def due_then_planner_cancels(session: Session, now: object) -> list[OutboxMessage]:
-        rows = read_due(session, T0)
+    def due_then_planner_cancels(
+        session: Session, now: object, kind: str | None = None
+    ) -> list[OutboxMessage]:
+        rows = read_due(session, T0, kind)
         with sessions.begin() as other:
             outbox.cancel(other, {gone: "work submitted"}, T0)
         return rows
