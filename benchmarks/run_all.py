@@ -48,6 +48,13 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {row['name']} | {row['seconds']} | {row['baseline_name']} | "
             f"{row['baseline_seconds']} | {row['ratio']} | `{row['command']}` |"
         )
+    lines += ["", "## Targets from the issues, met or not", "",
+              "| benchmark | target | measured | met |", "|---|---|---|---|"]  # fmt: skip
+    for row in report["benchmarks"]:
+        for target in row.get("targets", []):
+            met = "yes" if target["met"] else "**no**"
+            lines.append(f"| {row['name']} | {target['target']} | {target['measured']} | {met} |")
+    lines += ["", "Every benchmark's full figures are in `reports/bench.json`."]
     return "\n".join(lines) + "\n"
 
 
