@@ -69,8 +69,37 @@ def upgrade(engine: Engine) -> tuple[str | None, str | None]:
     """Apply every pending migration; return the revisions before and after."""
     before = current_revision(engine)
     if before != head_revision(engine):
-        command.upgrade(alembic_config(engine), "head")
+        migrator = _transactional_sqlite(engine)
+        try:
+            command.upgrade(alembic_config(migrator), "head")
+        finally:
+            if migrator is not engine:
+                migrator.dispose()
     return before, current_revision(engine)
+
+
+def _transactional_sqlite(engine: Engine) -> Engine:
+    """For SQLite, an engine whose transactions really cover DDL.
+
+    Python's sqlite3 commits before every CREATE/ALTER on its own, so a process killed
+    mid-migration left tables without the revision that made them, and every later run failed
+    with "table ... already exists". With the driver's own transaction handling off and an
+    explicit BEGIN IMMEDIATE, a migration is all or nothing (and two first runs queue).
+    """
+    if engine.dialect.name != "sqlite":
+        return engine
+    migrator = create_engine(engine.url, connect_args={"timeout": 30})
+
+    @event.listens_for(migrator, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        _sqlite_pragmas(dbapi_connection, _record)
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(migrator, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return migrator
 
 
 def open_database(url: str) -> tuple[Engine, sessionmaker[Session]]:
