@@ -4,7 +4,9 @@ Per-student overrides exist only in `mod_assign_get_participant` (trap 9), one s
 call, so they cannot be pulled for everyone. Instead each candidate (a planned student
 reminder whose time has come) is checked once per run, in parallel. The answer is stored in
 DueDateOverride; when it moves the deadline the stale reminders are cancelled and the planner
-runs again, which plans the new deadline's reminders under new keys.
+runs again, which plans the new deadline's reminders under new keys. When Moodle does not
+answer for a student (course inaccessible, a refused call) the reminder is held back for
+`HOLD` rather than sent with a deadline that may be wrong; a later run asks again.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
@@ -30,6 +32,7 @@ from moodle_sync.store.tables import Assignment, DueDateOverride, OutboxMessage,
 from moodle_sync.store.upsert import upsert
 
 Pair = tuple[int, int]  # (assignment id, user id)
+HOLD = dt.timedelta(minutes=5)  # an unconfirmed reminder waits at least this long
 Answer = OwnDates | SkippableError
 
 
@@ -80,6 +83,7 @@ def confirm(
         if not dry_run:
             _store(session, {p: cache[p] for p in pairs}, now)
             cancel_rows(session, cancels, now)
+            _hold(session, [r.id for r in rows if r.key in report.unconfirmed], now)
             session.commit()
     if report.moved and not dry_run:
         report.replanned = plan(sessions, programme, push_settings, now, run_id, site_url=site_url)
@@ -184,6 +188,14 @@ def _reason(row: Any, answer: Answer, dates: _Used | None) -> str | None:
             f"not {row.deadline_at.isoformat() if row.deadline_at else 'none'} (own due date)"
         )
     return None
+
+
+def _hold(session: Session, ids: list[int], now: dt.datetime) -> None:
+    """Move unconfirmed reminders' send time past this run: sent only once confirmed."""
+    if ids:
+        session.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(send_after=now + HOLD)
+        )
 
 
 def _store(session: Session, answers: dict[Pair, Answer], now: dt.datetime) -> None:
