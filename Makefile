@@ -34,3 +34,8 @@ bench: $(STAMP)  ## every benchmark, each against a baseline measured in the sam
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: chaos
+CHAOS_RUNS ?= 100
+chaos: $(STAMP)  ## seeded faulty fortnights vs fault-free twins; CHAOS_SEED=s reruns one
+	$(BIN)/python -m chaos --runs $(CHAOS_RUNS) $(if $(CHAOS_SEED),--seed $(CHAOS_SEED))

@@ -1,0 +1,176 @@
+"""One schedule: a fault-free twin and a faulty fortnight of the same site changes, compared.
+
+Each run day the twin runs once; the faulty side gets up to `FAULTY_ATTEMPTS` runs under fresh
+seeded fault plans, some SIGKILLed, with the site repaired after each (as an administrator
+would); if none completes, the outage ends and clean runs follow until one does. On the last
+day the faulty side gets its clean run once in-doubt batches are past the settle time.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
+from chaos import verify
+from chaos.runs import (
+    HANG_SECONDS,
+    KILLED,
+    READ_TIMEOUT,
+    run_in_process,
+    run_process,
+    write_config,
+)
+from chaos.schedule import START, Day, attempts, fortnight
+from chaos.site import SandboxSite
+from moodle_sync.exit_codes import ExitCode
+from moodle_sync.rules.policy import load_programme
+from moodle_sync.settings import PushSettings
+
+CLEAN_TRIES = 3
+SETTLE = READ_TIMEOUT + 0.5
+# A failed run is retried later the same morning, as the worker's next slot would; late
+# enough for a reminder held back unconfirmed (push/confirm.py HOLD) to be asked again.
+RETRY = timedelta(minutes=10)
+
+
+@dataclass
+class ScheduleResult:
+    seed: int
+    faults: dict[str, int] = field(default_factory=dict)
+    kills: int = 0
+    watchdog_kills: int = 0
+    runs: int = 0
+    exit_codes: dict[str, int] = field(default_factory=dict)
+    messages: verify.Messages = field(default_factory=verify.Messages)
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    log: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def run_schedule(seed: int, workdir: Path) -> ScheduleResult:
+    """Run both sides of one seed in `workdir/seed-<seed>`; kept only when it fails."""
+    started, home = time.monotonic(), workdir / f"seed-{seed}"
+    shutil.rmtree(home, ignore_errors=True)
+    (home / "twin").mkdir(parents=True)
+    (home / "faulty").mkdir()
+    result = ScheduleResult(seed, log=str(home / "runs.log"))
+    twin, faulty = SandboxSite(START), SandboxSite(START)
+    try:
+        _fortnight(seed, home, twin, faulty, result)
+        _verify(home, twin, faulty, fortnight(seed)[-1].now, result)
+    except Exception as exc:  # a crash of the runner itself is a failed schedule, not a hang
+        result.problems.append(f"runner error: {type(exc).__name__}: {exc}")
+    finally:
+        twin.stop()
+        faulty.stop()
+    result.faults = dict(faulty.fault_totals)
+    result.seconds = round(time.monotonic() - started, 1)
+    if not result.problems:
+        shutil.rmtree(home, ignore_errors=True)
+    return result
+
+
+def _fortnight(
+    seed: int, home: Path, twin: SandboxSite, faulty: SandboxSite, result: ScheduleResult
+) -> None:
+    log = home / "runs.log"
+    twin_config = write_config(home / "twin", twin.url)
+    faulty_config = write_config(home / "faulty", faulty.url)
+    days = fortnight(seed)
+    codes: Counter[str] = Counter()
+    for index, day in enumerate(days):
+        for site in (twin, faulty):
+            _change_site(site, day)
+        code = run_in_process(twin_config, day.now, log)
+        if code != ExitCode.OK:
+            result.problems.append(f"twin run on {day.now:%Y-%m-%d} exited {code}")
+        last = index == len(days) - 1
+        plans = [] if last else attempts(seed, index, HANG_SECONDS)
+        for tries, attempt in enumerate(plans):
+            faulty.set_faults(attempt.plan)
+            outcome = run_process(faulty_config, day.now + tries * RETRY, log, attempt.kill_after)
+            faulty.repair()
+            _count(outcome.code, outcome.watchdog, codes, result)
+            if outcome.code == ExitCode.OK:
+                break
+        else:
+            _clean_runs(faulty_config, day.now + len(plans) * RETRY, log, codes, result)
+    result.exit_codes = dict(codes)
+
+
+def _change_site(site: SandboxSite, day: Day) -> None:
+    site.set_clock(day.now)
+    for change in day.changes:
+        site.mutate(change)
+
+
+def _clean_runs(
+    config: Path, now: datetime, log: Path, codes: Counter[str], result: ScheduleResult
+) -> None:
+    """Fault-free runs until one completes (an in-doubt batch needs the settle time first)."""
+    for tries in range(CLEAN_TRIES):
+        outcome = run_process(config, now + tries * RETRY, log, None)
+        _count(outcome.code, outcome.watchdog, codes, result)
+        if outcome.code == ExitCode.OK:
+            return
+        if outcome.code == ExitCode.PARTIAL:
+            time.sleep(SETTLE)  # an in-doubt batch settles once older than the read timeout
+    result.problems.append(f"no clean run completed on {now:%Y-%m-%d} in {CLEAN_TRIES} tries")
+
+
+def _count(code: int, watchdog: bool, codes: Counter[str], result: ScheduleResult) -> None:
+    result.runs += 1
+    codes["killed" if code == KILLED else str(code)] += 1
+    if code == KILLED:
+        if watchdog:
+            result.watchdog_kills += 1
+        else:
+            result.kills += 1
+
+
+def _verify(
+    home: Path, twin: SandboxSite, faulty: SandboxSite, now: datetime, result: ScheduleResult
+) -> None:
+    twin_state, faulty_state = twin.state(), faulty.state()
+    twin_db = create_engine(f"sqlite:///{home / 'twin' / 'store.db'}")
+    faulty_db = create_engine(f"sqlite:///{home / 'faulty' / 'store.db'}")
+    try:
+        with Session(twin_db) as left, Session(faulty_db) as right:
+            in_doubt = verify.in_doubt_keys(right)
+            counts = verify.count_messages(
+                verify.received(twin_state), verify.received(faulty_state), in_doubt
+            )
+            result.messages = counts
+            result.problems += _message_problems(counts)
+            twin_view, faulty_view = verify.store_view(left), verify.store_view(right)
+            result.problems += verify.compare_stores(twin_view, faulty_view)
+            programme = load_programme(Path(__file__).parent.parent / "config/programme.toml")
+            result.problems += verify.stale_statuses(
+                right, programme, PushSettings(), now, faulty_state["profile_fields"]
+            )
+            result.problems += verify.integrity(left) + verify.integrity(right)
+    finally:
+        twin_db.dispose()
+        faulty_db.dispose()
+
+
+def _message_problems(counts: verify.Messages) -> list[str]:
+    found = []
+    if counts.duplicated:
+        found.append(f"{counts.duplicated} messages delivered more than once")
+    if counts.lost:
+        found.append(f"{counts.lost} messages lost (planned by the twin, never delivered)")
+    if counts.unexpected:
+        found.append(f"{counts.unexpected} messages the fault-free twin never sent")
+    return found

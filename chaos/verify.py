@@ -1,0 +1,124 @@
+"""What must hold once the faulty side's clean run is over, checked against its twin.
+
+The stores are compared by their live content (what Moodle has now, and what the service
+decided and remembers), never by ids or timestamps the runs themselves stamped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from moodle_sync.push.facts import load_cohort
+from moodle_sync.push.profile import credits_text, status_text
+from moodle_sync.rules.evaluate import evaluate_participant
+from moodle_sync.rules.policy import Programme
+from moodle_sync.settings import PushSettings
+from moodle_sync.store import tables
+
+REF = re.compile(r"Ref: ([A-Za-z0-9_-]+)")
+View = dict[str, set[tuple[Any, ...]]]
+
+
+@dataclass
+class Messages:
+    expected: int = 0  # what the twin delivered
+    delivered: int = 0  # distinct expected keys the faulty side delivered
+    duplicated: int = 0  # keys delivered more than once
+    lost: int = 0  # expected, not delivered, not in doubt
+    in_doubt: int = 0  # rows still `sending` after the clean run
+    unexpected: int = 0  # delivered, though the twin never sent them
+
+
+@dataclass
+class Verdict:
+    messages: Messages = field(default_factory=Messages)
+    problems: list[str] = field(default_factory=list)
+
+
+def received(state: dict[str, Any]) -> Counter[str]:
+    """Messages in the sandbox, counted by the `Ref: <key>` marker each one carries."""
+    return Counter(key for m in state["messages"] for key in REF.findall(m["text"]))
+
+
+def count_messages(twin: Counter[str], faulty: Counter[str], in_doubt: set[str]) -> Messages:
+    expected, got = set(twin), set(faulty)
+    return Messages(
+        expected=len(expected),
+        delivered=len(expected & got),
+        duplicated=sum(1 for n in faulty.values() if n > 1),
+        lost=len(expected - got - in_doubt),
+        in_doubt=len(in_doubt),
+        unexpected=len(got - expected),
+    )
+
+
+def store_view(session: Session) -> View:
+    """The store's live content: rows still in Moodle, outbox decisions, pushed statuses."""
+
+    def rows(table: Any) -> list[Any]:
+        return list(session.scalars(select(table)))
+
+    live = {a.id for a in rows(tables.Assignment) if a.deleted_at is None}
+    return {
+        "enrolments": {(e.course_id, e.user_id, e.status) for e in rows(tables.Enrolment)
+                       if e.ended_at is None},
+        "assignments": {(a.id, a.course_id, a.name, a.due_at, a.cutoff_at)
+                        for a in rows(tables.Assignment) if a.id in live},
+        "submissions": {(s.assignment_id, s.user_id, s.status, s.time_modified)
+                        for s in rows(tables.Submission) if s.assignment_id in live},
+        "user_flags": {(f.assignment_id, f.user_id, f.extension_due_at, f.workflow_state)
+                       for f in rows(tables.UserFlags) if f.assignment_id in live},
+        "grades": {(g.assignment_id, g.user_id, _mark(g.grade))
+                   for g in rows(tables.Grade) if g.assignment_id in live},
+        "outbox": {(m.key, m.recipient_id, m.state) for m in rows(tables.OutboxMessage)
+                   if m.state != "sending"},
+        "profile_values": {(p.user_id, p.field, p.value) for p in rows(tables.ProfileValue)},
+    }  # fmt: skip
+
+
+def compare_stores(twin: View, faulty: View) -> list[str]:
+    problems = []
+    for name, rows in twin.items():
+        missing, extra = sorted(rows - faulty[name]), sorted(faulty[name] - rows)
+        if missing or extra:
+            problems.append(f"store {name}: missing {missing[:3]}, extra {extra[:3]}")
+    return problems
+
+
+def stale_statuses(
+    session: Session, programme: Programme, push: PushSettings, now: datetime,
+    fields: dict[str, dict[str, str]],
+) -> list[str]:  # fmt: skip
+    """Participants whose profile fields in Moodle differ from what the rules say now."""
+    problems = []
+    cohort = load_cohort(session, programme, push.interrupted_users)
+    for person in cohort.participants:
+        result = evaluate_participant(person, programme, now)
+        wanted = {push.progression_field: status_text(result),
+                  push.credits_field: credits_text(result)}  # fmt: skip
+        shown = fields.get(str(person.id), {})
+        if any(shown.get(k) != v for k, v in wanted.items()):
+            problems.append(f"stale status for user {person.id}: Moodle {shown}, rules {wanted}")
+    return problems
+
+
+def integrity(session: Session) -> list[str]:
+    result = session.execute(text("PRAGMA integrity_check")).scalar_one()
+    return [] if result == "ok" else [f"PRAGMA integrity_check: {result}"]
+
+
+def in_doubt_keys(session: Session) -> set[str]:
+    query = select(tables.OutboxMessage.key).where(tables.OutboxMessage.state == "sending")
+    return set(session.scalars(query))
+
+
+def _mark(grade: Decimal | float | None) -> float | None:
+    return None if grade is None or grade == -1 else round(float(grade), 5)
