@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from moodle_sync.alerts import raise_alarm
 from moodle_sync.client import Requester
 from moodle_sync.errors import MoodleSyncError
+from moodle_sync.pull.fetch import Progress
 from moodle_sync.pull.runner import SyncReport, run_sync
 from moodle_sync.push import DeliveryReport, deliver
 from moodle_sync.push.confirm import ConfirmReport, confirm
@@ -75,6 +76,7 @@ def run_pipeline(
     dry_run: bool = False,
     now: datetime | None = None,
     should_stop: Callable[[], bool] | None = None,
+    progress: Progress | None = None,
 ) -> PipelineReport:
     """Pull, plan, confirm, deliver and push statuses; record the figures on the sync run.
 
@@ -84,7 +86,7 @@ def run_pipeline(
     now = now or datetime.now(UTC)
     try:
         report = run_stages(settings, programme, requester, sessions, full, dry_run, now,
-                            should_stop)  # fmt: skip
+                            should_stop, progress)  # fmt: skip
     except MoodleSyncError as exc:  # a revoked token, a safety valve: administrators hear of it
         if not dry_run:
             raise_alarm(requester, sessions, settings, exc, now)
@@ -102,10 +104,12 @@ def run_stages(
     dry_run: bool,
     now: datetime,
     should_stop: Callable[[], bool] | None,
+    progress: Progress | None = None,
 ) -> PipelineReport:
     window = timedelta(seconds=settings.sync.safety_window_seconds)
     pulled = run_sync(requester, sessions, programme.mapped_courses(), full=full,
-                      safety_window=window, should_stop=should_stop)  # fmt: skip
+                      safety_window=window, should_stop=should_stop,
+                      progress=progress)  # fmt: skip
     site, run_id, push = requester.settings.url, pulled.run_id, settings.push
     if should_stop is not None and should_stop():
         report = PipelineReport(pulled, PlanReport(run_id, dry_run), ConfirmReport(),

@@ -95,3 +95,9 @@ def test_the_token_appears_nowhere_in_output_logs_or_the_database(
     for written in tmp_path.rglob("*"):
         if written.is_file():
             assert INTEGRATION_TOKEN.encode() not in written.read_bytes(), written
+
+
+def test_nothing_animates_when_output_is_not_a_terminal(sandbox: Sandbox, tmp_path: Path) -> None:
+    result = run_cli("sync", env=cli_env(sandbox, tmp_path))
+    assert result.returncode == 0
+    assert "reading enrolments" not in result.stderr and "\r" not in result.stderr

@@ -11,6 +11,7 @@ from moodle_sync.client import Requester
 from moodle_sync.client.registry import missing_functions
 from moodle_sync.client.site import get_site_info
 from moodle_sync.commands.base import Context, emit_json, handle_errors, pass_context
+from moodle_sync.commands.progress import terminal_progress
 from moodle_sync.exit_codes import ExitCode
 from moodle_sync.lock import pipeline_lock
 from moodle_sync.pipeline import PipelineReport, run_pipeline
@@ -68,15 +69,18 @@ def check(ctx: Context) -> None:
 @pass_context
 @handle_errors
 def sync(ctx: Context, full: bool, as_json: bool) -> None:
-    """Pull the programme's courses and enrolments from Moodle into the database."""
+    """Pull the programme's courses, enrolments, assignments, submissions, extensions and
+    grades from Moodle into the database (a progress bar per stage on a terminal)."""
     settings = ctx.settings()
     programme = ctx.programme(settings)
     _engine, sessions = open_database(settings.database.url)
     lock = pipeline_lock(sessions, settings, "moodle-sync sync")
-    with lock, Requester(settings.require_moodle()) as requester:
+    bars = terminal_progress(wanted=not as_json)
+    with lock, Requester(settings.require_moodle()) as requester, bars as progress:
         window = timedelta(seconds=settings.sync.safety_window_seconds)
         courses = programme.mapped_courses()
-        report = run_sync(requester, sessions, courses, full=full, safety_window=window)
+        report = run_sync(requester, sessions, courses, full=full, safety_window=window,
+                          progress=progress)  # fmt: skip
     if as_json:
         emit_json(report.as_dict())
     else:
@@ -117,10 +121,10 @@ def run(ctx: Context, full: bool, dry_run: bool, as_json: bool, now: datetime | 
     programme = ctx.programme(settings)
     _engine, sessions = open_database(settings.database.url)
     lock = pipeline_lock(sessions, settings, "moodle-sync run")
-    with lock, Requester(settings.require_moodle()) as requester:
-        report = run_pipeline(
-            settings, programme, requester, sessions, full=full, dry_run=dry_run, now=now
-        )
+    bars = terminal_progress(wanted=not as_json)
+    with lock, Requester(settings.require_moodle()) as requester, bars as progress:
+        report = run_pipeline(settings, programme, requester, sessions, full=full,
+                              dry_run=dry_run, now=now, progress=progress)  # fmt: skip
     if as_json:
         emit_json(report.as_dict())
     else:

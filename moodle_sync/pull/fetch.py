@@ -8,6 +8,7 @@ whole courses, so a failed call or an access warning fails exactly the courses i
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from moodle_sync.pull.streams import ASSIGNMENT_STREAMS, AssignmentStream
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Progress = Callable[[str, int, int], None]  # (stage, done, total), e.g. a progress bar
 NOTHING_FOUND = "3"  # warning code: no records (with `since`: nothing new)
 Bookmarks = Mapping[tuple[str, str], datetime]
 
@@ -65,18 +67,39 @@ def fetch_all(
     full: bool,
     window: timedelta,
     known_cmids: Mapping[int, int],
+    progress: Progress | None = None,
 ) -> Fetched:
     """Read enrolments, assignments and their records for every course in scope."""
     fetched = Fetched({course.id: CourseData(course) for course in courses})
-    fetch_enrolments(requester, fetched)
+    fetch_enrolments(requester, fetched, Counted("reading enrolments", len(courses), progress))
     fetch_assignments(requester, fetched, known_cmids)
     fetch_assignment_records(requester, fetched, bookmarks, full=full, window=window)
     return fetched
 
 
-def fetch_enrolments(requester: Requester, fetched: Fetched) -> None:
+class Counted:
+    """Reports one stage's progress from the client's worker threads."""
+
+    def __init__(self, stage: str, total: int, progress: Progress | None) -> None:
+        self.stage, self.total, self.progress = stage, total, progress
+        self.done = 0
+        self._lock = threading.Lock()
+
+    def step(self) -> None:
+        if self.progress is not None:
+            with self._lock:
+                self.done += 1
+                self.progress(self.stage, self.done, self.total)
+
+
+def fetch_enrolments(requester: Requester, fetched: Fetched, counted: Counted) -> None:
+    def read(course_id: int) -> list[EnrolledUser] | Exception:
+        answer = attempt(lambda: get_enrolled_users(requester, course_id))
+        counted.step()
+        return answer
+
     ids = list(fetched.courses)
-    answers = requester.map(lambda cid: attempt(lambda: get_enrolled_users(requester, cid)), ids)
+    answers = requester.map(read, ids)
     for course_id, answer in zip(ids, answers, strict=True):
         if isinstance(answer, Exception):
             fetched.fail([course_id], f"enrolments: {answer}")

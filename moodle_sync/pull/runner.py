@@ -23,7 +23,7 @@ from moodle_sync.errors import FatalError
 from moodle_sync.logs import set_run_id
 from moodle_sync.pull.diff import StreamCounts
 from moodle_sync.pull.enrolments import store_courses
-from moodle_sync.pull.fetch import Bookmarks, fetch_all
+from moodle_sync.pull.fetch import Bookmarks, Progress, fetch_all
 from moodle_sync.pull.partition import write_courses
 from moodle_sync.pull.scope import resolve_scope
 from moodle_sync.store.tables import Assignment, Bookmark, Course, SyncRun
@@ -80,6 +80,7 @@ def run_sync(
     now: datetime | None = None,
     safety_window: timedelta = timedelta(minutes=10),
     should_stop: Callable[[], bool] | None = None,
+    progress: Progress | None = None,
 ) -> SyncReport:
     """Pull the mapped courses and everything in them into the store.
 
@@ -90,7 +91,7 @@ def run_sync(
     report = start_run(sessions, "full" if full else "incremental", now or datetime.now(UTC))
     try:
         pull(requester, sessions, list(course_idnumbers), report, full, safety_window,
-             should_stop or (lambda: False))  # fmt: skip
+             should_stop or (lambda: False), progress or no_progress)  # fmt: skip
     except FatalError as exc:
         report.error = str(exc)
         finish_run(sessions, report, requester, "failed")
@@ -108,6 +109,7 @@ def pull(
     full: bool,
     window: timedelta,
     should_stop: Callable[[], bool],
+    progress: Progress,
 ) -> None:
     known, bookmarks, cmids = load_state(sessions)
     scope = resolve_scope(requester, idnumbers, known)
@@ -119,9 +121,8 @@ def pull(
     if should_stop():
         report.failed_courses.update(dict.fromkeys((c.idnumber for c in scope.courses), STOPPED))
         return
-    fetched = fetch_all(
-        requester, scope.courses, bookmarks, full=full, window=window, known_cmids=cmids
-    )
+    fetched = fetch_all(requester, scope.courses, bookmarks, full=full, window=window,
+                        known_cmids=cmids, progress=progress)  # fmt: skip
     ready = []
     for course in scope.courses:
         if course.id in fetched.failures:
@@ -141,6 +142,11 @@ def pull(
             safe = fetched.deletions_safe
             report.add(write_courses(session, batch, report.started_at, report.run_id,
                                      deletions_safe=safe))  # fmt: skip
+        progress("writing courses", min(start + COURSES_PER_TRANSACTION, len(ready)), len(ready))
+
+
+def no_progress(stage: str, done: int, total: int) -> None:
+    """Progress goes nowhere unless someone (a terminal) wants to see it."""
 
 
 def load_state(sessions: sessionmaker[Session]) -> tuple[dict[str, int], Bookmarks, dict[int, int]]:

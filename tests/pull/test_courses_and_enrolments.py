@@ -119,3 +119,18 @@ def test_a_revoked_token_stops_the_run_and_records_it_failed(
     with sessions() as session:
         run = session.scalars(select(SyncRun)).one()
     assert run.outcome == "failed" and "invalidtoken" in run.problems["error"]
+
+
+def test_progress_is_reported_per_stage_up_to_its_total(
+    requester: Requester, sessions: sessionmaker[Session], programme: Programme
+) -> None:
+    seen: dict[str, list[tuple[int, int]]] = {}
+
+    def record(stage: str, done: int, total: int) -> None:
+        seen.setdefault(stage, []).append((done, total))
+
+    run_sync(requester, sessions, programme.mapped_courses(), progress=record)
+    assert list(seen) == ["reading enrolments", "writing courses"]
+    for steps in seen.values():
+        assert steps[-1][0] == steps[-1][1] == len(programme.mapped_courses())
+        assert [done for done, _ in steps] == sorted(done for done, _ in steps)
