@@ -69,11 +69,27 @@ def fetch_all(
     known_cmids: Mapping[int, int],
     progress: Progress | None = None,
 ) -> Fetched:
-    """Read enrolments, assignments and their records for every course in scope."""
+    """Read enrolments, assignments and their records for every course in scope at once.
+
+    For a comparison that needs everything; the pull itself reads records a group at a time
+    (`record_groups`, `fetch_group_records`) so that only a group or two is ever in memory.
+    """
+    fetched = fetch_courses(requester, courses, known_cmids, progress)
+    for group in record_groups(fetched, requester.settings.max_ids_per_call, bookmarks):
+        fetch_group_records(requester, fetched, group, bookmarks, full=full, window=window)
+    return fetched
+
+
+def fetch_courses(
+    requester: Requester,
+    courses: Sequence[Course],
+    known_cmids: Mapping[int, int],
+    progress: Progress | None = None,
+) -> Fetched:
+    """Every course's enrolments and assignments: small, and needed before any records."""
     fetched = Fetched({course.id: CourseData(course) for course in courses})
     fetch_enrolments(requester, fetched, Counted("reading enrolments", len(courses), progress))
     fetch_assignments(requester, fetched, known_cmids)
-    fetch_assignment_records(requester, fetched, bookmarks, full=full, window=window)
     return fetched
 
 
@@ -129,26 +145,28 @@ def fetch_assignments(
             fetched.fail([course_id], f"assignments: {describe(warning)}")
 
 
-def fetch_assignment_records(
-    requester: Requester, fetched: Fetched, bookmarks: Bookmarks, *, full: bool, window: timedelta
+def fetch_group_records(
+    requester: Requester,
+    fetched: Fetched,
+    group: Sequence[CourseData],
+    bookmarks: Bookmarks,
+    *,
+    full: bool,
+    window: timedelta,
 ) -> None:
-    """Submissions, user flags and grades, in batches of whole courses, calls in parallel."""
-    limit = requester.settings.max_ids_per_call
-    tasks = [
-        (stream, group, group_since(stream, group, bookmarks, full, window))
-        for stream in ASSIGNMENT_STREAMS
-        for group in course_groups(fetched, limit, stream, bookmarks)
-    ]
+    """One group's submissions, user flags and grades: three calls, in parallel."""
+    tasks = [(stream, group_since(stream, group, bookmarks, full, window))
+             for stream in ASSIGNMENT_STREAMS]  # fmt: skip
+    ids = assignment_ids(group)
     answers = requester.map(
-        lambda task: attempt(lambda: task[0].fetch(requester, assignment_ids(task[1]), task[2])),
-        tasks,
+        lambda task: attempt(lambda: task[0].fetch(requester, ids, task[1])), tasks
     )
-    for (stream, group, since), answer in zip(tasks, answers, strict=True):
-        course_ids = [data.course.id for data in group]
+    course_ids = [data.course.id for data in group]
+    for (stream, since), answer in zip(tasks, answers, strict=True):
         if isinstance(answer, Exception):
             fetched.fail(course_ids, f"{stream.name}: {answer}")
-            continue
-        split_records(fetched, stream, group, answer.data, answer.warnings, since)
+        else:
+            split_records(fetched, stream, group, answer.data, answer.warnings, since)
 
 
 def split_records(
@@ -174,17 +192,15 @@ def split_records(
             fetched.fail(ids, f"{stream.name}: {describe(warning)}")
 
 
-def course_groups(
-    fetched: Fetched, limit: int, stream: AssignmentStream, bookmarks: Bookmarks
-) -> list[list[CourseData]]:
-    """Pack whole courses into batches of at most `limit` assignments (a bigger course alone).
+def record_groups(fetched: Fetched, limit: int, bookmarks: Bookmarks) -> list[list[CourseData]]:
+    """Pack whole courses into groups of at most `limit` assignments (a bigger course alone).
 
-    Courses with similar bookmarks go together, so one stale course does not make a whole
-    batch re-read from the beginning.
+    Courses with similar submission bookmarks go together, so one stale course does not make
+    a whole group re-read from the beginning. Courses without assignments need no group.
     """
     usable = [data for cid, data in fetched.courses.items() if cid not in fetched.failures]
     usable = [data for data in usable if data.assignments]
-    usable.sort(key=lambda data: bookmarks.get((stream.name, str(data.course.id))) or EPOCH)
+    usable.sort(key=lambda data: bookmarks.get(("submissions", str(data.course.id))) or EPOCH)
     groups: list[list[CourseData]] = []
     size = 0
     for data in usable:

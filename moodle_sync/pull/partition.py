@@ -106,7 +106,8 @@ def advance_bookmarks(
 
     The start is cut to whole seconds, as Moodle's times are: a row changed in the very
     second the run started must still fall on or after the next run's `since`. A course
-    where nothing was seen keeps its bookmark.
+    where the read found nothing moves to the start too: everything changed before it would
+    have been returned, and the safety window covers a Moodle clock running behind ours.
     """
     start = now.replace(microsecond=0)
     partitions = [str(data.course.id) for data in batch]
@@ -115,9 +116,11 @@ def advance_bookmarks(
     stored = {b.partition: b.value for b in session.scalars(query)}
     rows = []
     for partition, data in zip(partitions, batch, strict=True):
+        if stream.name not in data.since:
+            continue  # not read this run (a course without assignments)
         seen = [m for m in map(stream.modified, data.records.get(stream.name, [])) if m]
-        value = min(max(seen), start) if seen else None
-        if value is not None and (partition not in stored or value > stored[partition]):
+        value = min(max(seen), start) if seen else start
+        if partition not in stored or value > stored[partition]:
             rows.append({"stream": stream.name, "partition": partition, "value": value,
                          "run_id": run_id, "updated_at": now})  # fmt: skip
     upsert(session, Bookmark, rows)

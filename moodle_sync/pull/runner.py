@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import resource
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,7 +24,15 @@ from moodle_sync.errors import FatalError
 from moodle_sync.logs import set_run_id
 from moodle_sync.pull.diff import StreamCounts
 from moodle_sync.pull.enrolments import store_courses
-from moodle_sync.pull.fetch import Bookmarks, Progress, fetch_all
+from moodle_sync.pull.fetch import (
+    Bookmarks,
+    CourseData,
+    Fetched,
+    Progress,
+    fetch_courses,
+    fetch_group_records,
+    record_groups,
+)
 from moodle_sync.pull.partition import write_courses
 from moodle_sync.pull.scope import resolve_scope
 from moodle_sync.store.tables import Assignment, Bookmark, Course, SyncRun
@@ -121,28 +130,86 @@ def pull(
     if should_stop():
         report.failed_courses.update(dict.fromkeys((c.idnumber for c in scope.courses), STOPPED))
         return
-    fetched = fetch_all(requester, scope.courses, bookmarks, full=full, window=window,
-                        known_cmids=cmids, progress=progress)  # fmt: skip
-    ready = []
-    for course in scope.courses:
-        if course.id in fetched.failures:
-            log.warning(
-                "course %s not synchronised: %s", course.idnumber, fetched.failures[course.id]
-            )
-            report.failed_courses[course.idnumber] = fetched.failures[course.id]
-        else:
-            ready.append(fetched.courses[course.id])
-    for start in range(0, len(ready), COURSES_PER_TRANSACTION):
-        if should_stop():
-            rest = ready[start:]
-            report.failed_courses.update(dict.fromkeys((d.course.idnumber for d in rest), STOPPED))
-            return
-        with sessions.begin() as session:
+    fetched = fetch_courses(requester, scope.courses, cmids, progress)
+    writer = Writer(sessions, report, fetched, should_stop, progress, len(scope.courses))
+    read_and_write(requester, fetched, bookmarks, writer, full=full, window=window)
+    if writer.stopped:
+        unwritten = [c.idnumber for c in scope.courses if c.id not in writer.written]
+        for idnumber in unwritten:
+            report.failed_courses.setdefault(idnumber, STOPPED)
+
+
+def read_and_write(
+    requester: Requester,
+    fetched: Fetched,
+    bookmarks: Bookmarks,
+    writer: Writer,
+    *,
+    full: bool,
+    window: timedelta,
+) -> None:
+    """Read each group's records while the previous group is written: at most two groups'
+    records are in memory, and the database work overlaps the waiting on Moodle."""
+    groups = record_groups(fetched, requester.settings.max_ids_per_call, bookmarks)
+    grouped = {data.course.id for group in groups for data in group}
+    with ThreadPoolExecutor(1, "prefetch") as prefetch:
+
+        def read(group: list[CourseData]) -> Future[None]:
+            return prefetch.submit(fetch_group_records, requester, fetched, group, bookmarks,
+                                   full=full, window=window)  # fmt: skip
+
+        pending = read(groups[0]) if groups else None
+        for index, group in enumerate(groups):
+            assert pending is not None
+            pending.result()
+            pending = read(groups[index + 1]) if index + 1 < len(groups) else None
+            if not writer.write(group):
+                if pending is not None:
+                    pending.cancel()
+                return
+    writer.write([data for cid, data in fetched.courses.items() if cid not in grouped])
+
+
+@dataclass
+class Writer:
+    """Writes whole courses as their records arrive, then lets their records go."""
+
+    sessions: sessionmaker[Session]
+    report: SyncReport
+    fetched: Fetched
+    should_stop: Callable[[], bool]
+    progress: Progress
+    total: int
+    done: int = 0
+    written: set[int] = field(default_factory=set)
+    stopped: bool = False
+
+    def write(self, courses: list[CourseData]) -> bool:
+        """Write these courses (failed ones recorded instead); False once asked to stop."""
+        ready = [data for data in courses if not self.record_failure(data)]
+        for start in range(0, len(ready), COURSES_PER_TRANSACTION):
             batch = ready[start : start + COURSES_PER_TRANSACTION]
-            safe = fetched.deletions_safe
-            report.add(write_courses(session, batch, report.started_at, report.run_id,
-                                     deletions_safe=safe))  # fmt: skip
-        progress("writing courses", min(start + COURSES_PER_TRANSACTION, len(ready)), len(ready))
+            if self.should_stop():
+                self.stopped = True
+                return False
+            with self.sessions.begin() as session:
+                report, safe = self.report, self.fetched.deletions_safe
+                report.add(write_courses(session, batch, report.started_at, report.run_id,
+                                         deletions_safe=safe))  # fmt: skip
+            self.written.update(data.course.id for data in batch)
+        self.done += len(courses)
+        self.progress("writing courses", self.done, self.total)
+        for data in courses:
+            data.records.clear()
+        return True
+
+    def record_failure(self, data: CourseData) -> bool:
+        """A course whose reading failed is recorded with the reason, not written."""
+        reason = self.fetched.failures.get(data.course.id)
+        if reason is not None:
+            log.warning("course %s not synchronised: %s", data.course.idnumber, reason)
+            self.report.failed_courses[data.course.idnumber] = reason
+        return reason is not None
 
 
 def no_progress(stage: str, done: int, total: int) -> None:
