@@ -115,4 +115,8 @@ def configure_logging(
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Alembic announces its migration context at INFO on every start of every command; that
+    # is noise at INFO (`moodle-sync db upgrade` reports schema changes itself).
+    quiet = "DEBUG" if level == "DEBUG" else "WARNING"
+    logging.getLogger("alembic.runtime.migration").setLevel(quiet)
     return secret_filter

@@ -80,14 +80,19 @@ def _risks(
             continue
         if w.deadline < now:
             days = started_days(w.deadline, now)
-            risks.append(f"{w.module} {w.name} {days} day{'s' * (days != 1)} overdue")
+            risks.append(f"{_titled(w)} {days} day{'s' * (days != 1)} overdue")
         elif w.draft and w.deadline - now < _DRAFT_WARNING:
             hours = _hours(now, w.deadline)
-            risks.append(f"{w.module} {w.name}: draft not submitted, due in {hours} hours")
+            risks.append(f"{_titled(w)}: draft not submitted, due in {hours} hours")
     risks += [
         f"{r.code} failed after resit (mark {r.mark})" for r in results if r.outcome == "failed"
     ]
     return risks
+
+
+def _titled(w: WorkItem) -> str:
+    """'MPC Essay', or the name alone when it already starts with the module code."""
+    return w.name if w.name.split(" ", 1)[0] == w.module else f"{w.module} {w.name}"
 
 
 def _hours(start: dt.datetime, end: dt.datetime) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -16,6 +17,7 @@ from moodle_sync.rules.outcomes import (
     weighted_mean,
 )
 from moodle_sync.rules.policy import Programme
+from moodle_sync.rules.progression import WorkItem, _titled
 from tests.rules.conftest import make_programme
 
 PASS, CAP = Decimal(50), Decimal(50)
@@ -151,3 +153,10 @@ def test_classification_with_the_borderline_rule(
 def test_prior_learning_marks_never_enter_classification(programme: Programme) -> None:
     results = [passed("RAPL", 95), passed("MPC", 61), passed("OCVB", 61)]
     assert classify(programme, results) == "merit"
+
+
+def test_a_reason_does_not_repeat_the_module_code_an_assignment_name_already_has() -> None:
+    due = dt.datetime(2025, 12, 1, 12, tzinfo=dt.UTC)
+    named = WorkItem("MPC", "MPC Assignment 1", due, False, False, False)
+    plain = WorkItem("MPC", "Essay", due, False, False, False)
+    assert (_titled(named), _titled(plain)) == ("MPC Assignment 1", "MPC Essay")
