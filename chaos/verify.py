@@ -76,7 +76,7 @@ def store_view(session: Session) -> View:
                         for s in rows(tables.Submission) if s.assignment_id in live},
         "user_flags": {(f.assignment_id, f.user_id, f.extension_due_at, f.workflow_state)
                        for f in rows(tables.UserFlags) if f.assignment_id in live},
-        "grades": {(g.assignment_id, g.user_id, _mark(g.grade))
+        "grades": {(g.assignment_id, g.user_id, mark(g.grade))
                    for g in rows(tables.Grade) if g.assignment_id in live},
         "outbox": {(m.key, m.recipient_id, m.state) for m in rows(tables.OutboxMessage)
                    if m.state != "sending"},
@@ -120,5 +120,6 @@ def in_doubt_keys(session: Session) -> set[str]:
     return set(session.scalars(query))
 
 
-def _mark(grade: Decimal | float | None) -> float | None:
+def mark(grade: Decimal | float | None) -> float | None:
+    """A grade as a comparable number (Moodle's -1 and None both mean not graded)."""
     return None if grade is None or grade == -1 else round(float(grade), 5)

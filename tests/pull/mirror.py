@@ -7,14 +7,13 @@ is live, which is what must match Moodle after every sync.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from chaos.verify import mark
+from chaos.verify import store_view as live_store_view
 from moodle_sync.sandbox.state import SiteState
-from moodle_sync.store import tables
 
 View = dict[str, set[tuple[Any, ...]]]
 
@@ -23,8 +22,7 @@ def when(epoch: int | None) -> datetime | None:
     return datetime.fromtimestamp(epoch, UTC) if epoch else None
 
 
-def mark(grade: float | Decimal | None) -> float | None:
-    return None if grade is None or grade == -1 else round(float(grade), 5)
+MOODLE_STREAMS = ("enrolments", "assignments", "submissions", "user_flags", "grades")
 
 
 def moodle_view(state: SiteState, course_ids: set[int]) -> View:
@@ -44,25 +42,10 @@ def moodle_view(state: SiteState, course_ids: set[int]) -> View:
 
 
 def store_view(sessions: sessionmaker[Session]) -> View:
+    """The store's live copy of Moodle (the chaos runner's view, less the push side)."""
     with sessions() as session:
-        live = set(session.scalars(select(tables.Assignment.id)
-                                  .where(tables.Assignment.deleted_at.is_(None))))  # fmt: skip
-
-        def rows(table: Any) -> list[Any]:
-            return list(session.scalars(select(table)))
-
-        return {
-            "enrolments": {(e.course_id, e.user_id, e.status) for e in rows(tables.Enrolment)
-                           if e.ended_at is None},
-            "assignments": {(a.id, a.course_id, a.name, a.due_at, a.cutoff_at)
-                            for a in rows(tables.Assignment) if a.id in live},
-            "submissions": {(s.assignment_id, s.user_id, s.status, s.time_modified)
-                            for s in rows(tables.Submission) if s.assignment_id in live},
-            "user_flags": {(f.assignment_id, f.user_id, f.extension_due_at, f.workflow_state)
-                           for f in rows(tables.UserFlags) if f.assignment_id in live},
-            "grades": {(g.assignment_id, g.user_id, mark(g.grade))
-                       for g in rows(tables.Grade) if g.assignment_id in live},
-        }  # fmt: skip
+        view = live_store_view(session)
+    return {name: view[name] for name in MOODLE_STREAMS}
 
 
 def differences(expected: View, actual: View) -> dict[str, dict[str, set[tuple[Any, ...]]]]:
