@@ -15,13 +15,34 @@ import tomllib
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 ModuleKind = Literal["prior_learning", "taught", "project"]
 Mark = Decimal
+
+
+def _wall_clock(value: dt.time) -> dt.time:
+    if value.tzinfo is not None:
+        raise ValueError(
+            f"{value.isoformat()!r} carries a time zone; give a wall-clock time such as "
+            "'09:00' (the programme's timezone applies)"
+        )
+    return value
+
+
+# A time of day in the programme's time zone. pydantic would also read a number of seconds
+# (as a UTC time) or an offset, which cannot be compared with wall-clock times.
+WallClock = Annotated[dt.time, AfterValidator(_wall_clock)]
 
 
 class _Strict(BaseModel):
@@ -63,7 +84,7 @@ class LatePenalty(_Strict):
     amount: Decimal = Field(default=Decimal(10), ge=0)
     per_started_day: bool = False
     window_days: int = Field(default=3, ge=0)
-    weekend_moves_to: dt.time | None = dt.time(10, 0)
+    weekend_moves_to: WallClock | None = dt.time(10, 0)
     zero_after_window: bool = True
 
 
@@ -88,16 +109,16 @@ class Classification(_Strict):
 
 
 class Reminders(_Strict):
-    at: dt.time = dt.time(9, 0)
+    at: WallClock = dt.time(9, 0)
     before_days: tuple[int, ...] = (7, 2)
-    due_today_early_before: dt.time = dt.time(12, 0)
+    due_today_early_before: WallClock = dt.time(12, 0)
     due_today_early_hours: int = Field(default=3, ge=0)
     draft_hours_before: int = Field(default=48, ge=0)
     overdue_days_after: tuple[int, ...] = (1, 3)
     cutoff_hours_before: int = Field(default=24, ge=0)
-    send_window_start: dt.time = dt.time(8, 0)
-    send_window_end: dt.time = dt.time(20, 0)
-    digest_at: dt.time = dt.time(8, 0)
+    send_window_start: WallClock = dt.time(8, 0)
+    send_window_end: WallClock = dt.time(20, 0)
+    digest_at: WallClock = dt.time(8, 0)
     tutor_roles: tuple[str, ...] = ("editingteacher", "teacher")
 
     @cached_property

@@ -136,3 +136,15 @@ def test_equal_policies_hash_alike_so_cached_schedules_are_shared() -> None:
     assert hash(first.late_penalty) == hash(second.late_penalty)
     other = make_programme(reminders={"at": "10:00:00"})
     assert hash(other.reminders) != hash(first.reminders)
+
+
+@pytest.mark.parametrize("value", ["0", '"20:00Z"', '"20:00+01:00"'])
+def test_a_reminder_time_with_a_time_zone_is_named_not_a_crash(
+    tmp_path: pathlib.Path, value: str
+) -> None:
+    text = PROGRAMME_TOML.read_text()
+    path = tmp_path / "programme.toml"
+    path.write_text(text.replace('send_window_end = "20:00"', f"send_window_end = {value}"))
+    with pytest.raises(ProgrammeError) as caught:
+        load_programme(path)
+    assert any("reminders.send_window_end" in p and "time zone" in p for p in caught.value.problems)
