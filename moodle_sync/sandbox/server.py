@@ -136,6 +136,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
             sys.stderr.write(f"{self.command} {urlsplit(self.path).path} dropped\n")
 
     def _send(self, reply: Reply) -> None:
+        # Logged before answering, so the line exists by the time the caller has its answer.
+        if self.server.verbose:
+            sys.stderr.write(
+                f"{self.command} {urlsplit(self.path).path} {reply.function} {reply.status}\n"
+            )
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         for name, value in reply.headers:
@@ -146,10 +151,6 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self.send_header("Access-Control-Allow-Origin", "*")
         self.end_headers()
         self.wfile.write(reply.body)
-        if self.server.verbose:
-            sys.stderr.write(
-                f"{self.command} {urlsplit(self.path).path} {reply.function} {reply.status}\n"
-            )
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silenced: the default access log would print query strings, tokens included."""
