@@ -4,7 +4,13 @@
 
     MoodleSyncError                  base: anything this package raises on purpose
     ├── ConfigurationError           settings are wrong; .problems lists every one. Fix and rerun.
+    │   ├── ProgrammeError           the programme file cannot be used (exit 2)
+    │   ├── RulesInputError          a `rules evaluate` input document is invalid (exit 2)
+    │   └── ScopeError               an unknown course or user was asked for (exit 2)
+    ├── TemplateError                a message template is missing or broken: fix the file
     ├── RequestTooLargeError         a request would exceed moodle.max_input_vars (a bug: chunk it)
+    ├── SafetyValveError             more messages due than one run may send; nothing sent (exit 5)
+    ├── LockHeldError                another run holds the pipeline lock (exit 4)
     └── MoodleError                  Moodle (or the network in front of it) refused a call;
         │                            carries .function, .errorcode, .http_status, .moodle_message
         ├── RetriableError           try again later: connection errors, timeouts, HTTP 5xx/429,
@@ -28,12 +34,18 @@ __all__ = [
     "ConfigurationError",
     "FatalError",
     "InDoubtError",
+    "LockHeldError",
     "MoodleError",
     "MoodleSyncError",
     "NotMoodleError",
+    "ProgrammeError",
     "RequestTooLargeError",
     "RetriableError",
+    "RulesInputError",
+    "SafetyValveError",
+    "ScopeError",
     "SkippableError",
+    "TemplateError",
 ]
 
 
@@ -50,8 +62,57 @@ class ConfigurationError(MoodleSyncError):
         super().__init__(f"invalid configuration ({len(self.problems)} problem(s)):\n{lines}")
 
 
+class ProgrammeError(ConfigurationError):
+    """The programme file cannot be used; `.problems` has one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(problems)
+        self.args = ("\n".join(self.problems),)
+
+    def __str__(self) -> str:
+        return "\n".join(self.problems)
+
+
+class RulesInputError(ProgrammeError):
+    """A `rules evaluate` input document is not usable; one line per problem, each located."""
+
+
+class ScopeError(ProgrammeError):
+    """An unknown course or user was asked for: a usage error (exit 2)."""
+
+
+class TemplateError(MoodleSyncError):
+    """A message template is missing or broken; the message names the file."""
+
+
 class RequestTooLargeError(MoodleSyncError):
     """A single request would carry more form variables than PHP's max_input_vars allows."""
+
+
+class SafetyValveError(MoodleSyncError):
+    """More messages are due than one run may send: nothing was sent (exit code 5)."""
+
+    def __init__(self, due: int, maximum: int) -> None:
+        self.due, self.maximum = due, maximum
+        super().__init__(
+            f"{due} messages are due but at most {maximum} may be sent in one run "
+            "(push.max_messages_per_run); nothing was sent. Check the plan with --dry-run; "
+            "if it is right, raise push.max_messages_per_run (or MOODLE_SYNC_PUSH__"
+            "MAX_MESSAGES_PER_RUN) for this run and rerun."
+        )
+
+
+class LockHeldError(MoodleSyncError):
+    """Another run holds the pipeline lock (exit code 4); `holder` describes it, if known."""
+
+    def __init__(self, holder: str | None, waited: float) -> None:
+        self.holder = holder
+        who = holder or "another run (it has just released it)"
+        super().__init__(
+            f"the pipeline is locked by {who}; waited {waited:.0f} s "
+            "(worker.lock_wait_seconds). Try again when that run has finished, or raise "
+            "worker.lock_wait_seconds to queue behind it"
+        )
 
 
 class MoodleError(MoodleSyncError):

@@ -27,7 +27,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, and_, delete, select, 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from moodle_sync.errors import MoodleSyncError
+from moodle_sync.errors import LockHeldError
 from moodle_sync.settings import Settings
 from moodle_sync.store.tables import PipelineLock
 
@@ -49,19 +49,6 @@ class LockHolder:
 
     def describe(self) -> str:
         return f"{self.holder} since {self.acquired_at:%Y-%m-%d %H:%M:%S} UTC"
-
-
-class LockHeldError(MoodleSyncError):
-    """Another run holds the pipeline lock (exit code 4)."""
-
-    def __init__(self, holder: LockHolder | None, waited: float) -> None:
-        self.holder = holder
-        who = holder.describe() if holder else "another run (it has just released it)"
-        super().__init__(
-            f"the pipeline is locked by {who}; waited {waited:.0f} s "
-            "(worker.lock_wait_seconds). Try again when that run has finished, or raise "
-            "worker.lock_wait_seconds to queue behind it"
-        )
 
 
 def engine_of(target: Engine | sessionmaker[Session]) -> Engine:
@@ -111,7 +98,8 @@ def pipeline_lock(
         waited = time.monotonic() - started
         if waited >= worker.lock_wait_seconds:
             lease.release()
-            raise LockHeldError(current_holder(engine, clock=clock), waited)
+            holder = current_holder(engine, clock=clock)
+            raise LockHeldError(holder.describe() if holder else None, waited)
         log.info("waiting for the pipeline lock, held by %s", current_holder(engine, clock=clock))
         time.sleep(min(POLL_SECONDS, worker.lock_wait_seconds - waited))
     log.info("pipeline lock taken by %s", lease.holder)

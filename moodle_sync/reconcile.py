@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from moodle_sync.client import Requester
 from moodle_sync.client.models import EnrolledUser
 from moodle_sync.client.users import get_users_by_field
-from moodle_sync.errors import ConfigurationError
+from moodle_sync.errors import ScopeError
 from moodle_sync.pull.fetch import CourseData, fetch_all
 from moodle_sync.pull.runner import load_state
 from moodle_sync.pull.scope import resolve_scope
@@ -44,10 +44,6 @@ from moodle_sync.store.tables import (
 )
 
 ABSENT: Any = object()  # a key one side does not have (None is a value: "no extension")
-
-
-class ScopeError(ConfigurationError):
-    """An unknown course or user was asked for: a usage error (exit 2)."""
 
 
 @dataclass(frozen=True)

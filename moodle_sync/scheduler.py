@@ -26,9 +26,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
-from moodle_sync.errors import MoodleSyncError
+from moodle_sync.errors import LockHeldError, MoodleSyncError
 from moodle_sync.exit_codes import ExitCode
-from moodle_sync.lock import LockHeldError, pipeline_lock
+from moodle_sync.lock import pipeline_lock
 from moodle_sync.pipeline import run_pipeline
 from moodle_sync.rules.policy import Programme, load_programme
 from moodle_sync.settings import Settings

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.alerts import ALERT_KIND, plan_alerts, problem_of
 from moodle_sync.client import Requester
-from moodle_sync.errors import FatalError
+from moodle_sync.errors import FatalError, SafetyValveError
 from moodle_sync.pipeline import PipelineReport, run_pipeline
 from moodle_sync.pull.runner import SyncReport
-from moodle_sync.push import DeliveryReport, SafetyValveError
+from moodle_sync.push import DeliveryReport
 from moodle_sync.push.confirm import ConfirmReport
 from moodle_sync.push.planner import PlanReport
 from moodle_sync.push.profile import ProfileReport

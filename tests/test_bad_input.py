@@ -22,9 +22,9 @@ from pydantic import SecretStr
 from sqlalchemy import text
 
 from moodle_sync.client import Requester
-from moodle_sync.errors import ConfigurationError
+from moodle_sync.errors import ConfigurationError, ProgrammeError
 from moodle_sync.pipeline import run_pipeline
-from moodle_sync.rules.policy import ProgrammeError, load_programme
+from moodle_sync.rules.policy import load_programme
 from moodle_sync.sandbox import INTEGRATION_TOKEN, Sandbox, start_sandbox
 from moodle_sync.sandbox.model import Enrolment
 from moodle_sync.settings import MoodleSettings, Settings, load_settings

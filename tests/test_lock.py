@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from moodle_sync.lock import LockHeldError, current_holder, pipeline_lock
+from moodle_sync.errors import LockHeldError
+from moodle_sync.lock import current_holder, pipeline_lock
 from moodle_sync.settings import Settings, WorkerSettings
 from moodle_sync.store.db import create_db_engine, open_database
 from moodle_sync.store.tables import PipelineLock, SyncRun

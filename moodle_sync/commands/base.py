@@ -17,12 +17,16 @@ from typing import Any, ParamSpec, TypeVar
 
 import click
 
-from moodle_sync.errors import ConfigurationError, MoodleSyncError
+from moodle_sync.errors import (
+    ConfigurationError,
+    LockHeldError,
+    MoodleSyncError,
+    ProgrammeError,
+    SafetyValveError,
+)
 from moodle_sync.exit_codes import ExitCode
-from moodle_sync.lock import LockHeldError
 from moodle_sync.logs import configure_logging
-from moodle_sync.push import SafetyValveError
-from moodle_sync.rules.policy import Programme, ProgrammeError, load_programme
+from moodle_sync.rules.policy import Programme, load_programme
 from moodle_sync.settings import Settings, load_settings
 
 log = logging.getLogger("moodle_sync")

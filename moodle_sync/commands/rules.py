@@ -9,8 +9,8 @@ from typing import TextIO
 import click
 
 from moodle_sync.commands.base import Context, emit_json, handle_errors, pass_context
-from moodle_sync.errors import ConfigurationError
-from moodle_sync.rules import RulesInputError, evaluate_document
+from moodle_sync.errors import ConfigurationError, RulesInputError
+from moodle_sync.rules import evaluate_document
 from moodle_sync.rules.policy import load_programme
 from moodle_sync.settings import load_settings
 

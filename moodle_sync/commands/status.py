@@ -20,10 +20,9 @@ from moodle_sync import scheduler
 from moodle_sync.client import Requester
 from moodle_sync.client.site import get_site_info
 from moodle_sync.commands.base import Context, emit_json, handle_errors, pass_context
-from moodle_sync.errors import MoodleSyncError
+from moodle_sync.errors import MoodleSyncError, ProgrammeError
 from moodle_sync.exit_codes import ExitCode
 from moodle_sync.lock import current_holder
-from moodle_sync.rules.policy import ProgrammeError
 from moodle_sync.settings import Settings
 from moodle_sync.store.db import create_db_engine, current_revision, head_revision
 from moodle_sync.store.tables import OutboxMessage, SyncRun

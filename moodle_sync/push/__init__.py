@@ -5,13 +5,12 @@ batches (settling rows left in doubt by an earlier run first), ``indoubt`` asks 
 was really sent. The planner (which fills the outbox) lives beside them.
 """
 
-from moodle_sync.push.dispatch import DeliveryReport, SafetyValveError, WouldSend, deliver
+from moodle_sync.push.dispatch import DeliveryReport, WouldSend, deliver
 from moodle_sync.push.indoubt import InDoubtReport, resolve_in_doubt
 
 __all__ = [
     "DeliveryReport",
     "InDoubtReport",
-    "SafetyValveError",
     "WouldSend",
     "deliver",
     "resolve_in_doubt",

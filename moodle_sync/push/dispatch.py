@@ -26,7 +26,7 @@ from moodle_sync.client.models import MessageResult
 from moodle_sync.client.params import chunk_rows
 from moodle_sync.client.requester import Requester
 from moodle_sync.client.site import get_site_info
-from moodle_sync.errors import InDoubtError, MoodleError, MoodleSyncError
+from moodle_sync.errors import InDoubtError, MoodleError, SafetyValveError
 from moodle_sync.push import outbox
 from moodle_sync.push.indoubt import InDoubtReport, resolve_in_doubt
 from moodle_sync.push.outbox import Delivered
@@ -36,19 +36,6 @@ from moodle_sync.store.tables import OutboxMessage
 __all__ = ["DeliveryReport", "SafetyValveError", "WouldSend", "deliver"]
 
 log = logging.getLogger(__name__)
-
-
-class SafetyValveError(MoodleSyncError):
-    """More messages are due than one run may send: nothing was sent (exit code 5)."""
-
-    def __init__(self, due: int, maximum: int) -> None:
-        self.due, self.maximum = due, maximum
-        super().__init__(
-            f"{due} messages are due but at most {maximum} may be sent in one run "
-            "(push.max_messages_per_run); nothing was sent. Check the plan with --dry-run; "
-            "if it is right, raise push.max_messages_per_run (or MOODLE_SYNC_PUSH__"
-            "MAX_MESSAGES_PER_RUN) for this run and rerun."
-        )
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from moodle_sync.client.messages import MAX_TEXT_BYTES
-from moodle_sync.errors import MoodleSyncError
+from moodle_sync.errors import TemplateError
 from moodle_sync.rules.deadlines import late_window_end
 from moodle_sync.rules.policy import Programme
 
@@ -43,10 +43,6 @@ _STATUS_LABELS = {
     "on_track": "On track",
     "not_started": "Not started",
 }
-
-
-class TemplateError(MoodleSyncError):
-    """A message template is missing or broken; the message names the file."""
 
 
 @dataclass(frozen=True, slots=True)

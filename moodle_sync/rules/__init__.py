@@ -14,8 +14,8 @@ inputs.py / document.py  the JSON contract of `moodle-sync rules evaluate`
 quick_read.py  the hot path of inputs.py: well-formed participants read in one pass
 """
 
+from moodle_sync.errors import ProgrammeError, RulesInputError
 from moodle_sync.rules.document import evaluate_document
-from moodle_sync.rules.inputs import RulesInputError
-from moodle_sync.rules.policy import Programme, ProgrammeError, load_programme
+from moodle_sync.rules.policy import Programme, load_programme
 
 __all__ = ["Programme", "ProgrammeError", "RulesInputError", "evaluate_document", "load_programme"]

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+from moodle_sync.errors import RulesInputError
 from moodle_sync.rules.facts import (
     Assessment,
     ModuleRecord,
@@ -31,14 +32,6 @@ from moodle_sync.rules.quick_read import (
 )
 
 _DOCUMENT_KEYS = frozenset({"now", "participants"})
-
-
-class RulesInputError(ValueError):
-    """The input document is not usable; `.problems` has one line per problem."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 class _Reader:

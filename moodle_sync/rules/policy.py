@@ -27,6 +27,8 @@ from pydantic import (
     model_validator,
 )
 
+from moodle_sync.errors import ProgrammeError
+
 ModuleKind = Literal["prior_learning", "taught", "project"]
 Mark = Decimal
 
@@ -217,14 +219,6 @@ class Programme(_Strict):
     def mapped_courses(self) -> dict[str, Module]:
         """Moodle course idnumber -> module; only these courses are synchronised."""
         return dict(self.course_map)
-
-
-class ProgrammeError(Exception):
-    """The programme file cannot be used; `.problems` has one line per problem."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 def load_programme(path: pathlib.Path) -> Programme:

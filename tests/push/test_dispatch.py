@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
-from moodle_sync.errors import RetriableError
-from moodle_sync.push import SafetyValveError, deliver, outbox
+from moodle_sync.errors import RetriableError, SafetyValveError
+from moodle_sync.push import deliver, outbox
 from moodle_sync.sandbox.faults import FaultKind, FaultPlan, FaultRule
 from moodle_sync.sandbox.server import INTEGRATION_TOKEN, NO_MESSAGING_TOKEN, Sandbox
 from moodle_sync.settings import PushSettings

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from moodle_sync.rules import RulesInputError, evaluate_document
+from moodle_sync.errors import RulesInputError
+from moodle_sync.rules import evaluate_document
 from moodle_sync.rules.inputs import read_document
 from moodle_sync.rules.policy import Programme
 from tests.rules.conftest import ROOT

@@ -7,7 +7,8 @@ from fractions import Fraction
 
 import pytest
 
-from moodle_sync.rules.policy import Programme, ProgrammeError, load_programme
+from moodle_sync.errors import ProgrammeError
+from moodle_sync.rules.policy import Programme, load_programme
 from tests.rules.conftest import PROGRAMME_TOML, make_programme
 
 

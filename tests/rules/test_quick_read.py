@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from moodle_sync.rules import RulesInputError
+from moodle_sync.errors import RulesInputError
 from moodle_sync.rules.facts import Participant
 from moodle_sync.rules.inputs import _explained, _Reader, read_document
 from moodle_sync.rules.policy import Programme, load_programme
