@@ -13,7 +13,6 @@ import datetime as dt
 import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,6 +22,7 @@ import jinja2
 from moodle_sync.client.messages import MAX_TEXT_BYTES
 from moodle_sync.errors import TemplateError
 from moodle_sync.rules.deadlines import late_window_end
+from moodle_sync.rules.penalties import effect_in_words
 from moodle_sync.rules.policy import Programme
 
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -109,23 +109,13 @@ def local_time(moment: dt.datetime, tz: ZoneInfo) -> str:
 def late_rule(deadline: dt.datetime, programme: Programme) -> str:
     """The late-work rule that would apply to this deadline, in words."""
     rule = programme.late_penalty
-    amount = f"{rule.amount.normalize():f}"
-    each = " for each started day late" if rule.per_started_day else ""
-    effect = {
-        "points": f"loses {amount} marks{each}",
-        "percent": f"loses {amount}% of its mark{each}",
-        "cap_at_pass_mark": f"is capped at the pass mark ({_number(programme.pass_mark)})",
-    }[rule.scheme]
+    effect = effect_in_words(rule, programme.pass_mark)
     if not rule.zero_after_window:
         return f"work submitted after the deadline {effect}"
     if rule.window_days == 0:
         return "work submitted after the deadline scores 0"
     end = local_time(late_window_end(deadline, rule, programme.timezone), programme.timezone)
     return f"work submitted after the deadline and up to {end} {effect}; after that it scores 0"
-
-
-def _number(value: Decimal) -> str:
-    return f"{value.normalize():f}"
 
 
 def status_label(status: str) -> str:

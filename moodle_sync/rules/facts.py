@@ -49,8 +49,12 @@ class Assessment:
 
 @dataclass(frozen=True, slots=True)
 class ModuleRecord:
+    """One module's work; `enrolled` is false while the enrolment in its course is suspended
+    or ended: its marks still count, but its work is neither reminded nor a risk."""
+
     module: str
     assessments: tuple[Assessment, ...] = ()
+    enrolled: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -201,7 +201,7 @@ def _module(r: _Reader, value: Any, loc: str) -> ModuleRecord:
         r.fail(loc, "module", f"no module {code!r} in the programme; use one of {known}")
     raw = r.items(m, loc, "assessments")
     assessments = tuple(_assessment(r, a, f"{loc}.assessments[{i}]") for i, a in enumerate(raw))
-    return ModuleRecord(str(code), assessments)
+    return ModuleRecord(str(code), assessments, r.flag(m, loc, "enrolled", True))
 
 
 def _assessment(r: _Reader, value: Any, loc: str) -> Assessment:

@@ -72,6 +72,18 @@ SCHEMES: dict[str, PenaltyScheme] = {
 }
 
 
+def effect_in_words(rule: LatePenalty, pass_mark: Decimal) -> str:
+    """What the scheme does to a late mark, in words ('loses 10 marks'), beside the schemes
+    themselves so that a new scheme cannot be added without its wording."""
+    amount = f"{rule.amount.normalize():f}"
+    each = " for each started day late" if rule.per_started_day else ""
+    return {
+        "points": f"loses {amount} marks{each}",
+        "percent": f"loses {amount}% of its mark{each}",
+        "cap_at_pass_mark": f"is capped at the pass mark ({pass_mark.normalize():f})",
+    }[rule.scheme]
+
+
 def penalised_mark(mark: Decimal, late: Lateness, rule: LatePenalty, pass_mark: Decimal) -> Decimal:
     """The final mark after the late rule; never below zero, never above the mark itself."""
     if late.state == "on_time":

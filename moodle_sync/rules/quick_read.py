@@ -30,7 +30,7 @@ SUBMISSION_STATUSES: tuple[str, ...] = get_args(SubmissionStatus)
 PARTICIPANT_KEYS = frozenset(
     {"id", "name", "target_award", "prior_learning_credits", "status", "modules"}
 )
-MODULE_KEYS = frozenset({"module", "assessments"})
+MODULE_KEYS = frozenset({"module", "assessments", "enrolled"})
 ASSESSMENT_KEYS = frozenset(
     {
         "id",
@@ -104,10 +104,13 @@ def _participant(value: Any, programme: Programme) -> Participant:
 
 def _module(value: Any, programme: Programme) -> ModuleRecord:
     get = _fields(value, MODULE_KEYS)
-    code = get("module")
+    code, enrolled = get("module"), get("enrolled")
     if type(code) is not str or code not in programme.modules:
         raise _Unusual
-    return ModuleRecord(code, tuple([_assessment(a, programme) for a in _list(get("assessments"))]))
+    if enrolled is not None and type(enrolled) is not bool:
+        raise _Unusual
+    work = tuple([_assessment(a, programme) for a in _list(get("assessments"))])
+    return ModuleRecord(code, work, enrolled is not False)
 
 
 def _assessment(value: Any, programme: Programme) -> Assessment:

@@ -131,3 +131,15 @@ def test_days_late_counts_started_24_hour_periods_across_the_clock_change() -> N
     deadline = london(2025, 10, 25, 12)  # Saturday BST; Sunday has 25 hours
     assert started_days(deadline, london(2025, 10, 26, 12)) == 2  # 25 hours later
     assert started_days(deadline, london(2025, 10, 26, 11)) == 1  # exactly 24 hours
+
+
+def test_every_penalty_scheme_the_programme_accepts_has_a_rule_and_its_words() -> None:
+    from typing import get_args
+
+    from moodle_sync.rules.penalties import SCHEMES, effect_in_words
+    from moodle_sync.rules.policy import LatePenalty
+
+    names = get_args(LatePenalty.model_fields["scheme"].annotation)
+    assert set(names) == set(SCHEMES)
+    for name in names:
+        assert effect_in_words(LatePenalty(scheme=name), Decimal(50))

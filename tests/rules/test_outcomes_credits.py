@@ -157,6 +157,6 @@ def test_prior_learning_marks_never_enter_classification(programme: Programme) -
 
 def test_a_reason_does_not_repeat_the_module_code_an_assignment_name_already_has() -> None:
     due = dt.datetime(2025, 12, 1, 12, tzinfo=dt.UTC)
-    named = WorkItem("MPC", "MPC Assignment 1", due, False, False, False)
-    plain = WorkItem("MPC", "Essay", due, False, False, False)
+    named = WorkItem("MPC", "MPC Assignment 1", due, graded=False, required=True)
+    plain = WorkItem("MPC", "Essay", due, graded=False, required=True)
     assert (_titled(named), _titled(plain)) == ("MPC Assignment 1", "MPC Essay")
