@@ -23,13 +23,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from moodle_sync.client import Requester
 from moodle_sync.client.models import EnrolledUser
 from moodle_sync.client.users import get_users_by_field
+from moodle_sync.cohort import evaluate_store
 from moodle_sync.errors import ScopeError
 from moodle_sync.pull.fetch import CourseData, fetch_all
 from moodle_sync.pull.runner import load_state
 from moodle_sync.pull.scope import resolve_scope
-from moodle_sync.push.facts import load_cohort
-from moodle_sync.push.profile import credits_text, status_text
-from moodle_sync.rules.evaluate import evaluate_participant
+from moodle_sync.push.profile import wanted_values
 from moodle_sync.rules.policy import Programme
 from moodle_sync.settings import PushSettings
 from moodle_sync.store.tables import (
@@ -212,10 +211,14 @@ class Compare:
     def submissions(self, ids: list[int], records: Sequence[Any]) -> Iterator[Difference]:
         s = Submission
         rows = self.session.execute(
-            select(s.assignment_id, s.user_id, s.attempt, s.status).where(s.assignment_id.in_(ids))
+            select(s.assignment_id, s.user_id, s.attempt, s.status).where(
+                s.assignment_id.in_(ids), s.user_id.is_not(None)
+            )
         ).all()
-        ours = latest((r[0], r[1], r[2], r[3]) for r in rows)
-        live = latest((r.assignment_id, r.userid, r.attemptnumber, r.status) for r in records)
+        ours = latest((r[0], r[1], r[2], r[3]) for r in rows if r[1] is not None)
+        live = latest(
+            (r.assignment_id, r.userid, r.attemptnumber, r.status) for r in records if r.userid
+        )
         for (aid, uid), old, new in changes(ours, live, extra=False):
             if self.wanted(uid):
                 planned = self.planned(user_id=uid, assignment_id=aid)
@@ -325,13 +328,11 @@ def profile_differences(
     Calls: core_user_get_users_by_field (read only).
     """
     codes = {programme.mapped_courses()[idnumber].code for idnumber in result.courses}
-    cohort = load_cohort(session, programme, push.interrupted_users)
+    evaluation = evaluate_store(session, programme, now, push.interrupted_users)
     wanted = {
-        int(p.id): {push.progression_field: status_text(r), push.credits_field: credits_text(r)}
-        for p in cohort.participants
-        if any(m.module in codes for m in p.modules)
-        and (result.user_id is None or int(p.id) == result.user_id)
-        for r in [evaluate_participant(p, programme, now)]
+        uid: values
+        for uid, values in wanted_values(evaluation, push, result.user_id).items()
+        if any(m.module in codes for m in evaluation.results[uid].participant.modules)
     }
     if not wanted:
         return []

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
 
+from moodle_sync.client import Requester
+from moodle_sync.rules.policy import Programme
+from moodle_sync.run import PipelineReport, RunContext, run_pipeline
+from moodle_sync.settings import Settings
 from moodle_sync.store.db import normalise_url
 from tests.postgres import postgres_server
 
@@ -43,3 +50,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'moodle-sync.db'}"
     return str(request.getfixturevalue("postgres_url"))
+
+
+def pipeline(
+    settings: Settings,
+    programme: Programme,
+    requester: Requester,
+    sessions: sessionmaker[Session],
+    now: datetime | None = None,
+    **options: Any,
+) -> PipelineReport:
+    """One run through the public entry point, as the CLI and the worker build it."""
+    context = RunContext(settings, programme, requester, sessions, now or datetime.now(UTC),
+                         **options)  # fmt: skip
+    return run_pipeline(context)

@@ -88,9 +88,7 @@ def test_the_token_appears_nowhere_in_output_logs_or_the_database(
     settings = MoodleSettings(url=sandbox.url, token=SecretStr(INTEGRATION_TOKEN))
     _, sessions = open_database(f"sqlite:///{tmp_path}/db.sqlite")
     with Requester(settings) as requester:
-        run_sync(
-            requester, sessions, load_programme(REPO / "config/programme.toml").mapped_courses()
-        )
+        run_sync(requester, sessions, load_programme(REPO / "config/programme.toml"))
     assert caplog.records and INTEGRATION_TOKEN not in caplog.text
     for written in tmp_path.rglob("*"):
         if written.is_file():

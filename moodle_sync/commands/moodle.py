@@ -14,10 +14,10 @@ from moodle_sync.commands.base import Context, emit_json, handle_errors, pass_co
 from moodle_sync.commands.progress import terminal_progress
 from moodle_sync.exit_codes import ExitCode
 from moodle_sync.lock import pipeline_lock
-from moodle_sync.pipeline import PipelineReport, run_pipeline
-from moodle_sync.pull.runner import SyncReport, run_sync
+from moodle_sync.pull.runner import SyncReport, load_state, run_sync
 from moodle_sync.pull.scope import resolve_scope
 from moodle_sync.push.profile import missing_field_problem, prove_profile_fields
+from moodle_sync.run import PipelineReport, open_context, run_pipeline
 from moodle_sync.store.db import open_database
 
 
@@ -48,13 +48,17 @@ def check(ctx: Context) -> None:
                 "External services > Functions)",
                 err=True,
             )
-        scope = resolve_scope(requester, programme.mapped_courses())
+        _engine, sessions = open_database(settings.database.url)
+        known = load_state(sessions)[0]
+        scope = resolve_scope(requester, programme.mapped_courses(), known)
         fields = [settings.push.progression_field, settings.push.credits_field]
         absent = prove_profile_fields(requester, info.userid, fields)
     for idnumber in scope.missing:
         click.echo(f"missing course: no Moodle course has idnumber {idnumber!r}", err=True)
     for name in absent:
         click.echo(f"missing profile field: {missing_field_problem(name)}", err=True)
+    for rollover in scope.rolled_over:
+        click.echo(f"course rollover: {rollover.describe()} (from the next run)")
     if missing or scope.missing or absent:
         sys.exit(ExitCode.FAILURE)
     click.echo(
@@ -78,8 +82,7 @@ def sync(ctx: Context, full: bool, as_json: bool) -> None:
     bars = terminal_progress(wanted=not as_json)
     with lock, Requester(settings.require_moodle()) as requester, bars as progress:
         window = timedelta(seconds=settings.sync.safety_window_seconds)
-        courses = programme.mapped_courses()
-        report = run_sync(requester, sessions, courses, full=full, safety_window=window,
+        report = run_sync(requester, sessions, programme, full=full, safety_window=window,
                           progress=progress)  # fmt: skip
     if as_json:
         emit_json(report.as_dict())
@@ -98,6 +101,13 @@ def print_summary(report: SyncReport) -> None:
         click.echo(f"  missing course: no Moodle course has idnumber {idnumber!r}", err=True)
     for idnumber, reason in report.failed_courses.items():
         click.echo(f"  failed course {idnumber}: {reason}", err=True)
+    for rollover in report.rolled_over:
+        click.echo(f"  course rollover: {rollover.describe()}")
+    own = report.own_dates
+    click.echo(
+        f"  own dates: asked {own.asked}, overrides {own.overrides}, "
+        f"not in course {own.not_participant}, unconfirmed {len(own.unconfirmed)}"
+    )
 
 
 @click.command()
@@ -119,12 +129,14 @@ def run(ctx: Context, full: bool, dry_run: bool, as_json: bool, now: datetime | 
     """Pull, then plan and send reminders and digests, then push progression statuses."""
     settings = ctx.settings()
     programme = ctx.programme(settings)
-    _engine, sessions = open_database(settings.database.url)
-    lock = pipeline_lock(sessions, settings, "moodle-sync run")
     bars = terminal_progress(wanted=not as_json)
-    with lock, Requester(settings.require_moodle()) as requester, bars as progress:
-        report = run_pipeline(settings, programme, requester, sessions, full=full,
-                              dry_run=dry_run, now=now, progress=progress)  # fmt: skip
+    with (
+        open_context(settings, programme, now=now, full=full, dry_run=dry_run) as run,
+        bars as progress,
+    ):
+        run.progress = progress
+        with pipeline_lock(run.sessions, settings, "moodle-sync run"):
+            report = run_pipeline(run)
     if as_json:
         emit_json(report.as_dict())
     else:
@@ -137,10 +149,10 @@ def print_pipeline(report: PipelineReport) -> None:
     print_summary(report.sync)
     plan, delivery, profiles = report.plan, report.delivery, report.profiles
     verb = "would send" if report.dry_run else "sent"
-    cancelled = plan.cancelled + report.confirm.cancelled
     click.echo(
-        f"  reminders: planned {plan.planned}, cancelled {cancelled}, "
-        f"due {delivery.due}, {verb} {delivery.sent or len(delivery.would_send)}, "
+        f"  messages: planned {plan.planned}, held {plan.held}, "
+        f"cancelled {plan.cancelled + delivery.skipped}; due {delivery.due}: {verb} "
+        f"{delivery.sent}, waiting for the send window {delivery.waiting}, "
         f"failed {delivery.failed}, in doubt {delivery.in_doubt}"
     )
     for message in delivery.would_send:

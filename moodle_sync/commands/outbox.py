@@ -1,8 +1,9 @@
 """`moodle-sync outbox` and `moodle-sync history`: support staff's tools for the outbox.
 
-Each change is a conditional UPDATE on the state the row must be in (the planner or a
-delivery may be moving it at the same moment), and each is written to the audit log with the
-operating-system user who ran it, in the same transaction.
+Each change is an operator's move through `push.outbox` (the one owner of outbox rows): a
+conditional UPDATE on the state the row must be in (the planner or a delivery may be moving
+it at the same moment), written to the audit log with the operating-system user who ran it,
+in the same transaction.
 """
 
 from __future__ import annotations
@@ -12,16 +13,15 @@ import getpass
 from typing import Any
 
 import click
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.commands.base import Context, emit_json, handle_errors, pass_context
 from moodle_sync.errors import MoodleSyncError
-from moodle_sync.push import outbox as states
+from moodle_sync.push import outbox as rows
+from moodle_sync.push.outbox import State
 from moodle_sync.store.db import open_database
 from moodle_sync.store.tables import AuditEntry, OutboxMessage, ProfileValue, User
-
-OUTBOX = states.OUTBOX
 
 
 def find_user(session: Session, who: str) -> User:
@@ -39,47 +39,13 @@ def find_user(session: Session, who: str) -> User:
     return users[0]
 
 
-def find_row(session: Session, key: str) -> OutboxMessage:
-    row = session.scalars(select(OutboxMessage).where(OutboxMessage.key == key)).one_or_none()
-    if row is None:
-        raise MoodleSyncError(f"no outbox row has key {key!r}: list them with `outbox list`")
-    return row
-
-
-def audit(
-    session: Session, action: str, row: OutboxMessage, now: dt.datetime, **detail: Any
-) -> None:
-    session.add(
-        AuditEntry(
-            at=now,
-            actor=getpass.getuser(),
-            action=action,
-            target=f"user:{row.recipient_id}",
-            detail={"key": row.key, **detail},
-        )
-    )
-
-
 def change(
-    session: Session, key: str, allowed: tuple[str, ...], action: str, to: str, **values: Any
+    session: Session, key: str, allowed: tuple[State, ...], action: str, to: State, **values: Any
 ) -> OutboxMessage:
-    """Move one row from one of `allowed` to `to`, or say why not; audited."""
-    row, now = find_row(session, key), dt.datetime.now(dt.UTC)
-    before = row.state
-    if before not in allowed:
-        raise MoodleSyncError(
-            f"outbox row {key!r} is {before!r}; `outbox {action}` applies only to "
-            f"{' or '.join(repr(s) for s in allowed)} rows (see `outbox show {key}`)"
-        )
-    statement = (
-        update(OUTBOX)
-        .where(OUTBOX.c.id == row.id, OUTBOX.c.state == before)
-        .values(state=to, updated_at=now, **values)
-    )
-    if session.execute(statement).rowcount != 1:  # type: ignore[attr-defined]
-        raise MoodleSyncError(f"outbox row {key!r} changed state while we looked; run it again")
-    audit(session, f"outbox.{action}", row, now, **{"from": before, "to": to})
-    return row
+    """An operator's move of one row, audited with the OS user who made it."""
+    now = dt.datetime.now(dt.UTC)
+    return rows.operator_move(session, key, allowed, to, actor=getpass.getuser(),
+                                action=action, now=now, **values)  # fmt: skip
 
 
 @click.group()
@@ -110,7 +76,9 @@ def describe(row: OutboxMessage) -> dict[str, Any]:
 
 
 @outbox.command("list")
-@click.option("--state", type=click.Choice(states.STATES), help="Only rows in this state.")
+@click.option(
+    "--state", type=click.Choice([str(s) for s in State]), help="Only rows in this state."
+)
 @click.option("--user", "who", help="Only rows for this user (id, username or email).")
 @click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
 @pass_context
@@ -139,7 +107,7 @@ def list_command(ctx: Context, state: str | None, who: str | None, as_json: bool
 def show(ctx: Context, key: str) -> None:
     """One row: its state, times, error, the message itself, and what was done to it."""
     with _sessions(ctx)() as session:
-        row = find_row(session, key)
+        row = rows.find(session, key)
         entries = session.scalars(
             select(AuditEntry)
             .where(AuditEntry.target == f"user:{row.recipient_id}")
@@ -168,9 +136,9 @@ def resolve(ctx: Context, key: str, delivered: bool | None) -> None:
     with _sessions(ctx).begin() as session:
         if delivered:
             now = dt.datetime.now(dt.UTC)
-            change(session, key, (states.SENDING,), "resolve", states.SENT, sent_at=now, error=None)
+            change(session, key, (State.SENDING,), "resolve", State.SENT, sent_at=now, error=None)
         else:
-            change(session, key, (states.SENDING,), "resolve", states.PLANNED)
+            change(session, key, (State.SENDING,), "resolve", State.PLANNED)
     click.echo(f"{key}: {'sent' if delivered else 'planned again'}")
 
 
@@ -184,9 +152,9 @@ def cancel(ctx: Context, key: str) -> None:
         change(
             session,
             key,
-            (states.PLANNED,),
+            (State.PLANNED,),
             "cancel",
-            states.CANCELLED,
+            State.CANCELLED,
             error=f"cancelled by hand by {getpass.getuser()}",
         )
     click.echo(f"{key}: cancelled")
@@ -199,15 +167,13 @@ def cancel(ctx: Context, key: str) -> None:
 def resend(ctx: Context, key: str) -> None:
     """Return a failed or cancelled row to planned, so the next run sends it.
 
-    Risk: the person gets the message as it was written when planned, which may be stale
-    (work since submitted, deadline moved). The next run's planner cancels it again if its
-    reason no longer holds; a failed row fails again if Moodle's refusal still stands.
-    Check `outbox show KEY` first.
+    It is checked like any planned row at the moment it would be sent: if its reason no
+    longer holds (work since submitted, deadline moved) it is cancelled with that reason
+    instead; a failed row fails again if Moodle's refusal still stands. It goes only inside
+    the send window. Check `outbox show KEY` first.
     """
     with _sessions(ctx).begin() as session:
-        change(
-            session, key, (states.FAILED, states.CANCELLED), "resend", states.PLANNED, error=None
-        )
+        change(session, key, (State.FAILED, State.CANCELLED), "resend", State.PLANNED, error=None)
     click.echo(f"{key}: planned again; the next run sends it")
 
 
@@ -233,7 +199,7 @@ def person_events(session: Session, user_id: int) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     for row in session.scalars(select(OutboxMessage).where(OutboxMessage.recipient_id == user_id)):
         events.append({"at": row.planned_at, "what": f"planned {row.kind}", "detail": row.key})
-        if row.state != states.PLANNED:
+        if row.state != State.PLANNED:
             outcome = f"{row.key}" + (f": {row.error}" if row.error else "")
             events.append(
                 {"at": row.sent_at or row.updated_at, "what": row.state, "detail": outcome}
