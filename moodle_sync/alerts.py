@@ -69,6 +69,11 @@ def problem_of(report: PipelineReport | BaseException) -> Problem | None:
             "Run `moodle-sync check` and `moodle-sync status`; fix the course mapping "
             "or the token's access. The next run reads these courses again."
         )
+    if report.delivery.all_refused:
+        lines.append(f"No message reached anyone: {report.delivery.all_refused}")
+        actions.append("Run `moodle-sync check`: it asks Moodle whether students can be "
+                       "messaged and names what the role lacks.")  # fmt: skip
+        sig.append("all_refused")
     if report.delivery.in_doubt:
         lines.append(f"{report.delivery.in_doubt} messages are in doubt (sent, outcome unknown)")
         actions.append(

@@ -121,6 +121,8 @@ class PipelineReport:
 
     @property
     def outcome(self) -> str:
+        if self.delivery.all_refused:
+            return "failed"
         if self.sync.outcome != "complete" or self.delivery.in_doubt or self.stopped:
             return "partial"
         if self.plan.held:  # reminders wait until Moodle confirms students' own dates
@@ -158,6 +160,8 @@ class PipelineReport:
                                     "unchanged": self.profiles.unchanged,
                                     "failed": len(self.profiles.failed)}  # fmt: skip
         counts["dry_run"] = self.dry_run
+        if self.delivery.all_refused:
+            problems["messages"] = self.delivery.all_refused
         return counts, problems
 
 

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
 from moodle_sync.errors import LockHeldError, MoodleSyncError
-from moodle_sync.exit_codes import ExitCode
+from moodle_sync.exit_codes import ExitCode, for_outcome
 from moodle_sync.lock import pipeline_lock
 from moodle_sync.rules.policy import Programme, load_programme
 from moodle_sync.run import RunContext, run_pipeline
@@ -150,7 +150,7 @@ def run_cycle(
                          should_stop=should_stop)  # fmt: skip
         report = run_pipeline(ctx)
     log.info("%s run %s ended %s", job.name, report.sync.run_id, report.outcome)
-    return ExitCode.OK if report.outcome == "complete" else ExitCode.PARTIAL
+    return for_outcome(report.outcome)
 
 
 def run_scheduled(

@@ -53,6 +53,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                  "list what the integration user sent, to settle an in-doubt send"),
     FunctionSpec("core_user_update_users", "write", ("moodle/user:update",),
                  "write progression status and credits into custom profile fields"),
+    FunctionSpec("core_message_get_member_info", "read", (),
+                 "check proves the integration user may message a student, sending nothing"),
     FunctionSpec("core_message_send_instant_messages", "write",
                  ("moodle/site:sendmessage", "moodle/site:readallmessages"),
                  "send reminders; readallmessages lets a user who shares no course message "

@@ -12,8 +12,9 @@ from moodle_sync.client.registry import missing_functions
 from moodle_sync.client.site import get_site_info
 from moodle_sync.commands.base import Context, emit_json, handle_errors, pass_context
 from moodle_sync.commands.progress import terminal_progress
-from moodle_sync.exit_codes import ExitCode
+from moodle_sync.exit_codes import ExitCode, for_outcome
 from moodle_sync.lock import pipeline_lock
+from moodle_sync.probe import probe_access
 from moodle_sync.pull.runner import SyncReport, load_state, run_sync
 from moodle_sync.pull.scope import resolve_scope
 from moodle_sync.push.profile import missing_field_problem, prove_profile_fields
@@ -28,42 +29,52 @@ def check(ctx: Context) -> None:
     """Validate settings and programme, and that the token's service has every function.
 
     Exits 0 only when the site answers, every function the service needs is available to
-    the token, every course the programme maps exists in Moodle and both profile fields
-    exist (proved by writing, reading back and clearing the integration user's own values).
+    the token, every course the programme maps exists in Moodle, both profile fields exist
+    (proved by writing, reading back and clearing the integration user's own values), every
+    read succeeds on the first mapped course with students' names visible, and Moodle says
+    the integration user may message a student (asked, not tried: nothing is sent). Every
+    problem is listed, not only the first.
     """
     settings = ctx.settings()
     programme = ctx.programme(settings)
     click.echo(f"settings: ok; programme: {programme.name} ({len(programme.modules)} modules)")
+    problems: list[str] = []
     with Requester(settings.require_moodle()) as requester:
         info = get_site_info(requester)
         click.echo(
             f"moodle: {info.sitename!r} at {info.siteurl}, release {info.release}, "
             f"signed in as {info.username} (user id {info.userid})"
         )
-        missing = missing_functions(info.functions)
-        for spec in missing:
-            click.echo(
-                f"missing function: {spec.name} ({spec.purpose}); add it to the external "
-                "service of this token (Site administration > Server > Web services > "
-                "External services > Functions)",
-                err=True,
-            )
+        problems += [
+            f"missing function: {spec.name} ({spec.purpose}); add it to the external service "
+            "of this token (Site administration > Server > Web services > External services "
+            "> Functions)"
+            for spec in missing_functions(info.functions)
+        ]
         _engine, sessions = open_database(settings.database.url)
         known = load_state(sessions)[0]
         scope = resolve_scope(requester, programme.mapped_courses(), known)
+        problems += [f"missing course: no Moodle course has idnumber {i!r}" for i in scope.missing]
         fields = [settings.push.progression_field, settings.push.credits_field]
         absent = prove_profile_fields(requester, info.userid, fields)
-    for idnumber in scope.missing:
-        click.echo(f"missing course: no Moodle course has idnumber {idnumber!r}", err=True)
-    for name in absent:
-        click.echo(f"missing profile field: {missing_field_problem(name)}", err=True)
+        problems += [f"missing profile field: {missing_field_problem(n)}" for n in absent]
+        access = None
+        if scope.courses:
+            course = scope.courses[0]
+            access = probe_access(requester, info.userid, course.id, course.idnumber,
+                                  set(info.functions))  # fmt: skip
+            problems += access.problems
     for rollover in scope.rolled_over:
         click.echo(f"course rollover: {rollover.describe()} (from the next run)")
-    if missing or scope.missing or absent:
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        click.echo(f"check: {len(problems)} problems", err=True)
         sys.exit(ExitCode.FAILURE)
+    probed = f"; reads and messaging proved on {access.course}" if access else ""
     click.echo(
         f"all {len(scope.courses)} mapped courses found; every function available; "
-        f"profile fields {', '.join(fields)} exist"
+        f"profile fields {', '.join(fields)} exist{probed}"
     )
 
 
@@ -141,8 +152,7 @@ def run(ctx: Context, full: bool, dry_run: bool, as_json: bool, now: datetime | 
         emit_json(report.as_dict())
     else:
         print_pipeline(report)
-    if report.outcome != "complete":
-        sys.exit(ExitCode.PARTIAL)
+    sys.exit(for_outcome(report.outcome))
 
 
 def print_pipeline(report: PipelineReport) -> None:
@@ -159,6 +169,8 @@ def print_pipeline(report: PipelineReport) -> None:
         click.echo(f"    to user {message.recipient_id}: {message.subject} [{message.key}]")
     for key, reason in delivery.failures.items():
         click.echo(f"    failed {key}: {reason}", err=True)
+    if delivery.all_refused:
+        click.echo(f"  run failed: {delivery.all_refused}", err=True)
     click.echo(
         f"  profile fields: {len(profiles.updates)} participants to update, "
         f"{profiles.pushed} pushed, {profiles.unchanged} unchanged, {len(profiles.failed)} failed"

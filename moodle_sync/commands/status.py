@@ -111,6 +111,7 @@ def failing(runs: list[SyncRun]) -> dict[str, Any]:
         "failed_courses": problems.get("failed_courses", {}),
         "missing_courses": problems.get("missing_courses", []),
         "error": problems.get("error"),
+        "messages": problems.get("messages"),
     }
 
 
@@ -187,6 +188,8 @@ def print_failing(failing: dict[str, Any]) -> None:
     problems += [f"{c}: no Moodle course has this idnumber" for c in failing["missing_courses"]]
     if failing["error"]:
         problems.append(f"run stopped: {failing['error']}")
+    if failing.get("messages"):
+        problems.append(f"messages: {failing['messages']}")
     click.echo(f"failing courses (run {failing['run_id']}): {'none' if not problems else ''}")
     for problem in problems:
         click.echo(f"  {problem}")

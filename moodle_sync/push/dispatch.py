@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from moodle_sync.client.messages import OutgoingMessage
+from moodle_sync.client.messages import OutgoingMessage, refusal_hint
 from moodle_sync.client.models import MessageResult
 from moodle_sync.client.params import chunk_rows
 from moodle_sync.client.requester import Requester
@@ -63,6 +63,16 @@ class DeliveryReport:
     failures: dict[str, str] = field(default_factory=dict)  # key -> Moodle's reason
     skip_reasons: dict[str, str] = field(default_factory=dict)  # key -> why it was cancelled
     resolution: InDoubtReport | None = None
+
+    @property
+    def all_refused(self) -> str | None:
+        """When Moodle refused every message it was asked to deliver: what it said, and the
+        likely cause (a run that reached nobody is not a success)."""
+        if self.dry_run or self.sent or not self.failures:
+            return None
+        reason = next(iter(self.failures.values()))
+        return (f"all {len(self.failures)} messages were refused; Moodle said: {reason!r}; "
+                f"likely cause: {refusal_hint(reason)}")  # fmt: skip
 
 
 @dataclass
