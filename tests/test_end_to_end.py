@@ -95,6 +95,25 @@ def test_a_run_whose_every_message_is_refused_fails_and_status_says_why(
     assert "messages: all " in status.stdout and "likely cause" in status.stdout
 
 
+def test_history_keeps_every_status_a_student_has_had_with_its_run(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    env = cli_env(sandbox, tmp_path)
+    london = ZoneInfo("Europe/London")
+    ten = datetime.combine(datetime.now(london).date(), time(10), london)
+    assert run_cli("run", "--now", ten.isoformat(timespec="minutes"), env=env).returncode == 0
+    priya = 7  # at risk: three pieces of work overdue
+    for assignment in sandbox.state.assignments.values():
+        sandbox.state.submit(assignment.id, priya)
+    later = ten.replace(hour=11).isoformat(timespec="minutes")
+    assert run_cli("run", "--now", later, env=env).returncode == 0
+    events = json.loads(run_cli("history", "--user", str(priya), "--json", env=env).stdout)
+    statuses = [e["detail"] for e in events if e["what"] == "profile cetad_progression"]
+    assert len(statuses) == 2 and statuses[0].startswith("At risk"), statuses
+    assert not statuses[1].startswith("At risk")
+    assert "Priya Sharma" in run_cli("history", "--user", str(priya), env=env).stdout
+
+
 def test_sync_json_prints_the_run_record(sandbox: Sandbox, tmp_path: Path) -> None:
     result = run_cli("sync", "--json", env=cli_env(sandbox, tmp_path))
     assert result.returncode == 0, result.stderr

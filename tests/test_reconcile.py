@@ -190,7 +190,7 @@ def test_apply_repairs_every_change_and_records_a_reconcile_run(
     assert sandbox.state.users[EDITED].customfields[FIELD] == pushed[EDITED]
     [run] = [r for r in site.rows(tables.SyncRun) if r.id == done.run_id]
     assert run.kind == "reconcile" and run.counts["reconcile"]["profile_values_forgotten"] == 1
-    [audit] = site.rows(tables.AuditEntry)
+    [audit] = [a for a in site.rows(tables.AuditEntry) if a.action != "status"]
     assert (audit.actor, audit.action, audit.detail["run_id"]) == ("support-1", "reconcile", run.id)
 
 
@@ -234,7 +234,7 @@ def test_the_command_applies_and_prints_json(site: Site, tmp_path: Path) -> None
     applied = run_cli("reconcile", "--course", "CETAD-OCVB", "--apply", env=env)
     assert applied.returncode == 0, applied.stderr
     assert "repaired in sync run" in applied.stdout
-    assert [a.action for a in site.rows(tables.AuditEntry)] == ["reconcile"]
+    assert [a.action for a in site.rows(tables.AuditEntry) if a.action != "status"] == ["reconcile"]
 
 
 def cli_env(sandbox: Sandbox, tmp_path: Path) -> dict[str, str]:

@@ -17,10 +17,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.commands.base import Context, emit_json, handle_errors, pass_context
-from moodle_sync.errors import MoodleSyncError
+from moodle_sync.errors import ScopeError
 from moodle_sync.push import outbox as rows
 from moodle_sync.push.outbox import State
 from moodle_sync.store.db import open_database
+from moodle_sync.store.people import name_of, names
 from moodle_sync.store.tables import AuditEntry, OutboxMessage, ProfileValue, User
 
 
@@ -32,9 +33,11 @@ def find_user(session: Session, who: str) -> User:
     users = list(session.scalars(query))
     if len(users) != 1:
         found = "no stored user" if not users else f"{len(users)} stored users"
-        raise MoodleSyncError(
-            f"{found} match {who!r}: give a Moodle user id, a username or an email "
-            "(the store knows the users of the programme's courses after a sync)"
+        raise ScopeError(
+            [
+                f"{found} match {who!r}: give a Moodle user id, a username or an email "
+                "(the store knows the users of the programme's courses after a sync)"
+            ]
         )
     return users[0]
 
@@ -91,30 +94,49 @@ def list_command(ctx: Context, state: str | None, who: str | None, as_json: bool
             query = query.where(OutboxMessage.state == state)
         if who:
             query = query.where(OutboxMessage.recipient_id == find_user(session, who).id)
-        rows = [describe(row) for row in session.scalars(query)]
+        found = list(session.scalars(query))
+        people = names(session, {row.recipient_id for row in found})
+        rows = [describe(row) | {"recipient": people[row.recipient_id]} for row in found]
     if as_json:
         emit_json(rows)
         return
     for r in rows:
-        click.echo(f"{r['state']:<9} {r['key']}  to {r['recipient_id']}: {r['subject'] or ''}")
+        click.echo(f"{r['state']:<9} {r['key']}  to {r['recipient']}: {r['subject'] or ''}")
     click.echo(f"{len(rows)} rows", err=True)
 
 
 @outbox.command("show")
 @click.argument("key")
+@click.option("--json", "as_json", is_flag=True, help="Print the row as JSON.")
 @pass_context
 @handle_errors
-def show(ctx: Context, key: str) -> None:
-    """One row: its state, times, error, the message itself, and what was done to it."""
+def show(ctx: Context, key: str, as_json: bool) -> None:
+    """One row: its state, times, error, the message as its reader sees it, and what was
+    done to it by hand."""
     with _sessions(ctx)() as session:
         row = rows.find(session, key)
+        recipient = name_of(session.get(User, row.recipient_id), row.recipient_id)
         entries = session.scalars(
             select(AuditEntry)
             .where(AuditEntry.target == f"user:{row.recipient_id}")
             .order_by(AuditEntry.at)
         )
         actions = [_entry(e) for e in entries if e.detail.get("key") == key]
-        emit_json({**describe(row), "text": (row.payload or {}).get("text"), "audit": actions})
+    found = {**describe(row), "recipient": recipient,
+             "text": (row.payload or {}).get("text"), "audit": actions}  # fmt: skip
+    if as_json:
+        emit_json(found)
+        return
+    click.echo(f"{key}: {found['state']} {found['kind']} to {recipient}")
+    for label, name in (("planned", "planned_at"), ("due", "send_after"), ("sent", "sent_at")):
+        if found[name] is not None:
+            click.echo(f"  {label}: {found[name]:%Y-%m-%d %H:%M %Z}")
+    if found["error"]:
+        click.echo(f"  why: {found['error']}")
+    click.echo(f"\nSubject: {found['subject'] or '-'}\n")
+    click.echo(found["text"] or "(no text)")
+    for action in actions:
+        click.echo(f"\n{action['at']:%Y-%m-%d %H:%M} {action['action']} by {action['actor']}")
 
 
 @outbox.command("resolve")
@@ -161,20 +183,45 @@ def cancel(ctx: Context, key: str) -> None:
 
 
 @outbox.command("resend")
-@click.argument("key")
+@click.argument("key", required=False)
+@click.option("--state", type=click.Choice(["failed", "cancelled"]),
+              help="Every row in this state instead of one KEY.")  # fmt: skip
+@click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M%z"]),
+              help="With --state: only rows changed at or after this time (ISO-8601).")  # fmt: skip
+@click.option("--dry-run", is_flag=True, help="List the rows that would be planned again.")
 @pass_context
 @handle_errors
-def resend(ctx: Context, key: str) -> None:
-    """Return a failed or cancelled row to planned, so the next run sends it.
+def resend(
+    ctx: Context, key: str | None, state: str | None, since: dt.datetime | None, dry_run: bool
+) -> None:
+    """Return a failed or cancelled row (KEY), or every row of --state, to planned, so the
+    next run sends it.
 
     It is checked like any planned row at the moment it would be sent: if its reason no
     longer holds (work since submitted, deadline moved) it is cancelled with that reason
     instead; a failed row fails again if Moodle's refusal still stands. It goes only inside
     the send window. Check `outbox show KEY` first.
     """
+    if (key is None) == (state is None):
+        raise click.UsageError("give one KEY, or --state failed|cancelled (not both)")
     with _sessions(ctx).begin() as session:
-        change(session, key, (State.FAILED, State.CANCELLED), "resend", State.PLANNED, error=None)
-    click.echo(f"{key}: planned again; the next run sends it")
+        keys = [key] if key else _keys_in(session, State(str(state)), since)
+        if not dry_run:
+            for one in keys:
+                change(session, one, (State.FAILED, State.CANCELLED), "resend", State.PLANNED,
+                       error=None)  # fmt: skip
+    for one in keys:
+        click.echo(f"{one}: {'would be planned again' if dry_run else 'planned again'}")
+    click.echo(f"{len(keys)} rows{' (dry run: nothing changed)' if dry_run else ''}; "
+               "the next run sends them", err=True)  # fmt: skip
+
+
+def _keys_in(session: Session, state: State, since: dt.datetime | None) -> list[str]:
+    query = select(OutboxMessage.key).where(OutboxMessage.state == state)
+    if since is not None:
+        aware = since if since.tzinfo else since.replace(tzinfo=dt.UTC)
+        query = query.where(OutboxMessage.updated_at >= aware)
+    return list(session.scalars(query.order_by(OutboxMessage.id)))
 
 
 @click.command()
@@ -190,6 +237,7 @@ def history(ctx: Context, who: str, as_json: bool) -> None:
     if as_json:
         emit_json(events)
         return
+    click.echo(f"history of {name_of(user, user.id)}")
     for e in events:
         click.echo(f"{e['at']:%Y-%m-%d %H:%M} {e['what']:<16} {e['detail']}")
 
@@ -204,12 +252,20 @@ def person_events(session: Session, user_id: int) -> list[dict[str, Any]]:
             events.append(
                 {"at": row.sent_at or row.updated_at, "what": row.state, "detail": outcome}
             )
+    audit = list(session.scalars(select(AuditEntry).where(AuditEntry.target == f"user:{user_id}")))
+    recorded = {e.detail.get("field") for e in audit if e.action == "status"}
     for value in session.scalars(select(ProfileValue).where(ProfileValue.user_id == user_id)):
-        events.append(
-            {"at": value.pushed_at, "what": f"profile {value.field}", "detail": value.value}
-        )
-    for entry in session.scalars(select(AuditEntry).where(AuditEntry.target == f"user:{user_id}")):
-        events.append(_entry(entry) | {"what": entry.action})
+        if value.field not in recorded:  # pushed before statuses were kept in the audit log
+            events.append(
+                {"at": value.pushed_at, "what": f"profile {value.field}", "detail": value.value}
+            )
+    for entry in audit:
+        if entry.action == "status":
+            detail = entry.detail
+            events.append({"at": entry.at, "what": f"profile {detail['field']}",
+                           "detail": detail["value"], "run_id": detail.get("run_id")})  # fmt: skip
+        else:
+            events.append(_entry(entry) | {"what": entry.action})
     return sorted(events, key=lambda e: e["at"])
 
 

@@ -27,7 +27,7 @@ from moodle_sync.push.render import status_label
 from moodle_sync.push.writer import MoodleWrites
 from moodle_sync.rules.evaluate import ParticipantResult
 from moodle_sync.settings import PushSettings
-from moodle_sync.store.tables import ProfileValue
+from moodle_sync.store.tables import AuditEntry, ProfileValue
 from moodle_sync.store.upsert import upsert
 
 PROBE = "moodle-sync field check"
@@ -144,9 +144,18 @@ def _push_batch(
         if u.user_id in accepted
         for name, value in u.customfields.items()
     ]
+    history = [  # `history --user` shows every status a person has had, with when and why
+        AuditEntry(at=now, actor=SERVICE_ACTOR, action="status", target=f"user:{row['user_id']}",
+                   detail={"field": row["field"], "value": row["value"], "run_id": run_id})
+        for row in rows
+    ]  # fmt: skip
     with sessions.begin() as session:
         upsert(session, ProfileValue, rows)
+        session.add_all(history)
     report.pushed += len(accepted)
+
+
+SERVICE_ACTOR = "moodle-sync"
 
 
 def prove_profile_fields(
