@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
+from moodle_sync.push.dispatch import DeliveryReport
 from moodle_sync.rules.policy import Programme
 from moodle_sync.run import PipelineReport, RunContext, run_pipeline
 from moodle_sync.settings import Settings
@@ -63,4 +64,14 @@ def pipeline(
     """One run through the public entry point, as the CLI and the worker build it."""
     context = RunContext(settings, programme, requester, sessions, now or datetime.now(UTC),
                          **options)  # fmt: skip
-    return run_pipeline(context)
+    report = run_pipeline(context)
+    assert_counts_add_up(report.delivery)
+    return report
+
+
+def assert_counts_add_up(report: DeliveryReport) -> None:
+    """Every due row is accounted for once in what a run prints (issue: counts must add up)."""
+    new_in_doubt = report.in_doubt - report.earlier_in_doubt
+    outcomes = (report.sent, report.failed, report.skipped, report.waiting, report.not_tried,
+                new_in_doubt)  # fmt: skip
+    assert report.due == sum(outcomes), f"due {report.due} != {outcomes}"

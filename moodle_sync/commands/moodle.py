@@ -159,11 +159,20 @@ def print_pipeline(report: PipelineReport) -> None:
     print_summary(report.sync)
     plan, delivery, profiles = report.plan, report.delivery, report.profiles
     verb = "would send" if report.dry_run else "sent"
+    click.echo(f"  messages planned: {plan.planned} new, {plan.held} held until Moodle confirms "
+               f"students' own dates, {plan.cancelled} cancelled")  # fmt: skip
+    stopped = (
+        f", not tried after a batch in doubt {delivery.not_tried}" if delivery.not_tried else ""
+    )
     click.echo(
-        f"  messages: planned {plan.planned}, held {plan.held}, "
-        f"cancelled {plan.cancelled + delivery.skipped}; due {delivery.due}: {verb} "
-        f"{delivery.sent}, waiting for the send window {delivery.waiting}, "
-        f"failed {delivery.failed}, in doubt {delivery.in_doubt}"
+        f"  messages due {delivery.due}: {verb} {delivery.sent}, failed {delivery.failed}, "
+        f"cancelled when sending {delivery.skipped}, waiting for the send window "
+        f"{delivery.waiting}{stopped}, in doubt {delivery.in_doubt - delivery.earlier_in_doubt}"
+        + (
+            f" (and {delivery.earlier_in_doubt} from earlier runs)"
+            if delivery.earlier_in_doubt
+            else ""
+        )
     )
     for message in delivery.would_send:
         click.echo(f"    to user {message.recipient_id}: {message.subject} [{message.key}]")

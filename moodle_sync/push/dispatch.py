@@ -58,6 +58,8 @@ class DeliveryReport:
     in_doubt: int = 0  # rows left ``sending`` after this delivery, old or new
     skipped: int = 0  # cancelled at the moment of sending: their reason had gone
     waiting: int = 0  # due, but the send window is closed: sent at its next opening
+    not_tried: int = 0  # due, left planned because a batch in doubt stopped the delivery
+    earlier_in_doubt: int = 0  # rows an earlier run left in doubt that are still so
     dry_run: bool = False
     would_send: list[WouldSend] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)  # key -> Moodle's reason
@@ -107,14 +109,15 @@ def deliver(d: Delivery, *, limit: int | None = None, kind: str | None = None) -
         outbox.reject(session, invalid, d.clock())
     going = [(row, message) for row, message in sendable if d.verdict(row) is None]
     if not d.window.is_open(d.clock()):
-        report.waiting = len(going)
+        report.waiting = len(sendable)  # each is checked again when the window opens
     else:
         maximum = d.settings.max_messages_per_run if limit is None else limit
         if len(going) > maximum:
             raise SafetyValveError(len(going), maximum)
         _send_all(d, sendable, report)
     if report.resolution is not None:
-        report.in_doubt += len(report.resolution.still_in_doubt)
+        report.earlier_in_doubt = len(report.resolution.still_in_doubt)
+        report.in_doubt += report.earlier_in_doubt
     return report
 
 
@@ -151,9 +154,12 @@ def _message(row: OutboxMessage) -> OutgoingMessage:
 def _send_all(
     d: Delivery, rows: Sequence[tuple[OutboxMessage, OutgoingMessage]], report: DeliveryReport
 ) -> None:
+    tried = 0
     for number, batch in enumerate(_batches(d, rows), start=1):
+        tried += len(batch)
         if not _send_batch(d, batch, report, number):
-            break  # the site is sick: leave the rest planned for the next run
+            report.not_tried = len(rows) - tried  # the site is sick: the rest stay planned
+            break
 
 
 def _batches(
@@ -184,11 +190,14 @@ def _send_batch(
     with d.sessions.begin() as session:
         claim = outbox.claim(session, [row for row, _ in batch], d.clock(), window=d.window,
                              verdict=d.verdict, started_at=_wall_clock())  # fmt: skip
-    report.skipped += len(claim.cancelled)
+    report.skipped += len(claim.cancelled) + len(claim.moved)
     report.waiting += len(claim.waiting)
+    moved = set(claim.moved)
     for row, _ in batch:
         if row.id in claim.cancelled:
             report.skip_reasons[row.key] = claim.cancelled[row.id]
+        elif row.id in moved:
+            report.skip_reasons[row.key] = "no longer planned when its turn came (moved elsewhere)"
     claimed = set(claim.claimed)
     batch = [(row, message) for row, message in batch if row.id in claimed]
     if not batch:
@@ -239,6 +248,8 @@ def _record(
         outbox.mark_failed(session, refused, now)
     report.sent += len(delivered)
     report.failed += len(refused)
+    answered = min(len(batch), len(results))
+    report.in_doubt += answered - len(delivered) - len(refused)  # answers for other rows
 
 
 def _wall_clock() -> datetime:

@@ -118,6 +118,7 @@ class Claim:
     claimed: list[int] = field(default_factory=list)
     cancelled: dict[int, str] = field(default_factory=dict)
     waiting: list[int] = field(default_factory=list)
+    moved: list[int] = field(default_factory=list)  # no longer planned: moved by someone else
 
 
 # --- queries ---------------------------------------------------------------------------------
@@ -244,6 +245,7 @@ def claim(
         )
         claimed = set(session.execute(statement).scalars())
         result.claimed = [row_id for row_id in wanted if row_id in claimed]
+        result.moved = [row_id for row_id in wanted if row_id not in claimed]
     return result
 
 

@@ -34,7 +34,7 @@ from moodle_sync.store.tables import (
     User,
     UserFlags,
 )
-from tests.conftest import REPO
+from tests.conftest import REPO, assert_counts_add_up
 
 T0 = datetime(2025, 12, 1, 9, 0, tzinfo=UTC)
 AddOutbox = Callable[..., int]
@@ -348,6 +348,9 @@ def deliver(
         return dispatch.deliver(d, limit=limit)
 
     if not dry_run:
-        return run(sessions, LiveWrites(requester))
-    with rolled_back(sessions.kw["bind"]) as scoped:
-        return run(scoped, DryRunWrites())
+        report = run(sessions, LiveWrites(requester))
+    else:
+        with rolled_back(sessions.kw["bind"]) as scoped:
+            report = run(scoped, DryRunWrites())
+    assert_counts_add_up(report)
+    return report
