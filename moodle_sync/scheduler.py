@@ -140,13 +140,15 @@ def run_cycle(
     sessions: sessionmaker[Session],
     job: Job,
     should_stop: Callable[[], bool],
+    now: datetime | None = None,
 ) -> ExitCode:
     """One run of the pipeline under the lock; the exit code a process would end with."""
     if should_stop():
         return ExitCode.OK
     holder = f"moodle-sync worker ({job.name})"
     with pipeline_lock(sessions, settings, holder), Requester(settings.require_moodle()) as req:
-        ctx = RunContext(settings, programme, req, sessions, datetime.now(UTC), full=job.full,
+        decided = now or datetime.now(UTC)
+        ctx = RunContext(settings, programme, req, sessions, decided, full=job.full,
                          should_stop=should_stop)  # fmt: skip
         report = run_pipeline(ctx)
     log.info("%s run %s ended %s", job.name, report.sync.run_id, report.outcome)

@@ -52,6 +52,14 @@ def test_check_passes_against_a_complete_service(sandbox: Sandbox, tmp_path: Pat
     assert "all 7 mapped courses found" in result.stdout
 
 
+def test_check_json_lists_every_problem_for_a_machine(sandbox: Sandbox, tmp_path: Path) -> None:
+    result = run_cli("check", "--json", env=cli_env(sandbox, tmp_path, PARTIAL_SERVICE_TOKEN))
+    found = json.loads(result.stdout)
+    assert result.returncode == 1 and found["ok"] is False
+    assert any("mod_assign_get_user_flags" in p for p in found["problems"])
+    assert len(found["courses"]) == 7
+
+
 def test_check_names_each_function_the_service_lacks(sandbox: Sandbox, tmp_path: Path) -> None:
     result = run_cli("check", env=cli_env(sandbox, tmp_path, PARTIAL_SERVICE_TOKEN))
     assert result.returncode == 1

@@ -10,7 +10,14 @@ import click
 from moodle_sync.client import Requester
 from moodle_sync.client.registry import missing_functions
 from moodle_sync.client.site import get_site_info
-from moodle_sync.commands.base import Context, emit_json, handle_errors, pass_context
+from moodle_sync.commands.base import (
+    Context,
+    emit_json,
+    handle_errors,
+    json_option,
+    now_option,
+    pass_context,
+)
 from moodle_sync.commands.progress import terminal_progress
 from moodle_sync.exit_codes import ExitCode, for_outcome
 from moodle_sync.lock import pipeline_lock
@@ -23,9 +30,10 @@ from moodle_sync.store.db import open_database
 
 
 @click.command()
+@json_option("what was checked and every problem")
 @pass_context
 @handle_errors
-def check(ctx: Context) -> None:
+def check(ctx: Context, as_json: bool) -> None:
     """Validate settings and programme, and that the token's service has every function.
 
     Exits 0 only when the site answers, every function the service needs is available to
@@ -37,11 +45,12 @@ def check(ctx: Context) -> None:
     """
     settings = ctx.settings()
     programme = ctx.programme(settings)
-    click.echo(f"settings: ok; programme: {programme.name} ({len(programme.modules)} modules)")
+    say = (lambda _line: None) if as_json else click.echo
+    say(f"settings: ok; programme: {programme.name} ({len(programme.modules)} modules)")
     problems: list[str] = []
     with Requester(settings.require_moodle()) as requester:
         info = get_site_info(requester)
-        click.echo(
+        say(
             f"moodle: {info.sitename!r} at {info.siteurl}, release {info.release}, "
             f"signed in as {info.username} (user id {info.userid})"
         )
@@ -64,8 +73,15 @@ def check(ctx: Context) -> None:
             access = probe_access(requester, info.userid, course.id, course.idnumber,
                                   set(info.functions))  # fmt: skip
             problems += access.problems
-    for rollover in scope.rolled_over:
-        click.echo(f"course rollover: {rollover.describe()} (from the next run)")
+    rollovers = [rollover.describe() for rollover in scope.rolled_over]
+    if as_json:
+        emit_json({"ok": not problems, "site": info.siteurl, "release": info.release,
+                   "user": info.username, "courses": [c.idnumber for c in scope.courses],
+                   "rollovers": rollovers, "problems": problems,
+                   "messaging": access.messaging if access else None})  # fmt: skip
+        sys.exit(ExitCode.FAILURE if problems else ExitCode.OK)
+    for rollover in rollovers:
+        click.echo(f"course rollover: {rollover} (from the next run)")
     for problem in problems:
         click.echo(problem, err=True)
     if problems:
@@ -80,7 +96,7 @@ def check(ctx: Context) -> None:
 
 @click.command()
 @click.option("--full", is_flag=True, help="Ignore bookmarks and re-read everything.")
-@click.option("--json", "as_json", is_flag=True, help="Print the run record as JSON.")
+@json_option("the run record")
 @pass_context
 @handle_errors
 def sync(ctx: Context, full: bool, as_json: bool) -> None:
@@ -128,12 +144,8 @@ def print_summary(report: SyncReport) -> None:
     is_flag=True,
     help="Print what would be sent; change nothing in Moodle or the outbox.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the run record as JSON.")
-@click.option(
-    "--now",
-    type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"]),
-    help="Decide what is due as if it were this time (ISO-8601 with offset); default: now.",
-)
+@json_option("the run record")
+@now_option("Decide what is due")
 @pass_context
 @handle_errors
 def run(ctx: Context, full: bool, dry_run: bool, as_json: bool, now: datetime | None) -> None:

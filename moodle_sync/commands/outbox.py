@@ -16,7 +16,7 @@ import click
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from moodle_sync.commands.base import Context, emit_json, handle_errors, pass_context
+from moodle_sync.commands.base import Context, emit_json, handle_errors, json_option, pass_context
 from moodle_sync.errors import ScopeError
 from moodle_sync.push import outbox as rows
 from moodle_sync.push.outbox import State
@@ -83,7 +83,7 @@ def describe(row: OutboxMessage) -> dict[str, Any]:
     "--state", type=click.Choice([str(s) for s in State]), help="Only rows in this state."
 )
 @click.option("--user", "who", help="Only rows for this user (id, username or email).")
-@click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
+@json_option("the rows")
 @pass_context
 @handle_errors
 def list_command(ctx: Context, state: str | None, who: str | None, as_json: bool) -> None:
@@ -107,7 +107,7 @@ def list_command(ctx: Context, state: str | None, who: str | None, as_json: bool
 
 @outbox.command("show")
 @click.argument("key")
-@click.option("--json", "as_json", is_flag=True, help="Print the row as JSON.")
+@json_option("the row")
 @pass_context
 @handle_errors
 def show(ctx: Context, key: str, as_json: bool) -> None:
@@ -226,7 +226,7 @@ def _keys_in(session: Session, state: State, since: dt.datetime | None) -> list[
 
 @click.command()
 @click.option("--user", "who", required=True, help="Moodle user id, username or email.")
-@click.option("--json", "as_json", is_flag=True, help="Print the events as JSON.")
+@json_option("the events")
 @pass_context
 @handle_errors
 def history(ctx: Context, who: str, as_json: bool) -> None:

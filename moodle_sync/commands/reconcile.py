@@ -24,7 +24,14 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
-from moodle_sync.commands.base import Context, emit_json, handle_errors, pass_context
+from moodle_sync.commands.base import (
+    Context,
+    emit_json,
+    handle_errors,
+    json_option,
+    now_option,
+    pass_context,
+)
 from moodle_sync.exit_codes import ExitCode
 from moodle_sync.ledger import annotate_run
 from moodle_sync.lock import pipeline_lock
@@ -74,16 +81,23 @@ class Repair:
 @click.option("--course", metavar="IDNUMBER", help="Only this mapped course (else all).")
 @click.option("--user", metavar="ID|USERNAME|EMAIL", help="Only this person.")
 @click.option("--apply", "repair_it", is_flag=True, help="Repair the differences found.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option()
+@now_option("Compare and plan")
 @pass_context
 @handle_errors
 def reconcile(
-    ctx: Context, course: str | None, user: str | None, repair_it: bool, as_json: bool
+    ctx: Context,
+    course: str | None,
+    user: str | None,
+    repair_it: bool,
+    as_json: bool,
+    now: datetime | None,
 ) -> None:
     """Compare live Moodle with the store and with what was pushed; repair with --apply."""
     settings = ctx.settings()
     programme = ctx.programme(settings)
-    with open_context(settings, programme, kind="reconcile", full=True, send=False) as run:
+    with open_context(settings, programme, now=now, kind="reconcile", full=True,
+                      send=False) as run:  # fmt: skip
         scope = choose_scope(run.sessions, run.requester, programme, course, user)
         if not repair_it:
             found = diff(run.sessions, run.requester, programme, settings.push, scope, run.now)

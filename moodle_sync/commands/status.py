@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 from moodle_sync import scheduler
 from moodle_sync.client import Requester
 from moodle_sync.client.site import get_site_info
-from moodle_sync.commands.base import Context, emit_json, handle_errors, pass_context
+from moodle_sync.commands.base import (
+    Context,
+    emit_json,
+    handle_errors,
+    json_option,
+    now_option,
+    pass_context,
+)
 from moodle_sync.errors import MoodleSyncError, ProgrammeError
 from moodle_sync.exit_codes import ExitCode
 from moodle_sync.lock import current_holder
@@ -31,13 +38,14 @@ RECENT_RUNS = 5
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@json_option("the status")
+@now_option("Work out the next runs")
 @pass_context
 @handle_errors
-def status(ctx: Context, as_json: bool) -> None:
+def status(ctx: Context, as_json: bool, now: datetime | None) -> None:
     """Last runs, next runs, outbox, failing courses, lock holder, database and Moodle."""
     settings = ctx.settings()
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     engine = create_db_engine(settings.database.url)
     try:
         found = read_store(engine)
