@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
+from moodle_sync.commands.status import read_store
 from moodle_sync.errors import MoodleSyncError, SafetyValveError
 from moodle_sync.rules.policy import Programme, load_programme
 from moodle_sync.run import PipelineReport
@@ -298,6 +299,8 @@ def test_a_rolled_over_course_stops_being_mapped_and_its_data_is_not_merged(
     with site.sessions() as session:
         run = session.get_one(SyncRun, report.sync.run_id)
     assert "CETAD-MPC moved from course 3 to course 30" in run.problems["rolled_over"][0]
+    [shown] = read_store(site.sessions.kw["bind"])["rolled_over"]  # what `status` prints
+    assert (shown["course_id"], shown["replaced_by"]) == (MPC, 30)
 
 
 # --- 6. suspended in one course only ---

@@ -32,7 +32,7 @@ from moodle_sync.exit_codes import ExitCode
 from moodle_sync.lock import current_holder
 from moodle_sync.settings import Settings
 from moodle_sync.store.db import create_db_engine, current_revision, head_revision
-from moodle_sync.store.tables import OutboxMessage, SyncRun
+from moodle_sync.store.tables import Course, OutboxMessage, SyncRun
 
 RECENT_RUNS = 5
 
@@ -74,10 +74,17 @@ def read_store(engine: Engine) -> dict[str, Any]:
     with Session(engine) as session:
         runs = list(session.scalars(select(SyncRun).order_by(SyncRun.id.desc()).limit(RECENT_RUNS)))
         counts = select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)
-        by_state = {state: count for state, count in session.execute(counts).tuples()}
+        by_state = {state: count for state, count in session.execute(counts)}
         sending = session.scalars(select(OutboxMessage).where(OutboxMessage.state == "sending"))
         in_doubt = [in_doubt_row(row) for row in sending]
+        old = session.scalars(select(Course).where(Course.replaced_by.is_not(None)))
+        replaced = [
+            {"course_id": c.id, "idnumber": c.idnumber, "name": c.fullname,
+             "replaced_by": c.replaced_by, "at": c.replaced_at and c.replaced_at.isoformat()}
+            for c in old
+        ]  # fmt: skip
     return {
+        "rolled_over": replaced,
         "database": database,
         "runs": [run_summary(run) for run in runs],
         "outbox": {"by_state": by_state, "in_doubt": in_doubt},
@@ -170,6 +177,10 @@ def print_status(found: dict[str, Any]) -> None:
     for row in outbox["in_doubt"]:
         click.echo(f"  in doubt since {row['since']}: {row['key']} to user {row['recipient_id']}")
     print_failing(found["failing"])
+    for course in found["rolled_over"]:
+        click.echo(f"course rollover: {course['idnumber'] or course['name']} moved from course "
+                   f"{course['course_id']} (kept as history, no longer synchronised) to course "
+                   f"{course['replaced_by']} on {course['at']}")  # fmt: skip
 
 
 def print_runs(found: dict[str, Any]) -> None:
