@@ -69,6 +69,13 @@ class notifier {
                 '*', MUST_EXIST), true);
         }
         $messageid = self::message_send($item, $user);
+        $errorcode = '';
+        if (!$messageid) {
+            // message_send() answers false when any output (e.g. email) failed, even though the
+            // notification was stored and shown: only a stored notification is the truth.
+            $messageid = self::stored_notification($item['idempotencykey'], (int)$user->id);
+            $errorcode = 'outputfailed';
+        }
         if (!$messageid) {
             $DB->delete_records(self::TABLE, ['id' => $row->id]);
             return self::failure($item['idempotencykey'], 'messagenotsent');
@@ -77,7 +84,24 @@ class notifier {
         $row->messageid = $messageid;
         $row->timesent = time();
         $DB->update_record(self::TABLE, $row);
-        return self::result($row, false);
+        return ['errorcode' => $errorcode] + self::result($row, false);
+    }
+
+    /**
+     * The id of the notification Moodle stored for a key, 0 if none.
+     *
+     * @param string $key
+     * @param int $userid recipient
+     * @return int
+     */
+    private static function stored_notification(string $key, int $userid): int {
+        global $DB;
+        $like = $DB->sql_like('customdata', ':pattern');
+        $pattern = '%' . $DB->sql_like_escape('"cetadsynckey":"' . $key . '"') . '%';
+        $ids = $DB->get_fieldset_select('notifications', 'id',
+            "useridto = :userid AND component = :component AND $like",
+            ['userid' => $userid, 'component' => 'local_cetadsync', 'pattern' => $pattern]);
+        return $ids ? (int)max($ids) : 0;
     }
 
     /**
@@ -99,6 +123,7 @@ class notifier {
         $message->fullmessagehtml = $item['fullmessagehtml'];
         $message->smallmessage = $item['smallmessage'];
         $message->notification = 1;
+        $message->customdata = ['cetadsynckey' => $item['idempotencykey']];
         $message->courseid = $item['courseid'] ?: SITEID;
         if ($item['contexturl'] !== '') {
             $message->contexturl = new moodle_url($item['contexturl']);
