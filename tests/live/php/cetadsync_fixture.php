@@ -18,6 +18,9 @@ $out = match ($command) {
     'sentcount' => ['notifications' => $DB->count_records('notifications',
         ['useridto' => (int)$args[0], 'component' => 'local_cetadsync'])],
     'privacy' => privacy_round_trip((int)$args[0]),
+    'rolecaps' => $DB->get_fieldset_sql("SELECT rc.capability FROM {role_capabilities} rc JOIN {role} r ON r.id = rc.roleid
+        WHERE r.shortname = ? AND rc.permission = ? ORDER BY rc.capability", [$args[0], CAP_ALLOW]),
+    'fields' => array_values($DB->get_fieldset_select('user_info_field', 'shortname', '1 = 1')),
     default => throw new coding_exception("unknown command $command"),
 };
 echo json_encode($out), "\n";
