@@ -16,7 +16,7 @@ import os
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import requests
@@ -40,7 +40,8 @@ foreach ($DB->get_fieldset_select('external_functions', 'name', '1 = 1') as $nam
         $DB->insert_record('external_services_functions', (object)$key);
     }
 }
-$token = $DB->get_field('external_tokens', 'token', ['externalserviceid' => $service->id, 'userid' => 2]);
+$token = $DB->get_field('external_tokens', 'token',
+    ['externalserviceid' => $service->id, 'userid' => 2]);
 echo $token ?: \core_external\util::generate_token(EXTERNAL_TOKEN_PERMANENT, $service, 2,
     context_system::instance(), 0, '', 'dev admin');
 """
@@ -67,7 +68,7 @@ class DevSite:
     url = "http://127.0.0.1:8742"
     dirroot = SITE / "moodle"
     dataroot = SITE / "data"
-    php = ["php", "-d", "max_input_vars=5000", "-d", "memory_limit=512M"]
+    php: ClassVar[list[str]] = ["php", "-d", "max_input_vars=5000", "-d", "memory_limit=512M"]
 
     def __init__(self) -> None:
         self.admin_token = self._admin_token()
@@ -90,11 +91,16 @@ class DevSite:
         self.admin_token = self._admin_token()  # adds new functions to the admin's service
 
     def reset(self) -> None:
-        raise NotImplementedError("the dev stand-in does not reset; the plugin tests do not need it")
+        raise NotImplementedError(
+            "the dev stand-in does not reset; the plugin tests do not need it"
+        )
 
     def call(self, function: str, token: str | None = None, **params: Any) -> Any:
-        form = [("wstoken", token or self.admin_token), ("wsfunction", function),
-                ("moodlewsrestformat", "json")]
+        form = [
+            ("wstoken", token or self.admin_token),
+            ("wsfunction", function),
+            ("moodlewsrestformat", "json"),
+        ]
         form += [p for key, value in params.items() for p in _flatten(key, value)]
         response = requests.post(f"{self.url}/webservice/rest/server.php", data=form, timeout=120)
         response.raise_for_status()
