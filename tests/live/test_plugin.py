@@ -1,8 +1,8 @@
 """local_cetadsync on a real Moodle: installed by Moodle's own upgrade, driven through REST.
 
 Depends only on the ``live_site`` fixture of tests/live/conftest.py. Every test builds its own
-data with a unique tag (tests/live/php/cetadsync_fixture.php), so the suite needs no reset and
-can run twice on the same site.
+data with a unique tag (tests/live/php/cetadsync_fixture.php), so no test needs a reset and the
+suite can run twice on the same site; the session ends with the plugin removed and a reset.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import json
 import shutil
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,14 +47,21 @@ def _errorcode(error: BaseException) -> str:
 
 
 @pytest.fixture(scope="session")
-def site(live_site: Any) -> Any:
-    """The live site with this checkout's plugin copied in and installed by Moodle's upgrade."""
+def site(live_site: Any) -> Iterator[Any]:
+    """The live site with this checkout's plugin copied in and installed by Moodle's upgrade.
+
+    Afterwards the plugin's code is removed and the site reset, so that the tests of the core
+    path, and a reset restoring a database without the plugin, never meet code that asks for
+    an upgrade.
+    """
     target = Path(live_site.dirroot) / "local/cetadsync"
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(PLUGIN, target)
     live_site.upgrade()
-    return live_site
+    yield live_site
+    shutil.rmtree(target)
+    live_site.reset()
 
 
 def _helper(site: Any, *args: Any) -> Any:
