@@ -393,8 +393,55 @@ def test_privacy_provider_exports_then_deletes_a_users_data(
         ],
     )
     report = _helper(site, "privacy", student)
+    assert report["compliant"] is True
     exported = list(report["exported"].values())
     assert any(e.get("status") == "on_track" for e in exported)
     assert any(e.get("notifications") for e in exported)
     assert report["before"] == {"sent": 1, "progress": 1}
     assert report["after"] == {"sent": 0, "progress": 0}
+
+
+def test_message_providers_default_to_popup_and_email(site: Any) -> None:
+    defaults = _helper(site, "providers")
+    assert {name: set(value.split(",")) for name, value in defaults.items()} == {
+        name: {"popup", "email"} for name in ("studentreminder", "tutordigest", "adminalert")
+    }
+
+
+@pytest.mark.parametrize(
+    ("function", "params"),
+    [
+        ("local_cetadsync_get_enrolments", {"courseids": ["abc"]}),
+        ("local_cetadsync_get_effective_dates", {"assignmentids": [1], "since": "yesterday"}),
+        ("local_cetadsync_get_delivered", {"idempotencykeys": ["a key"]}),
+        (
+            "local_cetadsync_save_progression",
+            {"records": [{"userid": 2, "courseid": 1, "status": "x", "credits": "1,5"}]},
+        ),
+        ("local_cetadsync_get_enrolments", {"courseids": [1], "extra": 1}),
+    ],
+)
+def test_bad_parameters_are_moodles_invalidparameter(
+    site: Any, token: str, function: str, params: dict[str, Any]
+) -> None:
+    with pytest.raises(Exception) as error:
+        site.call(function, token=token, **params)
+    assert "invalidparameter" in _errorcode(error.value)
+
+
+def test_an_upgrade_from_an_older_version_keeps_data_and_restores_a_lost_field(
+    site: Any, token: str, data: dict[str, Any]
+) -> None:
+    site.call(
+        "local_cetadsync_save_progression",
+        token=token,
+        records=[
+            {"userid": data["users"]["teacher"], "courseid": 1, "status": "staff", "credits": 0}
+        ],
+    )
+    before = _helper(site, "downgrade", 2026110100, "cetad_credits")
+    site.upgrade()
+    assert "cetad_credits" in _helper(site, "fields")
+    after = _helper(site, "progresscount")
+    assert after["progress"] == before["progress"] > 0
+    assert after["version"] > 2026110100

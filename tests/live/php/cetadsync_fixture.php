@@ -20,6 +20,12 @@ $out = match ($command) {
     'privacy' => privacy_round_trip((int)$args[0]),
     'rolecaps' => $DB->get_fieldset_sql("SELECT rc.capability FROM {role_capabilities} rc JOIN {role} r ON r.id = rc.roleid
         WHERE r.shortname = ? AND rc.permission = ? ORDER BY rc.capability", [$args[0], CAP_ALLOW]),
+    'providers' => array_combine(['studentreminder', 'tutordigest', 'adminalert'], array_map(
+        fn($name) => get_config('message', "message_provider_local_cetadsync_{$name}_enabled"),
+        ['studentreminder', 'tutordigest', 'adminalert'])),
+    'downgrade' => downgrade((int)$args[0], $args[1]),
+    'progresscount' => ['progress' => $DB->count_records('local_cetadsync_progress'),
+        'version' => (int)get_config('local_cetadsync', 'version')],
     'fields' => array_values($DB->get_fieldset_select('user_info_field', 'shortname', '1 = 1')),
     default => throw new coding_exception("unknown command $command"),
 };
@@ -118,5 +124,15 @@ function privacy_round_trip(int $userid): array {
     \local_cetadsync\privacy\provider::delete_data_for_user($approved);
     $after = ['sent' => $DB->count_records('local_cetadsync_sent', ['userid' => $userid]),
         'progress' => $DB->count_records('local_cetadsync_progress', ['userid' => $userid])];
-    return ['contexts' => count($contexts->get_contextids()), 'exported' => $exported, 'before' => $before, 'after' => $after];
+    return ['compliant' => (new \core_privacy\manager())->component_is_compliant('local_cetadsync'),
+        'contexts' => count($contexts->get_contextids()), 'exported' => $exported, 'before' => $before, 'after' => $after];
+}
+
+/** Pretend an older plugin version is installed, one whose profile field went missing. */
+function downgrade(int $version, string $lostfield): array {
+    global $DB;
+    set_config('version', $version, 'local_cetadsync');
+    set_config('allversionshash', ''); // Otherwise the upgrade sees unchanged code and does nothing.
+    $DB->delete_records('user_info_field', ['shortname' => $lostfield]);
+    return ['version' => $version, 'progress' => $DB->count_records('local_cetadsync_progress')];
 }
