@@ -54,7 +54,9 @@ def _php_list(name: str, doc: str, values: list[str]) -> str:
 
 def render() -> str:
     """The PHP source of worker_needs.php for the registry as it is now."""
-    functions = _php_list("FUNCTIONS", "Core functions the worker calls.", [s.name for s in FUNCTIONS])
+    functions = _php_list(
+        "FUNCTIONS", "Core functions the worker calls.", [s.name for s in FUNCTIONS]
+    )
     capabilities = _php_list(
         "CAPABILITIES", "Capabilities those functions need (system role).", all_capabilities()
     )

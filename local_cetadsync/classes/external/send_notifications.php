@@ -102,7 +102,8 @@ class send_notifications extends external_api {
             'messageid' => new external_value(PARAM_INT, 'Moodle notification id, 0 if none'),
             'userid' => new external_value(PARAM_INT, 'Recipient, 0 if none'),
             'timesent' => new external_value(PARAM_INT, 'When it was sent, 0 if not'),
-            'errorcode' => new external_value(PARAM_ALPHANUMEXT, 'invaliduser, invalidprovider, messagenotsent (failed); outputfailed (sent, but an output such as email failed)'),
+            'errorcode' => new external_value(PARAM_ALPHANUMEXT,
+                'invaliduser, invalidprovider, messagenotsent (failed); outputfailed (sent, an output such as email failed)'),
         ]);
     }
 }

@@ -23,6 +23,7 @@ $out = match ($command) {
     'providers' => array_combine(['studentreminder', 'tutordigest', 'adminalert'], array_map(
         fn($name) => get_config('message', "message_provider_local_cetadsync_{$name}_enabled"),
         ['studentreminder', 'tutordigest', 'adminalert'])),
+    'scale' => make_scale((int)$args[0], (int)$args[1], $args[2]),
     'downgrade' => downgrade((int)$args[0], $args[1]),
     'progresscount' => ['progress' => $DB->count_records('local_cetadsync_progress'),
         'version' => (int)get_config('local_cetadsync', 'version')],
@@ -135,4 +136,30 @@ function downgrade(int $version, string $lostfield): array {
     set_config('allversionshash', ''); // Otherwise the upgrade sees unchanged code and does nothing.
     $DB->delete_records('user_info_field', ['shortname' => $lostfield]);
     return ['version' => $version, 'progress' => $DB->count_records('local_cetadsync_progress')];
+}
+
+/** $courses courses of $perCourse students drawn from a pool, each with one assignment, two overrides and an extension. */
+function make_scale(int $courses, int $percourse, string $tag): array {
+    $gen = phpunit_util::get_data_generator();
+    $agen = $gen->get_plugin_generator('mod_assign');
+    $pool = [];
+    for ($i = 0; $i < max($percourse * 2, 10); $i++) {
+        $pool[] = (int)$gen->create_user(['username' => "sc_{$tag}_$i"])->id;
+    }
+    $due = time() + 10 * DAYSECS;
+    $made = ['courses' => [], 'assignments' => []];
+    for ($c = 0; $c < $courses; $c++) {
+        $course = $gen->create_course(['shortname' => "SC-$tag-$c"]);
+        $students = array_slice(array_merge($pool, $pool), $c % count($pool), $percourse);
+        foreach ($students as $userid) {
+            $gen->enrol_user($userid, $course->id, 'student');
+        }
+        $assign = $agen->create_instance(['course' => $course->id, 'duedate' => $due]);
+        $agen->create_override(['assignid' => $assign->id, 'userid' => $students[0], 'duedate' => $due + DAYSECS]);
+        $agen->create_override(['assignid' => $assign->id, 'userid' => $students[1], 'duedate' => $due + 2 * DAYSECS]);
+        $made['courses'][] = (int)$course->id;
+        $made['assignments'][] = (int)$assign->id;
+        $made['students'][(int)$assign->id] = $students;
+    }
+    return $made;
 }
