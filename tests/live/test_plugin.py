@@ -12,6 +12,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -445,3 +446,26 @@ def test_an_upgrade_from_an_older_version_keeps_data_and_restores_a_lost_field(
     after = _helper(site, "progresscount")
     assert after["progress"] == before["progress"] > 0
     assert after["version"] > 2026110100
+
+
+def test_the_same_key_sent_concurrently_is_sent_once(
+    site: Any, token: str, data: dict[str, Any]
+) -> None:
+    student = data["users"]["grouped"]
+    before = _helper(site, "sentcount", student)["notifications"]
+    message = _notification(f"race-{uuid.uuid4().hex}", student)
+    # Core itself races on a user's first concurrent requests (the user preference
+    # last_time_enrolments_synced is inserted twice: dmlwriteexception); warm the user up first.
+    site.call("local_cetadsync_get_delivered", token=token, idempotencykeys=["warm-up"])
+
+    def send(_: int) -> dict[str, Any]:
+        answer = site.call(
+            "local_cetadsync_send_notifications", token=token, notifications=[message]
+        )
+        result: dict[str, Any] = answer["results"][0]
+        return result
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(send, range(4)))
+    assert sorted(r["duplicate"] for r in results) == [False, True, True, True]
+    assert _helper(site, "sentcount", student)["notifications"] == before + 1
