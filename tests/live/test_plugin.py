@@ -48,13 +48,17 @@ def _errorcode(error: BaseException) -> str:
 
 
 @pytest.fixture(scope="session")
-def site(live_site: Any) -> Iterator[Any]:
+def site(request: pytest.FixtureRequest) -> Iterator[Any]:
     """The live site with this checkout's plugin copied in and installed by Moodle's upgrade.
 
     Afterwards the plugin's code is removed and the site reset, so that the tests of the core
     path, and a reset restoring a database without the plugin, never meet code that asks for
     an upgrade.
     """
+    try:
+        live_site = request.getfixturevalue("live_site")
+    except pytest.FixtureLookupError:
+        pytest.skip("no live_site fixture: tests/live/conftest.py is not on this branch")
     target = Path(live_site.dirroot) / "local/cetadsync"
     if target.exists():
         shutil.rmtree(target)
