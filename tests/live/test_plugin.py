@@ -473,3 +473,18 @@ def test_the_same_key_sent_concurrently_is_sent_once(
         results = list(pool.map(send, range(4)))
     assert sorted(r["duplicate"] for r in results) == [False, True, True, True]
     assert _helper(site, "sentcount", student)["notifications"] == before + 1
+
+
+def test_a_configured_field_shortname_is_created_by_setup(site: Any, setup_run: str) -> None:
+    cfg = str(Path(site.dirroot) / "admin/cli/cfg.php")
+    shortname = f"cetad_prog_{uuid.uuid4().hex[:6]}"
+    site.php_cli(
+        cfg, "--component=local_cetadsync", "--name=progressionfield", f"--set={shortname}"
+    )
+    try:
+        script = str(Path(site.dirroot) / "local/cetadsync/cli/setup.php")
+        done = site.php_cli(script, f"--username={INTEGRATION_USER}")
+        assert f"Created profile field {shortname}" in done.stdout
+        assert shortname in _helper(site, "fields")
+    finally:
+        site.php_cli(cfg, "--component=local_cetadsync", "--name=progressionfield", "--unset")
