@@ -76,10 +76,11 @@ class enrolments {
         if ((int)$ue->estatus !== ENROL_INSTANCE_ENABLED) {
             return ['notcurrent', 'methoddisabled'];
         }
-        if ($ue->timestart && $ue->timestart > $now) {
+        // Exactly core's onlyactive condition: timestart < now AND (timeend = 0 OR timeend > now).
+        if ((int)$ue->timestart >= $now) {
             return ['notcurrent', 'notstarted'];
         }
-        if ($ue->timeend && $ue->timeend < $now) {
+        if ($ue->timeend && $ue->timeend <= $now) {
             return ['notcurrent', 'ended'];
         }
         return ['active', ''];
