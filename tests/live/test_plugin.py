@@ -488,3 +488,18 @@ def test_a_configured_field_shortname_is_created_by_setup(site: Any, setup_run: 
         assert shortname in _helper(site, "fields")
     finally:
         site.php_cli(cfg, "--component=local_cetadsync", "--name=progressionfield", "--unset")
+
+
+def test_effective_dates_follow_relative_dates_as_get_participant_does(
+    site: Any, token: str, data: dict[str, Any]
+) -> None:
+    assignid = data["relativeassignid"]
+    answer = site.call("local_cetadsync_get_effective_dates", token=token, assignmentids=[assignid])
+    [assignment] = answer["assignments"]
+    listed = {row["userid"]: row["duedate"] for row in assignment["students"]}
+    late, on_time = data["users"]["active"], data["users"]["grouped"]
+    for userid in (late, on_time):
+        own = site.call("mod_assign_get_participant", assignid=assignid, userid=userid)
+        assert listed.get(userid, assignment["duedate"]) == own["duedate"]
+    assert listed[late] - assignment["duedate"] == 5 * 86400
+    assert on_time not in listed

@@ -22,7 +22,9 @@ namespace local_cetadsync\local;
  *
  * mod_assign (assign::override_exists) applies a user override if the student has one, else the
  * group override with the lowest sortorder among the student's groups; a date the override leaves
- * empty is the assignment's own. Extensions are the user flags' extensionduedate.
+ * empty is the assignment's own, whose due date in a relative-dates course is shifted by the
+ * student's enrolment start (assign::calculate_properties). Extensions are the user flags'
+ * extensionduedate.
  *
  * @package    local_cetadsync
  * @copyright  2026 CETAD
@@ -40,7 +42,7 @@ class effective_dates {
      * @return array[] rows: userid, the three dates, extensionduedate, source (user, group or none), groupid
      */
     public static function students(\stdClass $assign): array {
-        global $DB;
+        global $CFG, $DB;
         $overrides = $DB->get_records('assign_overrides', ['assignid' => $assign->id], 'sortorder ASC, id ASC');
         $useroverrides = [];
         $groupoverrides = [];
@@ -54,18 +56,30 @@ class effective_dates {
         $extensions = $DB->get_records_select_menu('assign_user_flags',
             'assignment = ? AND extensionduedate > 0', [$assign->id], '', 'userid, extensionduedate');
         $groupsof = self::memberships((int)$assign->course, array_keys($groupoverrides));
-        $candidates = array_unique(array_merge(array_keys($useroverrides), array_keys($groupsof), array_keys($extensions)));
+        $course = get_course($assign->course);
+        // In a relative-dates course every student's due date moves with their enrolment start.
+        $relative = !empty($course->relativedatesmode) && $assign->duedate;
+        $candidates = $relative ? null
+            : array_unique(array_merge(array_keys($useroverrides), array_keys($groupsof), array_keys($extensions)));
         $enrolled = self::enrolled((int)$assign->course, $candidates);
         sort($enrolled);
+        if ($relative) {
+            require_once($CFG->dirroot . '/course/lib.php');
+        }
+        $coursedates = $relative ? course_get_course_dates_for_user_ids($course, $enrolled) : [];
 
         $rows = [];
         foreach ($enrolled as $userid) {
             [$override, $source] = self::override_for($userid, $useroverrides, $groupoverrides, $groupsof[$userid] ?? []);
             $row = ['userid' => (int)$userid, 'source' => $source, 'groupid' => (int)($override->groupid ?? 0),
                 'extensionduedate' => (int)($extensions[$userid] ?? 0)];
+            $own = clone($assign);
+            if (!empty($coursedates[$userid]['start'])) {
+                $own->duedate += $coursedates[$userid]['startoffset'];
+            }
             $differs = $row['extensionduedate'] > 0;
             foreach (self::DATES as $key) {
-                $row[$key] = (int)($override->{$key} ?? $assign->{$key});
+                $row[$key] = (int)($override->{$key} ?? $own->{$key});
                 $differs = $differs || $row[$key] !== (int)$assign->{$key};
             }
             if ($differs) {
@@ -122,15 +136,15 @@ class effective_dates {
      * Which of the users have an enrolment (of any status) in the course.
      *
      * @param int $courseid
-     * @param int[] $userids
+     * @param int[]|null $userids null for every enrolled user
      * @return int[]
      */
-    private static function enrolled(int $courseid, array $userids): array {
+    private static function enrolled(int $courseid, ?array $userids): array {
         global $DB;
-        if (!$userids) {
+        if ($userids === []) {
             return [];
         }
-        [$insql, $params] = $DB->get_in_or_equal($userids, SQL_PARAMS_NAMED);
+        [$insql, $params] = $userids === null ? ['IS NOT NULL', []] : $DB->get_in_or_equal($userids, SQL_PARAMS_NAMED);
         $params['courseid'] = $courseid;
         $sql = "SELECT DISTINCT ue.userid
                   FROM {user_enrolments} ue

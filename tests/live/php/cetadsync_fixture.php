@@ -75,7 +75,14 @@ function make_data(string $tag): array {
     $assignobj = new assign(context_module::instance($cm->id), $cm, $a);
     $assignobj->save_user_extension($u['extended']->id, $due + 7 * DAYSECS);
     $plain = $gen->get_plugin_generator('mod_assign')->create_instance(['course' => $b->id, 'duedate' => $due]);
+    // A relative-dates course: a student who started five days after the course has five more days.
+    set_config('enablecourserelativedates', 1);
+    $r = $gen->create_course(['shortname' => "CS-R-$tag", 'relativedatesmode' => 1, 'startdate' => $now - 20 * DAYSECS]);
+    $gen->enrol_user($u['active']->id, $r->id, 'student', 'manual', $now - 15 * DAYSECS);
+    $gen->enrol_user($u['grouped']->id, $r->id, 'student', 'manual', $now - 20 * DAYSECS);
+    $relative = $agen->create_instance(['course' => $r->id, 'duedate' => $due]);
     return ['courses' => [(int)$a->id, (int)$b->id], 'assignid' => (int)$assign->id, 'plainassignid' => (int)$plain->id,
+        'relativeassignid' => (int)$relative->id,
         'groupid' => (int)$group->id, 'users' => array_map(fn($user) => (int)$user->id, $u), 'siteid' => SITEID];
 }
 
