@@ -47,6 +47,16 @@ class observer {
     }
 
     /**
+     * An enrolment was created, changed or removed: who is listed, and in a relative-dates
+     * course the student's due date, may change for every assignment of the course.
+     *
+     * @param \core\event\base $event
+     */
+    public static function enrolment_changed(\core\event\base $event): void {
+        effective_dates::touch_course((int)$event->courseid, $event->timecreated);
+    }
+
+    /**
      * A student joined or left a group: every assignment of the course with a group override may move.
      *
      * @param \core\event\base $event

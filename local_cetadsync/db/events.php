@@ -37,3 +37,7 @@ $observers[] = ['eventname' => '\core\event\group_member_added',
     'callback' => '\local_cetadsync\observer::group_membership_changed'];
 $observers[] = ['eventname' => '\core\event\group_member_removed',
     'callback' => '\local_cetadsync\observer::group_membership_changed'];
+foreach (['user_enrolment_created', 'user_enrolment_updated', 'user_enrolment_deleted'] as $event) {
+    $observers[] = ['eventname' => "\\core\\event\\$event",
+        'callback' => '\local_cetadsync\observer::enrolment_changed'];
+}

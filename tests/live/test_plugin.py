@@ -503,3 +503,20 @@ def test_effective_dates_follow_relative_dates_as_get_participant_does(
         assert listed.get(userid, assignment["duedate"]) == own["duedate"]
     assert listed[late] - assignment["duedate"] == 5 * 86400
     assert on_time not in listed
+
+
+def test_effective_dates_since_sees_an_enrolment_change(
+    site: Any, token: str, data: dict[str, Any]
+) -> None:
+    ids = [data["assignid"], data["plainassignid"]]
+    first = site.call("local_cetadsync_get_effective_dates", token=token, assignmentids=ids)
+    since = max(a["timechanged"] for a in first["assignments"]) + 1
+    while time.time() < since + 0.1:
+        time.sleep(0.2)
+    _helper(site, "enrol", data["users"]["extended"], data["courses"][1])
+    moved = site.call(
+        "local_cetadsync_get_effective_dates", token=token, assignmentids=ids, since=since
+    )
+    assert [a["assignmentid"] for a in moved["assignments"] if a["changed"]] == [
+        data["plainassignid"]
+    ]

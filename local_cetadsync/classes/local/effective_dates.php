@@ -167,6 +167,22 @@ class effective_dates {
     }
 
     /**
+     * Record that dates of every assignment of a course may have moved now (two statements).
+     *
+     * @param int $courseid
+     * @param int $time
+     */
+    public static function touch_course(int $courseid, int $time): void {
+        global $DB;
+        $DB->execute("UPDATE {local_cetadsync_datechange} SET timechanged = ?
+                       WHERE assignid IN (SELECT id FROM {assign} WHERE course = ?)", [$time, $courseid]);
+        $DB->execute("INSERT INTO {local_cetadsync_datechange} (assignid, timechanged)
+                      SELECT a.id, ? FROM {assign} a
+                   LEFT JOIN {local_cetadsync_datechange} d ON d.assignid = a.id
+                       WHERE a.course = ? AND d.id IS NULL", [$time, $courseid]);
+    }
+
+    /**
      * Record that dates of the assignments may have moved now.
      *
      * @param int[] $assignids

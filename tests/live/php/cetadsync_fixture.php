@@ -23,6 +23,7 @@ $out = match ($command) {
     'providers' => array_combine(['studentreminder', 'tutordigest', 'adminalert'], array_map(
         fn($name) => get_config('message', "message_provider_local_cetadsync_{$name}_enabled"),
         ['studentreminder', 'tutordigest', 'adminalert'])),
+    'enrol' => ['enrolled' => phpunit_util::get_data_generator()->enrol_user((int)$args[0], (int)$args[1], 'student')],
     'scale' => make_scale((int)$args[0], (int)$args[1], $args[2]),
     'downgrade' => downgrade((int)$args[0], $args[1]),
     'progresscount' => ['progress' => $DB->count_records('local_cetadsync_progress'),
