@@ -71,22 +71,39 @@ class effective_dates {
         $rows = [];
         foreach ($enrolled as $userid) {
             [$override, $source] = self::override_for($userid, $useroverrides, $groupoverrides, $groupsof[$userid] ?? []);
-            $row = ['userid' => (int)$userid, 'source' => $source, 'groupid' => (int)($override->groupid ?? 0),
-                'extensionduedate' => (int)($extensions[$userid] ?? 0)];
             $own = clone($assign);
             if (!empty($coursedates[$userid]['start'])) {
                 $own->duedate += $coursedates[$userid]['startoffset'];
             }
-            $differs = $row['extensionduedate'] > 0;
-            foreach (self::DATES as $key) {
-                $row[$key] = (int)($override->{$key} ?? $own->{$key});
-                $differs = $differs || $row[$key] !== (int)$assign->{$key};
-            }
-            if ($differs) {
+            $row = self::row($assign, $own, $userid, $override, $source, (int)($extensions[$userid] ?? 0));
+            if ($row) {
                 $rows[] = $row;
             }
         }
         return $rows;
+    }
+
+    /**
+     * One student's dates, or null when they are the assignment's and there is no extension.
+     *
+     * @param \stdClass $assign the assignment as stored
+     * @param \stdClass $own the assignment with the student's relative due date applied
+     * @param int $userid
+     * @param \stdClass|null $override the override that applies, if any
+     * @param string $source user, group or none
+     * @param int $extension the extension's due date, 0 = none
+     * @return array|null
+     */
+    private static function row(\stdClass $assign, \stdClass $own, int $userid, ?\stdClass $override,
+            string $source, int $extension): ?array {
+        $row = ['userid' => $userid, 'source' => $source, 'groupid' => (int)($override->groupid ?? 0),
+            'extensionduedate' => $extension];
+        $differs = $extension > 0;
+        foreach (self::DATES as $key) {
+            $row[$key] = (int)($override->{$key} ?? $own->{$key});
+            $differs = $differs || $row[$key] !== (int)$assign->{$key};
+        }
+        return $differs ? $row : null;
     }
 
     /**
