@@ -3,18 +3,23 @@
 The Moodle plugin declares the worker's external service and builds its integration role from
 that PHP file, so the function and capability lists are typed once, in the registry.
 ``tests/test_plugin_static.py`` fails when the committed file and the registry disagree.
+When the file changes, the plugin's version is raised too: Moodle re-reads db/services.php only
+when a plugin's version goes up, so sites get the new function list by their next upgrade.
 
 Usage: python scripts/gen_worker_needs.py [--check]
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
 from moodle_sync.client.registry import FUNCTIONS, all_capabilities
 
-TARGET = Path(__file__).resolve().parent.parent / "local_cetadsync/classes/local/worker_needs.php"
+PLUGIN = Path(__file__).resolve().parent.parent / "local_cetadsync"
+TARGET = PLUGIN / "classes/local/worker_needs.php"
+VERSION = re.compile(r"(\$plugin->version\s*=\s*)(\d+)(;)")
 
 _HEADER = """<?php
 // This file is part of Moodle - http://moodle.org/
@@ -69,8 +74,15 @@ def main(argv: list[str]) -> int:
             print(f"{TARGET} is out of date: run python scripts/gen_worker_needs.py")
             return 1
         return 0
+    if TARGET.read_text() == render():
+        print(f"{TARGET} is up to date")
+        return 0
     TARGET.write_text(render())
-    print(f"wrote {TARGET}")
+    version_php = PLUGIN / "version.php"
+    version_php.write_text(
+        VERSION.sub(lambda m: f"{m[1]}{int(m[2]) + 1}{m[3]}", version_php.read_text(), count=1)
+    )
+    print(f"wrote {TARGET} and raised the version in {version_php}")
     return 0
 
 

@@ -31,7 +31,6 @@ class worker_needs {
     const FUNCTIONS = [
         'core_webservice_get_site_info',
         'core_course_get_courses_by_field',
-        'core_course_get_courses',
         'core_enrol_get_enrolled_users',
         'mod_assign_get_assignments',
         'mod_assign_get_submissions',
@@ -41,6 +40,7 @@ class worker_needs {
         'core_user_get_users_by_field',
         'core_message_get_messages',
         'core_user_update_users',
+        'core_message_get_member_info',
         'core_message_send_instant_messages',
     ];
 
