@@ -97,6 +97,15 @@ def test_unknown_errorcodes_stop_the_run_rather_than_being_skipped() -> None:
     assert caught.value.errorcode == "Error"
 
 
+def test_a_database_write_race_is_retriable() -> None:
+    # Seen on a real site (tests/live): a new integration user's first concurrent calls race
+    # to insert one user preference; the losers answer dmlwriteexception, a retry succeeds.
+    body = {"exception": "dml_write_exception", "errorcode": "dmlwriteexception",
+            "message": "Error writing to database"}  # fmt: skip
+    with pytest.raises(RetriableError):
+        check_response("core_course_get_courses_by_field", 200, {}, json.dumps(body))
+
+
 def test_the_maintenance_page_is_retriable_and_honours_retry_after() -> None:
     with pytest.raises(RetriableError) as caught:
         _check("maintenance__cli_enabled_site_info", headers={"Retry-After": "300"})
