@@ -14,11 +14,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from moodle_sync.client import registry
 from tests.live.site import STATE_FILE, LiveSite, LiveSiteError
 
 LIVE_ENV = "MOODLE_SYNC_LIVE_SITE"
@@ -43,7 +44,7 @@ def unavailable(reason: str) -> None:
 
 @pytest.fixture(scope="session")
 def live_site() -> LiveSite:
-    """The built site, started and reset to its starting data."""
+    """The built site, started, reset to its starting data, its role the registry's."""
     path = Path(os.environ.get(LIVE_ENV) or STATE_FILE)
     if not path.exists():
         unavailable(f"{path} does not exist")
@@ -51,6 +52,8 @@ def live_site() -> LiveSite:
         site = LiveSite.load(path)
         site.start()
         site.reset()
+        if any(site.sync_role(registry.all_capabilities()).values()):
+            site.snapshot()  # the registry changed since the build: resets keep its role
     except (LiveSiteError, OSError) as exc:
         unavailable(f"the site in {path} could not be started: {exc}")
     return site
@@ -63,35 +66,26 @@ def fresh_site(live_site: LiveSite) -> LiveSite:
 
 
 @pytest.fixture
-def cli_env(live_site: LiveSite, tmp_path: Path) -> dict[str, str]:
-    """Settings for `moodle-sync` against the site: the programme, SQLite, the role's token."""
-    config = tmp_path / "moodle-sync.toml"
+def cli(live_site: LiveSite, tmp_path: Path) -> Cli:
+    """`cli("run", "--now", T, token=...)`: one `moodle-sync` command against the site, output
+    captured, with the role's token (unless told) and the test's own SQLite database."""
+    return cli_for(live_site, tmp_path / "moodle-sync.db")
+
+
+def cli_for(site: LiveSite, database: Path) -> Cli:
+    """`moodle-sync` against the site: the project's programme and templates, SQLite."""
+    config = database.with_suffix(".toml")
     config.write_text(
         f'programme_file = "{ROOT / "config" / "programme.toml"}"\nlog_level = "WARNING"\n'
-        f'[database]\nurl = "sqlite:///{tmp_path / "moodle-sync.db"}"\n'
+        f'[database]\nurl = "sqlite:///{database}"\n'
         f'[push]\ntemplates_dir = "{ROOT / "config" / "templates"}"\n'
     )
-    return {
-        **os.environ,
-        "MOODLE_SYNC_CONFIG": str(config),
-        "MOODLE_SYNC_MOODLE__URL": live_site.url,
-        "MOODLE_SYNC_MOODLE__TOKEN": live_site.token,
-    }
-
-
-@pytest.fixture
-def cli(cli_env: dict[str, str]) -> Iterator[Cli]:
-    """`cli("run", "--now", T, token=...)`: one `moodle-sync` command, output captured."""
+    base = {**os.environ, "MOODLE_SYNC_CONFIG": str(config), "MOODLE_SYNC_MOODLE__URL": site.url}
 
     def run(*args: str, token: str | None = None) -> subprocess.CompletedProcess[str]:
-        env = cli_env | ({"MOODLE_SYNC_MOODLE__TOKEN": token} if token else {})
-        return subprocess.run(
-            [sys.executable, "-m", "moodle_sync", *args],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        env = base | {"MOODLE_SYNC_MOODLE__TOKEN": token or site.token}
+        command = [sys.executable, "-m", "moodle_sync", *args]
+        return subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True,
+                              timeout=300)  # fmt: skip
 
-    yield run
+    return run

@@ -243,6 +243,12 @@ class LiveSite:
         self._checked(self.php_cli("admin/cli/purge_caches.php"))
         self.snapshot()
 
+    def sync_role(self, capabilities: list[str]) -> dict[str, list[str]]:
+        """Give the integration user's role exactly these capabilities; says what changed."""
+        done = self.php_cli(PHP_DIR / "sync_role.php", ROLE, *capabilities)
+        changes: dict[str, list[str]] = json.loads(self._checked(done))
+        return changes
+
     def reset(self) -> None:
         """Back to the starting data: the database from its snapshot, caches emptied."""
         started = time.monotonic()
