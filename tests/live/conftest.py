@@ -82,8 +82,10 @@ def cli_for(site: LiveSite, database: Path) -> Cli:
     )
     base = {**os.environ, "MOODLE_SYNC_CONFIG": str(config), "MOODLE_SYNC_MOODLE__URL": site.url}
 
-    def run(*args: str, token: str | None = None) -> subprocess.CompletedProcess[str]:
-        env = base | {"MOODLE_SYNC_MOODLE__TOKEN": token or site.token}
+    def run(
+        *args: str, token: str | None = None, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        env = base | {"MOODLE_SYNC_MOODLE__TOKEN": token or site.token} | (env or {})
         command = [sys.executable, "-m", "moodle_sync", *args]
         return subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True,
                               timeout=300)  # fmt: skip

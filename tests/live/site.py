@@ -249,6 +249,18 @@ class LiveSite:
         changes: dict[str, list[str]] = json.loads(self._checked(done))
         return changes
 
+    def sql(self, statement: str, *params: Any) -> list[tuple[Any, ...]]:
+        """Run SQL on the site's database (tables are prefixed mdl_), then empty its caches."""
+        with self.database.connect(DB_NAME) as connection:
+            cursor = connection.execute(statement, params or None)
+            rows = cursor.fetchall() if cursor.description else []
+        self.purge_caches()
+        return rows
+
+    def purge_caches(self) -> None:
+        for name in ("cache", "localcache"):
+            shutil.rmtree(self.dataroot / name, ignore_errors=True)
+
     def reset(self) -> None:
         """Back to the starting data: the database from its snapshot, caches emptied."""
         started = time.monotonic()

@@ -9,13 +9,12 @@ symptom, whatever else differs.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from moodle_sync.client import registry
-from tests.live.conftest import Cli, cli_for
+from tests.live.conftest import cli_for
 from tests.live.site import LiveSite
 from tests.live.store import differences, stored_rows
 
@@ -58,17 +57,3 @@ def test_a_capability_that_hides_rows_silently_is_in_the_registry(
         f"guide): without it {symptom}"
     )
     assert pulls["role"][table] == pulls["admin"][table], f"without {capability}: {symptom}"
-
-
-def test_every_reminder_names_its_student(live_site: LiveSite, cli: Cli, tmp_path: Path) -> None:
-    live_site.reset()
-    done = cli("run", "--dry-run", "--now", anchor_iso(live_site))
-    assert done.returncode == 0, done.stderr
-    assert "Dear user" not in done.stdout
-    assert "Dear Amelia" in done.stdout
-
-
-def anchor_iso(site: LiveSite) -> str:
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(site.anchor, UTC).isoformat(timespec="minutes")
