@@ -95,3 +95,24 @@ def test_a_student_reads_the_reminder_in_their_chat_from_the_integration_user(
     assert len(texts) == len(to_amelia)
     assert all("Dear Amelia" in text for text in texts)
     assert all(m["useridfrom"] == INTEGRATION_USER for m in seen["messages"])
+
+
+def test_an_in_doubt_send_is_settled_from_moodles_list_not_resent(
+    live_site: LiveSite, tmp_path: Path
+) -> None:
+    live_site.reset()
+    database = tmp_path / "moodle-sync.db"
+    cli = cli_for(live_site, database)
+    assert cli("run", "--now", anchor_iso(live_site)).returncode == 0
+    before = sent_by_integration_user(live_site)
+    ((row_id, message_id),) = stored(database, "SELECT id, moodle_message_id FROM outbox "
+                                     "WHERE state = 'sent' ORDER BY id LIMIT 1")  # fmt: skip
+    with sqlite3.connect(database) as connection:  # as if the answer to the send was lost
+        connection.execute("UPDATE outbox SET state = 'sending', moodle_message_id = NULL, "
+                           "sent_at = NULL WHERE id = ?", (row_id,))  # fmt: skip
+    done = cli("run", "--now", anchor_iso(live_site))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert stored(database, f"SELECT state, moodle_message_id FROM outbox WHERE id = {row_id}") == [
+        ("sent", message_id)
+    ]
+    assert len(sent_by_integration_user(live_site)) == len(before)
