@@ -2,6 +2,7 @@
 
     python -m tests.live.site build    # or `make live-site`; a second run reuses the site
     python -m tests.live.site reset    # back to the starting data (database snapshot)
+    python -m tests.live.site rebuild  # from scratch (another MOODLE_SRC, changed scripts)
     python -m tests.live.site start | stop | status
 
 The source is ``$MOODLE_SRC``: a tarball (default: the Moodle 4.4 build the recordings came
@@ -179,7 +180,9 @@ def database_server() -> Database:
                 "UTF8",
             ]
         )
-    return Database("127.0.0.1", free_port(), "postgres", datadir=str(data))
+    running = data / "postmaster.pid"  # left running by an earlier build: keep its port
+    port = int(running.read_text().splitlines()[3]) if running.exists() else free_port()
+    return Database("127.0.0.1", port, "postgres", datadir=str(data))
 
 
 # --- the site -----------------------------------------------------------------------------
@@ -552,18 +555,21 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("action", choices=["build", "reset", "start", "stop", "status"])
+    parser.add_argument("action", choices=["build", "rebuild", "reset", "start", "stop", "status"])
     action = parser.parse_args(argv).action
-    if action != "build" and not STATE_FILE.exists():
+    if action == "rebuild" and STATE_FILE.exists():
+        LiveSite.load().stop()
+        STATE_FILE.unlink()
+    if action in ("build", "rebuild"):
+        site = build()
+        print(f"live Moodle site at {site.url} (code {site.dirroot}); timings: {site.timings}")
+        return 0
+    if not STATE_FILE.exists():
         print(
             f"no live site built ({STATE_FILE} is missing): run `make live-site`", file=sys.stderr
         )
         return 1
     started = time.monotonic()
-    if action == "build":
-        site = build()
-        print(f"live Moodle site at {site.url} (code {site.dirroot}); timings: {site.timings}")
-        return 0
     site = LiveSite.load()
     if action == "reset":
         site.start()

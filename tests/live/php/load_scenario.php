@@ -88,6 +88,10 @@ foreach ($sc['assignments'] as $a) {
     $ids['cmids'][$a['cmid']] = (int) $instance->cmid;
 }
 
+$byid = fn($a, $b) => $a['id'] <=> $b['id'];
+foreach (['submissions', 'grades', 'userflags'] as $table) {
+    usort($sc[$table], $byid);  // Moodle numbers rows in insertion order
+}
 foreach ($sc['submissions'] as $s) {
     $assignid = $ids['assignments'][$s['assignment']];
     $submissionid = $DB->insert_record('assign_submission', [
