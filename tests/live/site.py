@@ -509,7 +509,7 @@ def scenario_export(anchor: int) -> dict[str, Any]:
             row | {"timemodified": resolve(row.get("timemodified", "+0s"), anchor)}
             for row in scenario[table]
         ]
-    return scenario
+    return scenario | {"anchor": anchor}
 
 
 def setup_export() -> dict[str, Any]:

@@ -84,6 +84,8 @@ foreach ($sc['assignments'] as $a) {
         'requiresubmissionstatement' => $a['requiresubmissionstatement'], 'grade' => $a['grade'],
         'assignsubmission_onlinetext_enabled' => 1,
     ]);
+    // Last edited at the scenario's "now", as in the sandbox (not at the build's clock).
+    $DB->set_field('assign', 'timemodified', $sc['anchor'], ['id' => $instance->id]);
     $ids['assignments'][$a['id']] = (int) $instance->id;
     $ids['cmids'][$a['cmid']] = (int) $instance->cmid;
 }
