@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -49,7 +50,8 @@ STATE_FILE = VAR / "site.json"
 PHP_DIR = Path(__file__).resolve().parent / "php"
 DEFAULT_SRC = ROOT.parent / "shared" / "moodle" / "source" / "moodle-4.4dev-20231124.tar.xz"
 PHP = ["php", "-d", "max_input_vars=5000", "-d", "memory_limit=512M"]
-DB_NAME, SNAPSHOT_NAME = "moodle_live", "moodle_live_snapshot"
+# One name per clone: CI and several checkouts may share one PostgreSQL server.
+DB_NAME = f"moodle_live_{hashlib.sha1(str(ROOT).encode()).hexdigest()[:8]}"
 SERVICE, ADMIN_SERVICE, ROLE = "cetad_sync", "live_tests_admin", "cetad_sync_integration"
 STUDENT_FUNCTIONS = [
     "core_webservice_get_site_info",
@@ -85,6 +87,11 @@ class Database:
     user: str
     password: str = ""
     datadir: str = ""  # set when the cluster is ours to start and stop
+    name: str = DB_NAME  # the site's database; its snapshot is name + "_snapshot"
+
+    @property
+    def snapshot(self) -> str:
+        return f"{self.name}_snapshot"
 
     def connect(self, dbname: str = "postgres") -> Any:
         import psycopg
@@ -254,7 +261,7 @@ class LiveSite:
 
     def sql(self, statement: str, *params: Any) -> list[tuple[Any, ...]]:
         """Run SQL on the site's database (tables are prefixed mdl_), then empty its caches."""
-        with self.database.connect(DB_NAME) as connection:
+        with self.database.connect(self.database.name) as connection:
             cursor = connection.execute(statement, params or None)
             rows = cursor.fetchall() if cursor.description else []
         self.purge_caches()
@@ -268,7 +275,7 @@ class LiveSite:
         """Back to the starting data: the database from its snapshot, caches emptied."""
         started = time.monotonic()
         self.database.ensure_running()
-        self.database.recreate(DB_NAME, template=SNAPSHOT_NAME)
+        self.database.recreate(self.database.name, template=self.database.snapshot)
         for name in ("cache", "localcache", "sessions"):
             shutil.rmtree(self.dataroot / name, ignore_errors=True)
         (self.dataroot / "climaintenance.html").unlink(missing_ok=True)
@@ -281,7 +288,7 @@ class LiveSite:
         return int(urlsplit(self.url).port or 80)
 
     def snapshot(self) -> None:
-        self.database.recreate(SNAPSHOT_NAME, template=DB_NAME)
+        self.database.recreate(self.database.snapshot, template=self.database.name)
 
     def _checked(self, done: subprocess.CompletedProcess[str]) -> str:
         if done.returncode != 0:
@@ -387,7 +394,7 @@ def build(source: Path | None = None) -> LiveSite:
     lap("unpack_seconds")
     database = database_server()
     database.ensure_running()
-    database.recreate(DB_NAME)
+    database.recreate(database.name)
     url = f"http://127.0.0.1:{free_port()}"
     site = LiveSite(url, "", "", dirroot, dataroot, database, anchor=anchor_before(datetime.now()))
     install(site)
@@ -454,7 +461,7 @@ def install(site: LiveSite) -> None:
             "--dbtype=pgsql",
             f"--dbhost={db.host}",
             f"--dbport={db.port}",
-            f"--dbname={DB_NAME}",
+            f"--dbname={db.name}",
             f"--dbuser={db.user}",
             f"--dbpass={db.password}",
             "--prefix=mdl_",
