@@ -248,7 +248,9 @@ class LiveSite:
     def upgrade(self) -> None:
         """Install or upgrade plugins copied into dirroot, then let the admin call their
         functions. The snapshot is retaken, so reset() keeps the plugin."""
-        self._checked(self.php_cli("admin/cli/upgrade.php", "--non-interactive"))
+        self._checked(
+            self.php_cli("admin/cli/upgrade.php", "--non-interactive", "--allow-unstable")
+        )
         self._checked(self.php_cli(PHP_DIR / "sync_admin_service.php", ADMIN_SERVICE))
         self._checked(self.php_cli("admin/cli/purge_caches.php"))
         self.snapshot()

@@ -34,3 +34,15 @@ def test_the_cohort_is_the_sandbox_scenarios(live_site: LiveSite) -> None:
     )
     assert [c["shortname"] for c in courses["courses"]] == ["MPC"]
     assert live_site.ids["users"]["5"] == 5  # same ids as the sandbox on a fresh site
+
+
+def test_the_fixture_keeps_its_contract(live_site: LiveSite) -> None:
+    assert (live_site.dirroot / "version.php").exists() and live_site.dataroot.is_dir()
+    assert live_site.php[0] == "php" and "max_input_vars=5000" in live_site.php
+    assert live_site.url.startswith("http://127.0.0.1:")
+
+
+def test_upgrade_with_nothing_new_keeps_the_site_and_its_snapshot(live_site: LiveSite) -> None:
+    live_site.upgrade()
+    live_site.reset()
+    assert live_site.call("core_webservice_get_site_info", token=live_site.token)["userid"] == 3
