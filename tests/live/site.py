@@ -112,7 +112,7 @@ class Database:
 
     def recreate(self, name: str, template: str | None = None) -> None:
         """Drop ``name`` (closing its connections) and create it, empty or from a template."""
-        source = f' TEMPLATE "{template}"' if template else " ENCODING 'UTF8'"
+        source = f' TEMPLATE "{template}"' if template else " TEMPLATE template0 ENCODING 'UTF8'"
         self.execute(
             f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"{source}'
         )
