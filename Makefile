@@ -6,7 +6,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint format bench clean live-site live-reset
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,12 @@ demo: $(STAMP)  ## run check and sync against the bundled sandbox Moodle, SQLite
 
 test: $(STAMP)  ## the whole test suite (PostgreSQL tests skip with a reason when none is found)
 	$(BIN)/pytest
+
+live-site: $(STAMP)  ## build (or start) a real Moodle site under var/live; MOODLE_SRC=tarball|checkout
+	$(BIN)/python -m tests.live.site build
+
+live-reset: $(STAMP)  ## the live site back to its starting data (database snapshot)
+	$(BIN)/python -m tests.live.site reset
 
 lint: $(STAMP)  ## ruff (lint and format check), mypy, php -l on the plugin, worker_needs.php current
 	$(BIN)/ruff check .
@@ -37,6 +43,7 @@ bench: $(STAMP)  ## every benchmark, each against a baseline measured in the sam
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
+	-test -f var/live/site.json && $(BIN)/python -m tests.live.site stop
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
 
 .PHONY: chaos

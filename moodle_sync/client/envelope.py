@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from moodle_sync.client.registry import FUNCTIONS
 from moodle_sync.errors import (
     FatalError,
     MoodleError,
@@ -24,6 +25,9 @@ __all__ = ["RETRIABLE_CODES", "SKIPPABLE_CODES", "check_response", "error_from_e
 
 log = logging.getLogger(__name__)
 
+#: ``dmlwriteexception``: found on a real site (tests/live): a new integration user's first
+#: concurrent calls race to insert the same user preference (``last_time_enrolments_synced``),
+#: and all but one fail; the next attempt succeeds. Reads are retried, writes never are.
 RETRIABLE_CODES = frozenset(
     {
         "sitemaintenance",
@@ -31,6 +35,7 @@ RETRIABLE_CODES = frozenset(
         "dbconnectionfailed",
         "sessionwaiterr",
         "dmltransactionexception",
+        "dmlwriteexception",
     }
 )
 #: One item missing or not accessible. ``invalidrecord`` also answers an unknown function, but
@@ -79,6 +84,8 @@ def error_from_envelope(
         log.debug("%s debuginfo for %s: %s", code, function, envelope["debuginfo"])
     cls = _class_for(code, exception)
     hint = _HINTS.get(code) or _HINTS.get(exception.rsplit("\\", 1)[-1]) or _default_hint(cls)
+    if hint is _HINTS["nopermissions"]:
+        hint = _capability_hint(function)
     text = (
         f"Moodle refused {function} (errorcode {code!r}): {moodle_message!r}{note}. Next: {hint}."
     )
@@ -89,6 +96,16 @@ def error_from_envelope(
         http_status=http_status,
         moodle_message=moodle_message,
     )
+
+
+def _capability_hint(function: str) -> str:
+    """Moodle's message names a capability by its display name only; name the ids we need."""
+    spec = next((s for s in FUNCTIONS if s.name == function), None)
+    if spec is None or not spec.capabilities:
+        return _HINTS["nopermissions"]
+    needed = ", ".join([*spec.capabilities, *(c.name for c in spec.silent)])
+    return (f"the integration user's system role must allow what {function} needs: {needed} "
+            "(docs/admin-guide.md)")  # fmt: skip
 
 
 def _class_for(code: str, exception: str) -> type[MoodleError]:

@@ -11,7 +11,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["FUNCTIONS", "FunctionSpec", "missing_functions", "render_admin_guide"]
+__all__ = ["FUNCTIONS", "Capability", "FunctionSpec", "missing_functions", "render_admin_guide"]
+
+
+@dataclass(frozen=True)
+class Capability:
+    """A capability whose absence Moodle does not report: the answer just lacks data.
+
+    Each was found on a real site, by comparing the role's answers with an administrator's
+    (tests/live/test_role.py); ``symptom`` says what goes wrong without it.
+    """
+
+    name: str
+    symptom: str
 
 
 @dataclass(frozen=True)
@@ -20,9 +32,20 @@ class FunctionSpec:
     kind: Literal["read", "write"]
     capabilities: tuple[str, ...]
     purpose: str
+    silent: tuple[Capability, ...] = ()  # needed too, but nothing fails without them
 
 
 _COURSE = ("moodle/course:view",)  # enter courses the integration user is not enrolled in
+_SUSPENDED = Capability(
+    "moodle/course:viewsuspendedusers",
+    "without it mod_assign_get_submissions silently leaves out the submissions of students "
+    "whose enrolment is suspended in that course",
+)
+_FULLNAMES = Capability(
+    "moodle/site:viewfullnames",
+    "without it user records come back without firstname and lastname, and every reminder "
+    "says 'Dear user 7'",
+)
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec("core_webservice_get_site_info", "read", (),
                  "handshake: site version and the functions this token may call"),
@@ -32,12 +55,13 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec("core_enrol_get_enrolled_users", "read",
                  (*_COURSE, "moodle/course:viewparticipants", "moodle/site:accessallgroups",
                   "moodle/user:viewdetails", "moodle/site:viewuseridentity"),
-                 "students and staff of each course, with roles and enrolment status"),
+                 "students and staff of each course, with roles and enrolment status",
+                 (_FULLNAMES,)),
     FunctionSpec("mod_assign_get_assignments", "read", (*_COURSE, "mod/assign:view"),
                  "assignments with due, cut-off, grading-due and allow-from dates"),
     FunctionSpec("mod_assign_get_submissions", "read",
                  (*_COURSE, "mod/assign:viewgrades", "moodle/site:accessallgroups"),
-                 "who submitted what, and when"),
+                 "who submitted what, and when", (_SUSPENDED,)),
     FunctionSpec("mod_assign_get_user_flags", "read", (*_COURSE, "mod/assign:grade"),
                  "extensions and marking-workflow state (whether a grade is released)"),
     FunctionSpec("mod_assign_get_grades", "read", (*_COURSE, "mod/assign:viewgrades"),
@@ -48,7 +72,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec("core_user_get_users_by_field", "read",
                  ("moodle/user:viewdetails", "moodle/user:viewalldetails",
                   "moodle/site:viewuseridentity"),
-                 "read students' progression profile fields back after writing them"),
+                 "read students' progression profile fields back after writing them",
+                 (_FULLNAMES,)),
     FunctionSpec("core_message_get_messages", "read", (),
                  "list what the integration user sent, to settle an in-doubt send"),
     FunctionSpec("core_user_update_users", "write", ("moodle/user:update",),
@@ -71,7 +96,17 @@ def missing_functions(available: Iterable[str]) -> list[FunctionSpec]:
 def all_capabilities() -> list[str]:
     """Every capability the integration user's system role needs, sorted, plus the REST one."""
     caps = {cap for spec in FUNCTIONS for cap in spec.capabilities}
-    return sorted(caps | {"webservice/rest:use"})
+    return sorted(caps | set(silent_capabilities()) | {"webservice/rest:use"})
+
+
+def silent_capabilities() -> dict[str, str]:
+    """The capabilities whose absence only hides data, each with its symptom."""
+    return {cap.name: cap.symptom for spec in FUNCTIONS for cap in spec.silent}
+
+
+def _capability_line(name: str) -> str:
+    symptom = silent_capabilities().get(name)
+    return f"- `{name}`: {symptom}" if symptom else f"- `{name}`"
 
 
 def render_admin_guide() -> str:
@@ -86,7 +121,10 @@ def render_admin_guide() -> str:
         "",
         "### Capabilities to allow in the integration user's system role",
         "",
-        *(f"- `{cap}`" for cap in all_capabilities()),
+        "Moodle reports most missing capabilities as errors; those with a note below it does",
+        "not: the answer just lacks data, so each note says what goes wrong without it.",
+        "",
+        *(_capability_line(cap) for cap in all_capabilities()),
         "<!-- end of generated section -->",
     ]
     return "\n".join(lines) + "\n"

@@ -33,6 +33,9 @@ NO_CAPABILITY_TOKEN = "sandbox-no-capability-token-0000"
 PARTIAL_SERVICE_TOKEN = "sandbox-partial-service-token-0000"
 NO_MESSAGING_TOKEN = "sandbox-no-messaging-token-0000"
 ADMIN_TOKEN = "sandbox-admin-token-0000"
+# The role the recordings were made with (it had course:update, so answers carry idnumbers):
+# the fidelity test replays them with it. The integration token has exactly the admin guide's.
+RECORDED_ROLE_TOKEN = "sandbox-recorded-role-token-0000"
 REST_PATH = "/webservice/rest/server.php"
 
 # Consulted on every REST request: a FaultInjector (any Interceptor) decides the whole exchange;

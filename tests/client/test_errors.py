@@ -97,6 +97,25 @@ def test_unknown_errorcodes_stop_the_run_rather_than_being_skipped() -> None:
     assert caught.value.errorcode == "Error"
 
 
+def test_a_missing_capability_names_the_ids_the_function_needs() -> None:
+    # Moodle names the capability by its display name only ("Update user profile").
+    body = {"exception": "required_capability_exception", "errorcode": "nopermissions",
+            "message": "Sorry, but you do not currently have permissions to do that "
+                       "(Update user profile)."}  # fmt: skip
+    with pytest.raises(FatalError) as caught:
+        check_response("core_user_update_users", 200, {}, json.dumps(body))
+    assert "moodle/user:update" in str(caught.value)
+
+
+def test_a_database_write_race_is_retriable() -> None:
+    # Seen on a real site (tests/live): a new integration user's first concurrent calls race
+    # to insert one user preference; the losers answer dmlwriteexception, a retry succeeds.
+    body = {"exception": "dml_write_exception", "errorcode": "dmlwriteexception",
+            "message": "Error writing to database"}  # fmt: skip
+    with pytest.raises(RetriableError):
+        check_response("core_course_get_courses_by_field", 200, {}, json.dumps(body))
+
+
 def test_the_maintenance_page_is_retriable_and_honours_retry_after() -> None:
     with pytest.raises(RetriableError) as caught:
         _check("maintenance__cli_enabled_site_info", headers={"Retry-After": "300"})

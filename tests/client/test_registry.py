@@ -6,6 +6,8 @@ from pathlib import Path
 
 from moodle_sync.client import registry
 from moodle_sync.client.registry import FUNCTIONS, missing_functions, render_admin_guide
+from moodle_sync.sandbox.scenario import load_scenario
+from moodle_sync.sandbox.server import INTEGRATION_TOKEN
 from tests.client.conftest import recording
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "admin-guide.md"
@@ -47,3 +49,9 @@ def test_the_admin_guide_holds_the_current_generated_section() -> None:
     for spec in FUNCTIONS:
         assert f"`{spec.name}`" in guide
     assert "`moodle/site:readallmessages`" in guide
+
+
+def test_the_sandbox_integration_token_has_exactly_the_documented_capabilities() -> None:
+    """The twin may not be more lenient than a site set up from the admin guide."""
+    token = load_scenario().tokens[INTEGRATION_TOKEN]
+    assert sorted(token.capabilities) == registry.all_capabilities()

@@ -21,9 +21,9 @@ import requests
 
 from moodle_sync.sandbox import (
     ADMIN_TOKEN,
-    INTEGRATION_TOKEN,
     NO_CAPABILITY_TOKEN,
     NO_MESSAGING_TOKEN,
+    RECORDED_ROLE_TOKEN,
     Sandbox,
     start_sandbox,
 )
@@ -33,7 +33,7 @@ from moodle_sync.sandbox.functions import REGISTRY
 RECORDINGS = Path(__file__).resolve().parents[2].parent / "shared" / "moodle" / "recordings"
 RECORDED_NOW = datetime.fromtimestamp(1795659566, UTC)  # generated_at of recordings-dataset.json
 TOKENS = {
-    "TOKEN-INTEGRATION-USER": INTEGRATION_TOKEN,
+    "TOKEN-INTEGRATION-USER": RECORDED_ROLE_TOKEN,
     "TOKEN-NO-CAPABILITY": NO_CAPABILITY_TOKEN,
     "TOKEN-ADMIN": ADMIN_TOKEN,
 }

@@ -1,0 +1,93 @@
+"""The live tier: tests against a real Moodle site (see tests/live/site.py).
+
+The site is the one `make live-site` built (var/live/site.json), or the one whose state file
+MOODLE_SYNC_LIVE_SITE names. Without one every live test is skipped with the reason;
+MOODLE_SYNC_REQUIRE_LIVE=1 turns that into a failure, which is how CI (`.ci/run`) runs.
+
+Fixtures: `live_site` (session; the contract the plugin's tests use too: url, admin_token,
+token, dirroot, dataroot, php, reset(), call(), php_cli(), upgrade()), `fresh_site` (the same
+site reset to its starting data first), and `cli` (runs `moodle-sync` against the site).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from moodle_sync.client import registry
+from tests.live.site import STATE_FILE, LiveSite, LiveSiteError
+
+LIVE_ENV = "MOODLE_SYNC_LIVE_SITE"
+REQUIRE_ENV = "MOODLE_SYNC_REQUIRE_LIVE"
+ROOT = Path(__file__).resolve().parents[2]
+
+Cli = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.live)
+
+
+def unavailable(reason: str) -> None:
+    if os.environ.get(REQUIRE_ENV) == "1":
+        pytest.fail(f"a live Moodle site is required ({REQUIRE_ENV}=1) but {reason}")
+    pytest.skip(f"no live Moodle site: {reason}; run `make live-site` or set {LIVE_ENV}")
+
+
+@pytest.fixture(scope="session")
+def live_site() -> LiveSite:
+    """The built site, started, reset to its starting data, its role the registry's."""
+    path = Path(os.environ.get(LIVE_ENV) or STATE_FILE)
+    if not path.exists():
+        unavailable(f"{path} does not exist")
+    try:
+        site = LiveSite.load(path)
+        site.start()
+        site.reset()
+        if any(site.sync_role(registry.all_capabilities()).values()):
+            site.snapshot()  # the registry changed since the build: resets keep its role
+    except (LiveSiteError, OSError) as exc:
+        unavailable(f"the site in {path} could not be started: {exc}")
+    return site
+
+
+@pytest.fixture
+def fresh_site(live_site: LiveSite) -> LiveSite:
+    live_site.reset()
+    return live_site
+
+
+@pytest.fixture
+def cli(live_site: LiveSite, tmp_path: Path) -> Cli:
+    """`cli("run", "--now", T, token=...)`: one `moodle-sync` command against the site, output
+    captured, with the role's token (unless told) and the test's own SQLite database."""
+    return cli_for(live_site, tmp_path / "moodle-sync.db")
+
+
+def cli_for(site: LiveSite, database: Path) -> Cli:
+    """`moodle-sync` against the site: the project's programme and templates, SQLite."""
+    config = database.with_suffix(".toml")
+    config.write_text(
+        f'programme_file = "{ROOT / "config" / "programme.toml"}"\nlog_level = "WARNING"\n'
+        f'[database]\nurl = "sqlite:///{database}"\n'
+        f'[push]\ntemplates_dir = "{ROOT / "config" / "templates"}"\n'
+    )
+    base = {**os.environ, "MOODLE_SYNC_CONFIG": str(config), "MOODLE_SYNC_MOODLE__URL": site.url}
+
+    def run(
+        *args: str, token: str | None = None, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        env = base | {"MOODLE_SYNC_MOODLE__TOKEN": token or site.token} | (env or {})
+        command = [sys.executable, "-m", "moodle_sync", *args]
+        return subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True,
+                              timeout=300)  # fmt: skip
+
+    return run
