@@ -229,7 +229,7 @@ class LiveSite:
             raise MoodleError(function, body)
         return body
 
-    def php_cli(self, script: Path | str, *args: str) -> subprocess.CompletedProcess[str]:
+    def php_cli(self, script: Path | str, *args: object) -> subprocess.CompletedProcess[str]:
         """Run a PHP CLI script with the site's PHP settings, from the code directory.
 
         The script finds the site's config as ``getenv('MOODLE_DIRROOT') . '/config.php'``, or
@@ -237,7 +237,7 @@ class LiveSite:
         """
         env = {**os.environ, "MOODLE_DIRROOT": str(self.dirroot)}
         return subprocess.run(
-            [*self.php, str(script), *args],
+            [*self.php, str(script), *(str(arg) for arg in args)],
             cwd=self.dirroot,
             env=env,
             capture_output=True,
@@ -247,7 +247,9 @@ class LiveSite:
 
     def upgrade(self) -> None:
         """Install or upgrade plugins copied into dirroot, then let the admin call their
-        functions. The snapshot is retaken, so reset() keeps the plugin."""
+        functions. The snapshot is retaken, so reset() keeps the plugin; the starting data is
+        restored first, so what earlier tests sent never enters the snapshot."""
+        self.reset()
         self._checked(
             self.php_cli("admin/cli/upgrade.php", "--non-interactive", "--allow-unstable")
         )

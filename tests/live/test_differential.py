@@ -104,7 +104,8 @@ def test_the_same_messages_are_planned(
 READS: dict[str, dict[str, Any]] = {
     "core_webservice_get_site_info": {},
     "core_course_get_courses_by_field": {"field": "idnumber", "value": "CETAD-MPC"},
-    "core_course_get_courses": {"options": {"ids": [2, 3]}},
+    "core_message_get_member_info": {"referenceuserid": 3, "userids": [5, 6],
+                                     "includeprivacyinfo": 1},
     "core_enrol_get_enrolled_users": {"courseid": 5},
     "mod_assign_get_assignments": {"courseids": list(range(2, 9)), "includenotenrolledcourses": 1},
     "mod_assign_get_submissions": {"assignmentids": ASSIGNMENTS},

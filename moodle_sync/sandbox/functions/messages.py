@@ -68,11 +68,12 @@ def get_member_info(call: Call) -> list[dict[str, Any]]:
             "profileurl": f"{call.state.site.url}/user/profile.php?id={user.id}",
             "profileimageurl": profile_url(call.state, "f1"),
             "profileimageurlsmall": profile_url(call.state, "f2"),
-            "isonline": None, "showonlinestatus": False, "isblocked": False, "iscontact": False,
+            "isonline": False, "showonlinestatus": False, "isblocked": False, "iscontact": False,
             "isdeleted": False,
             "canmessageevenifblocked": allowed if p["includeprivacyinfo"] else None,
             "canmessage": allowed if p["includeprivacyinfo"] else None,
             "requirescontact": False if p["includeprivacyinfo"] else None,
+            "contactrequests": [],
         })  # fmt: skip
     return members
 
