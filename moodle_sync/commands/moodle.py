@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,14 +12,14 @@ from moodle_sync.client import Requester
 from moodle_sync.client.registry import missing_functions
 from moodle_sync.client.site import get_site_info
 from moodle_sync.commands.base import Context, emit_json, handle_errors, pass_context
-from moodle_sync.commands.progress import terminal_progress
 from moodle_sync.exit_codes import ExitCode
-from moodle_sync.lock import pipeline_lock
-from moodle_sync.pipeline import PipelineReport, run_pipeline
-from moodle_sync.pull.runner import SyncReport, run_sync
-from moodle_sync.pull.scope import resolve_scope
-from moodle_sync.push.profile import missing_field_problem, prove_profile_fields
-from moodle_sync.store.db import open_database
+
+if TYPE_CHECKING:
+    from moodle_sync.pipeline import PipelineReport
+    from moodle_sync.pull.runner import SyncReport
+
+# The store, the pull and the push are imported inside the commands that use them, so that
+# `check` reaches Moodle without loading SQLAlchemy and the pipeline (benchmarks/bench_startup).
 
 
 @click.command()
@@ -40,6 +41,9 @@ def check(ctx: Context) -> None:
             f"moodle: {info.sitename!r} at {info.siteurl}, release {info.release}, "
             f"signed in as {info.username} (user id {info.userid})"
         )
+        from moodle_sync.pull.scope import resolve_scope  # after the first call: see above
+        from moodle_sync.push.profile import missing_field_problem, prove_profile_fields
+
         missing = missing_functions(info.functions)
         for spec in missing:
             click.echo(
@@ -71,6 +75,11 @@ def check(ctx: Context) -> None:
 def sync(ctx: Context, full: bool, as_json: bool) -> None:
     """Pull the programme's courses, enrolments, assignments, submissions, extensions and
     grades from Moodle into the database (a progress bar per stage on a terminal)."""
+    from moodle_sync.commands.progress import terminal_progress
+    from moodle_sync.lock import pipeline_lock
+    from moodle_sync.pull.runner import run_sync
+    from moodle_sync.store.db import open_database
+
     settings = ctx.settings()
     programme = ctx.programme(settings)
     _engine, sessions = open_database(settings.database.url)
@@ -117,6 +126,11 @@ def print_summary(report: SyncReport) -> None:
 @handle_errors
 def run(ctx: Context, full: bool, dry_run: bool, as_json: bool, now: datetime | None) -> None:
     """Pull, then plan and send reminders and digests, then push progression statuses."""
+    from moodle_sync.commands.progress import terminal_progress
+    from moodle_sync.lock import pipeline_lock
+    from moodle_sync.pipeline import run_pipeline
+    from moodle_sync.store.db import open_database
+
     settings = ctx.settings()
     programme = ctx.programme(settings)
     _engine, sessions = open_database(settings.database.url)
