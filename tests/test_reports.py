@@ -170,7 +170,7 @@ def test_the_html_report_fetches_nothing_and_labels_its_table(
     page = html_report(pulled, programme)
     for fetching in ("<link", "<script", "<img", "src=", "@import", "url("):
         assert fetching not in page
-    assert "<caption id=\"table-caption\">" in page and '<th scope="col">Participant</th>' in page
+    assert '<caption id="table-caption">' in page and '<th scope="col">Participant</th>' in page
     assert page.count('<th scope="row">') == page.count("<tr>") - 1
     assert 'id="chart-summary"' in page and "@media print" in page
 
