@@ -47,9 +47,9 @@ class UTCDateTime(TypeDecorator[datetime]):
                 raise ValueError(f"naive datetime {value!r} given; use an aware UTC datetime")
             if value.tzinfo is not UTC:
                 value = value.astimezone(UTC)
-            # SQLAlchemy's SQLite DATETIME text, "2026-12-01 09:00:00.000000", so stored
-            # values compare as before
-            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+            # SQLAlchemy's SQLite DATETIME text, "2026-12-01 09:00:00.000000" (without the
+            # "+00:00"), so stored values compare as before
+            return value.isoformat(" ", "microseconds")[:26]
 
         return to_text
 
