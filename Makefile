@@ -20,10 +20,14 @@ demo: $(STAMP)  ## run check and sync against the bundled sandbox Moodle, SQLite
 test: $(STAMP)  ## the whole test suite (PostgreSQL tests skip with a reason when none is found)
 	$(BIN)/pytest
 
-lint: $(STAMP)  ## ruff (lint and format check) and mypy
+lint: $(STAMP)  ## ruff (lint and format check), mypy, php -l on the plugin, worker_needs.php current
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	@if command -v php >/dev/null; then \
+		find local_cetadsync -name '*.php' -print0 | xargs -0 -n1 php -l >/dev/null && echo "php -l: local_cetadsync OK"; \
+	else echo "php -l skipped: php is not installed"; fi
+	$(BIN)/python scripts/gen_worker_needs.py --check
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

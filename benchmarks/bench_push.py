@@ -17,21 +17,28 @@ import tempfile
 import time
 from collections import Counter
 from datetime import UTC, datetime
+from datetime import time as clock_time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
 from sqlalchemy import insert
 
 from moodle_sync.client import Requester
 from moodle_sync.client.messages import OutgoingMessage, send_instant_messages
-from moodle_sync.push import deliver
+from moodle_sync.push import outbox
+from moodle_sync.push.dispatch import Delivery, deliver
+from moodle_sync.push.writer import LiveWrites
+from moodle_sync.rules.policy import Reminders
 from moodle_sync.sandbox.faults import FaultPlan
 from moodle_sync.sandbox.server import INTEGRATION_TOKEN, Sandbox, start_sandbox
 from moodle_sync.settings import MoodleSettings, PushSettings
 from moodle_sync.store.db import open_database
 from moodle_sync.store.tables import OutboxMessage
 
-NOW = datetime.now(UTC)
+LONDON = ZoneInfo("Europe/London")
+NOW = datetime.combine(datetime.now(LONDON).date(), clock_time(12), LONDON).astimezone(UTC)
+WINDOW = outbox.SendWindow(Reminders(), LONDON)  # noon: inside the default send window
 RECIPIENTS = list(range(5, 20))  # the scenario's students and tutors
 BATCH = 100
 SAMPLE = 20
@@ -80,7 +87,9 @@ def time_outbox(sb: Sandbox, rows: list[dict[str, object]], workdir: Path) -> tu
     settings = PushSettings(batch_size=BATCH, max_messages_per_run=len(rows))
     with requester(sb) as req:
         start = time.perf_counter()
-        report = deliver(req, sessions, settings, NOW)
+        d = Delivery(req, sessions, LiveWrites(req), settings, lambda: NOW, WINDOW,
+                     outbox.still_true)  # fmt: skip
+        report = deliver(d)
         seconds = time.perf_counter() - start
     if report.sent != len(rows) or not delivered_once(sb, len(rows)):
         raise SystemExit(f"outbox run sent {report.sent} of {len(rows)}, or some twice")

@@ -18,6 +18,9 @@ from moodle_sync.sandbox.scenario import Scenario, read_scenario
 
 LONDON = ZoneInfo("Europe/London")
 START = datetime(2025, 10, 6, 10, 0, tzinfo=LONDON)  # a Monday; the fortnight crosses BST's end
+# Local hours of the runs between the first and the last: the nightly 02:00 run and an evening
+# run fall outside the send window, so what they plan must wait for a morning run.
+RUN_HOURS = (2, 10, 10, 21)
 FORTNIGHT = 14
 RUN_DAYS = 3  # runs inside the fortnight, then the clean run on day 14
 FAULTY_ATTEMPTS = 2  # faulty tries per day before the outage ends
@@ -52,6 +55,8 @@ def fortnight(seed: int, scenario: Scenario | None = None) -> list[Day]:
     days = []
     for offset in offsets:
         now = START + timedelta(days=offset)
+        if 0 < offset < FORTNIGHT:
+            now = now.replace(hour=rng.choice(RUN_HOURS))
         count = 0 if offset == 0 else rng.randint(2, 6)
         days.append(Day(now, [site.change(rng, now) for _ in range(count)]))
     return days

@@ -37,7 +37,7 @@ from moodle_sync.settings import PushSettings
 CLEAN_TRIES = 3
 SETTLE = READ_TIMEOUT + 0.5
 # A failed run is retried later the same morning, as the worker's next slot would; late
-# enough for a reminder held back unconfirmed (push/confirm.py HOLD) to be asked again.
+# enough for a reminder held until Moodle confirms the student's own dates to be asked again.
 RETRY = timedelta(minutes=10)
 
 
@@ -159,6 +159,9 @@ def _verify(
             result.problems += verify.stale_statuses(
                 right, programme, PushSettings(), now, faulty_state["profile_fields"]
             )
+            for state in (twin_state, faulty_state):
+                result.problems += verify.outside_the_window(state, programme)
+                result.problems += verify.sent_after_the_reason_had_gone(state)
             result.problems += verify.integrity(left) + verify.integrity(right)
     finally:
         twin_db.dispose()

@@ -9,16 +9,16 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from moodle_sync.push.facts import load_cohort
-from moodle_sync.push.profile import credits_text, status_text
-from moodle_sync.rules.evaluate import evaluate_participant
+from moodle_sync.cohort import evaluate_store
+from moodle_sync.push.outbox import SendWindow
+from moodle_sync.push.profile import wanted_values
 from moodle_sync.rules.policy import Programme
 from moodle_sync.settings import PushSettings
 from moodle_sync.store import tables
@@ -60,6 +60,33 @@ def count_messages(twin: Counter[str], faulty: Counter[str], in_doubt: set[str])
     )
 
 
+def outside_the_window(state: dict[str, Any], programme: Programme) -> list[str]:
+    """Messages Moodle received outside the send window (by the site's own clock)."""
+    window = SendWindow(programme.reminders, programme.timezone)
+    return [
+        f"{REF.findall(m['text'])} delivered outside the send window, at {m['timecreated']}"
+        for m in state["messages"]
+        if not window.is_open(datetime.fromtimestamp(m["timecreated"], UTC))
+    ]
+
+
+def sent_after_the_reason_had_gone(state: dict[str, Any]) -> list[str]:
+    """Reminders delivered after the student had already handed the work in."""
+    handed_in = {(s["assignment"], s["userid"]): s["timemodified"]
+                 for s in state["submissions"] if s["status"] == "submitted"}  # fmt: skip
+    problems = []
+    for message in state["messages"]:
+        for key in REF.findall(message["text"]):
+            if not key.startswith("r-"):
+                continue
+            user, assignment = (int(part) for part in key.split("-")[1:3])
+            submitted = handed_in.get((assignment, user))
+            if submitted is not None and submitted < message["timecreated"]:
+                problems.append(f"reminder {key} delivered at {message['timecreated']}, "
+                                f"after the work was handed in at {submitted}")  # fmt: skip
+    return problems
+
+
 def store_view(session: Session) -> View:
     """The store's live content: rows still in Moodle, outbox decisions, pushed statuses."""
 
@@ -99,14 +126,11 @@ def stale_statuses(
 ) -> list[str]:  # fmt: skip
     """Participants whose profile fields in Moodle differ from what the rules say now."""
     problems = []
-    cohort = load_cohort(session, programme, push.interrupted_users)
-    for person in cohort.participants:
-        result = evaluate_participant(person, programme, now)
-        wanted = {push.progression_field: status_text(result),
-                  push.credits_field: credits_text(result)}  # fmt: skip
-        shown = fields.get(str(person.id), {})
+    evaluation = evaluate_store(session, programme, now, push.interrupted_users)
+    for uid, wanted in wanted_values(evaluation, push).items():
+        shown = fields.get(str(uid), {})
         if any(shown.get(k) != v for k, v in wanted.items()):
-            problems.append(f"stale status for user {person.id}: Moodle {shown}, rules {wanted}")
+            problems.append(f"stale status for user {uid}: Moodle {shown}, rules {wanted}")
     return problems
 
 

@@ -3,8 +3,8 @@
 An alert is an outbox row like any message, keyed `a-<admin>-<fingerprint>-<yyyymmdd>`: the
 fingerprint names the problem (which courses failed, a fatal error's class and code, messages
 in doubt), not the run, so the outbox's unique key lets the same problem through once a day
-however often the worker runs, and a new problem through at once. The normal delivery sends
-it; nothing here talks to Moodle.
+however often the worker runs, and a new problem through at once. `raise_alarm` delivers it
+at once when the send window is open; otherwise the next run in the window sends it.
 """
 
 from __future__ import annotations
@@ -19,14 +19,15 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from moodle_sync.client import Requester
 from moodle_sync.errors import MoodleError, MoodleSyncError
-from moodle_sync.push import deliver
-from moodle_sync.push.planner import insert_rows, known_keys
+from moodle_sync.push import outbox
+from moodle_sync.push.dispatch import Delivery, deliver
+from moodle_sync.push.indoubt import marker
+from moodle_sync.push.writer import LiveWrites
 from moodle_sync.settings import Settings
 
 if TYPE_CHECKING:
-    from moodle_sync.pipeline import PipelineReport
+    from moodle_sync.run import PipelineReport, RunContext
 
 ALERT_KIND = "alert"
 log = logging.getLogger(__name__)
@@ -68,6 +69,11 @@ def problem_of(report: PipelineReport | BaseException) -> Problem | None:
             "Run `moodle-sync check` and `moodle-sync status`; fix the course mapping "
             "or the token's access. The next run reads these courses again."
         )
+    if report.delivery.all_refused:
+        lines.append(f"No message reached anyone: {report.delivery.all_refused}")
+        actions.append("Run `moodle-sync check`: it asks Moodle whether students can be "
+                       "messaged and names what the role lacks.")  # fmt: skip
+        sig.append("all_refused")
     if report.delivery.in_doubt:
         lines.append(f"{report.delivery.in_doubt} messages are in doubt (sent, outcome unknown)")
         actions.append(
@@ -96,16 +102,19 @@ def alert_key(admin: int, problem: Problem, now: dt.datetime) -> str:
     return f"a-{admin}-{problem.fingerprint}-{now.astimezone(dt.UTC):%Y%m%d}"
 
 
-def render(problem: Problem, now: dt.datetime) -> dict[str, str]:
-    """The payload delivery sends: subject, plain text and the HTML Moodle shows."""
+def render(problem: Problem, now: dt.datetime, key: str) -> dict[str, str]:
+    """The payload delivery sends: subject, plain text and the HTML Moodle shows, each ending
+    with the `Ref:` marker that lets an alert in doubt be settled like any message."""
     run = f"run {problem.run_id}" if problem.run_id is not None else "a run"
     subject = f"moodle-sync: {run} {problem.outcome} at {now:%Y-%m-%d %H:%M} UTC"
-    text = "\n".join([subject, "", *problem.lines, "", "What to do:", *problem.actions])
+    text = "\n".join(
+        [subject, "", *problem.lines, "", "What to do:", *problem.actions, "", marker(key)]
+    )
     items = "".join(f"<li>{escape(line)}</li>" for line in problem.lines)
     todo = "".join(f"<li>{escape(action)}</li>" for action in problem.actions)
     html = (
         f"<p><strong>{escape(subject)}</strong></p><ul>{items}</ul>"
-        f"<p>What to do:</p><ul>{todo}</ul>"
+        f"<p>What to do:</p><ul>{todo}</ul><p>{escape(marker(key))}</p>"
     )
     return {"subject": subject, "text": text, "html": html}
 
@@ -126,12 +135,14 @@ def plan_alerts(
     admins = settings.alerts.admin_users
     if problem is None or not admins:
         return 0
-    payload = render(problem, now)
-    rows = [_row(alert_key(admin, problem, now), admin, payload, problem, now) for admin in admins]
+    keys = {admin: alert_key(admin, problem, now) for admin in admins}
+    rows = [
+        _row(key, admin, render(problem, now, key), problem, now) for admin, key in keys.items()
+    ]
     with sessions.begin() as session:
-        known = known_keys(session, [str(row["key"]) for row in rows])
+        known = outbox.known_keys(session, [str(row["key"]) for row in rows])
         new = [row for row in rows if row["key"] not in known]
-        insert_rows(session, new)
+        outbox.enqueue(session, new, now)
     return len(new)
 
 
@@ -143,9 +154,7 @@ def _row(
         "kind": ALERT_KIND,
         "recipient_id": admin,
         "payload": payload,
-        "state": "planned",
-        "planned_at": now,
-        "updated_at": now,
+        "state": outbox.State.PLANNED,
         "send_after": now,
         "run_id": problem.run_id,
         "assignment_id": None,
@@ -153,20 +162,18 @@ def _row(
     }
 
 
-def raise_alarm(
-    requester: Requester,
-    sessions: sessionmaker[Session],
-    settings: Settings,
-    report: PipelineReport | BaseException,
-    now: dt.datetime,
-) -> int:
+def raise_alarm(ctx: RunContext, report: PipelineReport | BaseException) -> int:
     """Plan the run's alerts and deliver them now rather than at the next run (which may be a
-    day away); a delivery that fails leaves them planned. Never raises: the run's own outcome
-    is what the caller reports."""
-    planned = plan_alerts(sessions, settings, report, now)
+    day away), if the send window is open: at 02:00 they wait for its opening like any message.
+    A delivery that fails leaves them planned. Never raises: the run's own outcome is what the
+    caller reports."""
+    planned = plan_alerts(ctx.sessions, ctx.settings, report, ctx.clock())
     if planned:
+        writes, push = LiveWrites(ctx.requester), ctx.settings.push
+        delivery = Delivery(ctx.requester, ctx.sessions, writes, push, ctx.clock, ctx.window,
+                            outbox.still_true)  # fmt: skip
         try:
-            deliver(requester, sessions, settings.push, now, kind=ALERT_KIND)
+            deliver(delivery, kind=ALERT_KIND)
         except MoodleSyncError as exc:
             log.warning("%d alerts planned but not delivered now: %s", planned, exc)
     return planned

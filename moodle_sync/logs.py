@@ -21,7 +21,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 
 REDACTED = "[REDACTED]"
-TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [run %(run_id)s]: %(message)s"
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s%(run_tag)s: %(message)s"
 _PATTERNS = (
     re.compile(r"(wstoken=)[^&\s\"']+"),
     re.compile(r"(userprivateaccesskey[\"']?\s*[:=]\s*[\"']?)[^&\s\"',}]+", re.IGNORECASE),
@@ -66,7 +66,9 @@ class SecretFilter(logging.Filter):
         cleaned = self.redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
-        record.run_id = current_run_id()
+        run_id = current_run_id()
+        record.run_id = run_id
+        record.run_tag = "" if run_id is None else f" [run {run_id}]"
         return True
 
 
@@ -119,4 +121,7 @@ def configure_logging(
     # is noise at INFO (`moodle-sync db upgrade` reports schema changes itself).
     quiet = "DEBUG" if level == "DEBUG" else "WARNING"
     logging.getLogger("alembic.runtime.migration").setLevel(quiet)
+    # APScheduler logs every job added, started and finished at INFO; the worker logs its
+    # own runs, so only its warnings and errors (a missed run, a crashed job) come through.
+    logging.getLogger("apscheduler").setLevel(quiet)
     return secret_filter

@@ -23,15 +23,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from moodle_sync.client import Requester
 from moodle_sync.client.models import EnrolledUser
 from moodle_sync.client.users import get_users_by_field
+from moodle_sync.cohort import evaluate_store
 from moodle_sync.errors import ScopeError
 from moodle_sync.pull.fetch import CourseData, fetch_all
 from moodle_sync.pull.runner import load_state
 from moodle_sync.pull.scope import resolve_scope
-from moodle_sync.push.facts import load_cohort
-from moodle_sync.push.profile import credits_text, status_text
-from moodle_sync.rules.evaluate import evaluate_participant
+from moodle_sync.push.profile import wanted_values
 from moodle_sync.rules.policy import Programme
 from moodle_sync.settings import PushSettings
+from moodle_sync.store.people import name_of, names
 from moodle_sync.store.tables import (
     Assignment,
     Enrolment,
@@ -154,6 +154,9 @@ class Compare:
         yield from self.submissions(ids, records.get("submissions", []))
         yield from self.grades(ids, records.get("grades", []))
 
+    def who(self, user_id: int) -> str:
+        return name_of(self.session.get(User, user_id), user_id)
+
     def wanted(self, user_id: int | None) -> bool:
         return self.user_id is None or user_id == self.user_id
 
@@ -171,7 +174,7 @@ class Compare:
                 "cancelled and the status recomputed",
             }.get(change_of(old, new), f"{plural(planned, 'planned reminder')} may be cancelled")
             yield self.difference(
-                "enrolment", uid, f"user {uid} in {self.course}", old, new, impact
+                "enrolment", uid, f"{self.who(uid)} in {self.course}", old, new, impact
             )
 
     def assignments(self, data: CourseData, deletions_safe: bool) -> Iterator[Difference]:
@@ -205,17 +208,21 @@ class Compare:
                 f"{plural(planned, 'reminder')} planned for the old date would be "
                 "cancelled; reminders and the late penalty follow the new date"
             )
-            target = f"extension of user {uid} on assignment {aid} ({self.course})"
+            target = f"extension of {self.who(uid)} on assignment {aid} ({self.course})"
             shown = ABSENT if old is ABSENT else self.when(old)
             yield self.difference("extension", uid, target, shown, self.when(new), impact)
 
     def submissions(self, ids: list[int], records: Sequence[Any]) -> Iterator[Difference]:
         s = Submission
         rows = self.session.execute(
-            select(s.assignment_id, s.user_id, s.attempt, s.status).where(s.assignment_id.in_(ids))
+            select(s.assignment_id, s.user_id, s.attempt, s.status).where(
+                s.assignment_id.in_(ids), s.user_id.is_not(None)
+            )
         ).all()
-        ours = latest((r[0], r[1], r[2], r[3]) for r in rows)
-        live = latest((r.assignment_id, r.userid, r.attemptnumber, r.status) for r in records)
+        ours = latest((r[0], r[1], r[2], r[3]) for r in rows if r[1] is not None)
+        live = latest(
+            (r.assignment_id, r.userid, r.attemptnumber, r.status) for r in records if r.userid
+        )
         for (aid, uid), old, new in changes(ours, live, extra=False):
             if self.wanted(uid):
                 planned = self.planned(user_id=uid, assignment_id=aid)
@@ -224,7 +231,7 @@ class Compare:
                     if new == "submitted"
                     else "reminders and the status follow it"
                 )
-                target = f"submission of user {uid} to assignment {aid} ({self.course})"
+                target = f"submission of {self.who(uid)} to assignment {aid} ({self.course})"
                 yield self.difference("submission", uid, target, old, new, impact)
 
     def grades(self, ids: list[int], records: Sequence[Any]) -> Iterator[Difference]:
@@ -238,7 +245,7 @@ class Compare:
         )
         for (aid, uid), old, new in changes(ours, live, extra=False):
             if self.wanted(uid) and not (old is ABSENT and new is None):
-                target = f"grade of user {uid} on assignment {aid} ({self.course})"
+                target = f"grade of {self.who(uid)} on assignment {aid} ({self.course})"
                 impact = "credits, classification and the progression status are computed from it"
                 yield self.difference("grade", uid, target, old, new, impact)
 
@@ -325,21 +332,22 @@ def profile_differences(
     Calls: core_user_get_users_by_field (read only).
     """
     codes = {programme.mapped_courses()[idnumber].code for idnumber in result.courses}
-    cohort = load_cohort(session, programme, push.interrupted_users)
+    evaluation = evaluate_store(session, programme, now, push.interrupted_users)
     wanted = {
-        int(p.id): {push.progression_field: status_text(r), push.credits_field: credits_text(r)}
-        for p in cohort.participants
-        if any(m.module in codes for m in p.modules)
-        and (result.user_id is None or int(p.id) == result.user_id)
-        for r in [evaluate_participant(p, programme, now)]
+        uid: values
+        for uid, values in wanted_values(evaluation, push, result.user_id).items()
+        if any(m.module in codes for m in evaluation.results[uid].participant.modules)
     }
     if not wanted:
         return []
     live = {u.id: u.customfields for u in get_users_by_field(requester, "id", sorted(wanted))}
     rows = session.scalars(select(ProfileValue).where(ProfileValue.user_id.in_(wanted)))
     pushed = {(row.user_id, row.field): row.value for row in rows}
+    people = names(session, wanted)
     found = (
-        profile_difference(uid, name, value, pushed.get((uid, name)), live.get(uid, {}).get(name))
+        profile_difference(
+            uid, people[uid], name, value, pushed.get((uid, name)), live.get(uid, {}).get(name)
+        )
         for uid, values in sorted(wanted.items())
         for name, value in values.items()
     )
@@ -347,10 +355,10 @@ def profile_differences(
 
 
 def profile_difference(
-    uid: int, name: str, wanted: str, pushed: str | None, moodle: str | None
+    uid: int, who: str, name: str, wanted: str, pushed: str | None, moodle: str | None
 ) -> Difference | None:
     """A hand edit in Moodle, or a status the store gives that was not pushed yet."""
-    target = f"profile field {name} of user {uid}"
+    target = f"profile field {name} of {who}"
     if pushed is not None and (moodle or "") != pushed:
         impact = (
             f"edited in Moodle since the service pushed {pushed!r}: the service sends only "

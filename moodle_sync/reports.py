@@ -1,8 +1,8 @@
 """What programme leaders read: the cohort's progression, and the fortnight's deadlines.
 
-Every figure comes from the rules engine run on the stored data (`load_cohort` and
-`evaluate_participant`, the same pair the planner and the profile push use), so a report
-never disagrees with the statuses pushed to Moodle. The HTML rendering is in `reports_html`.
+Every figure comes from the cohort evaluated once (`cohort.evaluate_store`, the evaluation
+the planner and the profile push read in a run), so a report never disagrees with the
+statuses pushed to Moodle. The HTML rendering is in `reports_html`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import NamedTuple, TextIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from moodle_sync.push.facts import Cohort, load_cohort
-from moodle_sync.rules.evaluate import ParticipantResult, evaluate_participant
+from moodle_sync.cohort import Evaluation, evaluate_store
+from moodle_sync.rules.evaluate import ParticipantResult
 from moodle_sync.rules.policy import Programme
 from moodle_sync.store.tables import SyncRun
 
@@ -62,18 +62,11 @@ def module_columns(programme: Programme) -> list[str]:
     return [code for code, m in programme.modules.items() if m.kind != "prior_learning"]
 
 
-def evaluate_cohort(
-    session: Session, programme: Programme, now: dt.datetime, interrupted: Collection[int] = ()
-) -> tuple[Cohort, list[ParticipantResult]]:
-    cohort = load_cohort(session, programme, interrupted)
-    return cohort, [evaluate_participant(p, programme, now) for p in cohort.participants]
-
-
 def progression_rows(
     session: Session, programme: Programme, now: dt.datetime, interrupted: Collection[int] = ()
 ) -> list[ProgressionRow]:
-    _cohort, results = evaluate_cohort(session, programme, now, interrupted)
-    return [progression_row(result, programme, now) for result in results]
+    evaluation = evaluate_store(session, programme, now, interrupted)
+    return [progression_row(result, programme, now) for result in evaluation]
 
 
 def progression_row(r: ParticipantResult, programme: Programme, now: dt.datetime) -> ProgressionRow:
@@ -100,6 +93,7 @@ def next_deadline(r: ParticipantResult, now: dt.datetime) -> dt.datetime | None:
         for w in r.assessments
         if w.deadline is not None
         and w.deadline >= now
+        and w.required
         and not w.assessment.is_submitted
         and w.assessment.grade is None
     ]
@@ -178,13 +172,14 @@ def deadlines(
 ) -> list[DeadlineEntry]:
     """Assignments due within `window` of `now` (each student's own deadline, extensions
     included), by course and date, with who has submitted and who has not yet."""
-    cohort, results = evaluate_cohort(session, programme, now, interrupted)
+    evaluation: Evaluation = evaluate_store(session, programme, now, interrupted)
+    cohort = evaluation.cohort
     entries: dict[int, DeadlineEntry] = {}
-    for r in results:
+    for r in evaluation:
         active = cohort.active_courses.get(int(r.participant.id), frozenset())
         for w in r.assessments:
             course = cohort.course_of(int(w.assessment.id))
-            if course is None or course.id not in active or w.deadline is None:
+            if course is None or course.id not in active or w.deadline is None or not w.required:
                 continue
             if not now <= w.deadline <= now + window:
                 continue

@@ -26,10 +26,10 @@ from moodle_sync.store.tables import (
     Assignment,
     AuditEntry,
     Course,
-    DueDateOverride,
     Enrolment,
     Grade,
     OutboxMessage,
+    OwnDates,
     ProfileValue,
     Submission,
     User,
@@ -37,7 +37,7 @@ from moodle_sync.store.tables import (
 )
 
 _CHUNK = 500
-_PER_USER = (Submission, Grade, UserFlags, DueDateOverride, ProfileValue, Enrolment)
+_PER_USER = (Submission, Grade, UserFlags, OwnDates, ProfileValue, Enrolment)
 _FINAL_STATES = ("sent", "failed", "cancelled")
 
 

@@ -16,7 +16,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -27,10 +27,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
 from moodle_sync.errors import LockHeldError, MoodleSyncError
-from moodle_sync.exit_codes import ExitCode
+from moodle_sync.exit_codes import ExitCode, for_outcome
 from moodle_sync.lock import pipeline_lock
-from moodle_sync.pipeline import run_pipeline
 from moodle_sync.rules.policy import Programme, load_programme
+from moodle_sync.run import RunContext, run_pipeline
 from moodle_sync.settings import Settings
 from moodle_sync.store.tables import SyncRun
 
@@ -130,7 +130,8 @@ def missed_job(
 
 def last_run_started(sessions: sessionmaker[Session]) -> datetime | None:
     with sessions() as session:
-        return session.scalar(select(func.max(SyncRun.started_at)))
+        real = SyncRun.kind != "dry-run"  # a dry run sends nothing: it is not a scheduled run
+        return session.scalar(select(func.max(SyncRun.started_at)).where(real))
 
 
 def run_cycle(
@@ -139,17 +140,19 @@ def run_cycle(
     sessions: sessionmaker[Session],
     job: Job,
     should_stop: Callable[[], bool],
+    now: datetime | None = None,
 ) -> ExitCode:
     """One run of the pipeline under the lock; the exit code a process would end with."""
     if should_stop():
         return ExitCode.OK
     holder = f"moodle-sync worker ({job.name})"
     with pipeline_lock(sessions, settings, holder), Requester(settings.require_moodle()) as req:
-        report = run_pipeline(
-            settings, programme, req, sessions, full=job.full, should_stop=should_stop
-        )
+        decided = now or datetime.now(UTC)
+        ctx = RunContext(settings, programme, req, sessions, decided, full=job.full,
+                         should_stop=should_stop)  # fmt: skip
+        report = run_pipeline(ctx)
     log.info("%s run %s ended %s", job.name, report.sync.run_id, report.outcome)
-    return ExitCode.OK if report.outcome == "complete" else ExitCode.PARTIAL
+    return for_outcome(report.outcome)
 
 
 def run_scheduled(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import SecretStr
@@ -14,20 +15,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from moodle_sync.alerts import ALERT_KIND, plan_alerts, problem_of
 from moodle_sync.client import Requester
 from moodle_sync.errors import FatalError, SafetyValveError
-from moodle_sync.pipeline import PipelineReport, run_pipeline
 from moodle_sync.pull.runner import SyncReport
 from moodle_sync.push import DeliveryReport
-from moodle_sync.push.confirm import ConfirmReport
 from moodle_sync.push.planner import PlanReport
 from moodle_sync.push.profile import ProfileReport
 from moodle_sync.rules.policy import load_programme
+from moodle_sync.run import PipelineReport
 from moodle_sync.sandbox.server import INTEGRATION_TOKEN, Sandbox, start_sandbox
 from moodle_sync.settings import MoodleSettings, Settings
 from moodle_sync.store.db import open_database
 from moodle_sync.store.tables import OutboxMessage
-from tests.conftest import REPO
+from tests.conftest import REPO, pipeline
 
 NOW = dt.datetime(2026, 3, 2, 2, tzinfo=dt.UTC)
+LONDON = ZoneInfo("Europe/London")
 ADMINS = (2, 3)
 
 
@@ -45,7 +46,6 @@ def report(
     return PipelineReport(
         sync,
         PlanReport(7, dry_run),
-        ConfirmReport(),
         delivery,
         ProfileReport(dry_run),
         NOW,
@@ -126,6 +126,12 @@ def test_a_run_that_stopped_on_a_fatal_error_alerts_with_the_error(
     assert plan_alerts(sessions, settings((2,)), error, NOW + dt.timedelta(hours=1)) == 0
 
 
+def in_the_window(moment: dt.datetime) -> dt.datetime:
+    """10:00 Europe/London on the same day: alerts, like every message, wait for the window."""
+    london = moment.astimezone(LONDON)
+    return dt.datetime.combine(london.date(), dt.time(10), LONDON).astimezone(dt.UTC)
+
+
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
     with start_sandbox() as running:
@@ -144,10 +150,10 @@ def test_a_partial_pipeline_run_messages_the_admin_once_that_day(
     programme = load_programme(REPO / "config" / "programme.toml")
     mpc = next(c for c in sandbox.state.courses.values() if c.idnumber == "CETAD-MPC")
     sandbox.state.revoke_course_access(INTEGRATION_TOKEN, mpc.id)
-    now = dt.datetime.fromtimestamp(sandbox.state.clock(), dt.UTC)
+    now = in_the_window(dt.datetime.fromtimestamp(sandbox.state.clock(), dt.UTC))
     with Requester(config.require_moodle()) as requester:
         for hours in (0, 3):
-            run = run_pipeline(
+            run = pipeline(
                 config, programme, requester, sessions, now=now + dt.timedelta(hours=hours)
             )
             assert run.outcome == "partial"
@@ -166,9 +172,9 @@ def test_a_pipeline_stopped_by_the_safety_valve_still_alerts_the_admins(
         alerts={"admin_users": (17,)},
     )
     programme = load_programme(REPO / "config" / "programme.toml")
-    now = dt.datetime.now(dt.UTC).replace(hour=10)
+    now = in_the_window(dt.datetime.now(dt.UTC))
     with Requester(config.require_moodle()) as requester, pytest.raises(SafetyValveError):
-        run_pipeline(config, programme, requester, sessions, now=now)
+        pipeline(config, programme, requester, sessions, now=now)
     [row] = alert_rows(sessions)
     assert row.recipient_id == 17 and "at most 1 may be sent" in row.payload["text"]
     assert row.state == "sent", "the alert gets through although the valve stopped the rest"

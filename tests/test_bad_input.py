@@ -23,13 +23,12 @@ from sqlalchemy import text
 
 from moodle_sync.client import Requester
 from moodle_sync.errors import ConfigurationError, ProgrammeError
-from moodle_sync.pipeline import run_pipeline
 from moodle_sync.rules.policy import load_programme
 from moodle_sync.sandbox import INTEGRATION_TOKEN, Sandbox, start_sandbox
 from moodle_sync.sandbox.model import Enrolment
 from moodle_sync.settings import MoodleSettings, Settings, load_settings
 from moodle_sync.store.db import open_database
-from tests.conftest import REPO
+from tests.conftest import REPO, pipeline
 from tests.pull.mirror import differences, moodle_view, store_view
 
 PROGRAMME = tomllib.loads((REPO / "config" / "programme.toml").read_text(encoding="utf-8"))
@@ -180,7 +179,7 @@ def test_odd_moodle_data_is_stored_as_moodle_has_it_and_the_run_completes(
         for day in range(2):
             if day == 1:
                 delete_user(sandbox, 8)  # deleted between two runs
-            report = run_pipeline(config, programme, requester, sessions,
+            report = pipeline(config, programme, requester, sessions,
                                   now=NOW + timedelta(days=day, hours=1))  # fmt: skip
     assert report.sync.outcome == "complete", report.sync.failed_courses
     courses = {c.id for c in sandbox.state.courses.values() if c.format != "site"}
@@ -213,12 +212,12 @@ def test_a_reminder_moodle_cannot_confirm_waits_instead_of_going_out_unchecked(
     _, sessions = open_database(f"sqlite:///{tmp_path}/store.db")
     later = NOW + timedelta(days=3, hours=1)
     with Requester(config.require_moodle()) as requester:
-        run_pipeline(config, programme, requester, sessions, now=NOW + timedelta(hours=1))
+        pipeline(config, programme, requester, sessions, now=NOW + timedelta(hours=1))
         before = course_reminders(sandbox, MPC)
         sandbox.state.revoke_course_access(INTEGRATION_TOKEN, MPC)
-        held = run_pipeline(config, programme, requester, sessions, now=later)
-        assert held.outcome == "partial" and held.confirm.unconfirmed
+        held = pipeline(config, programme, requester, sessions, now=later)
+        assert held.outcome == "partial" and held.plan.held
         assert course_reminders(sandbox, MPC) == before, "sent without Moodle's confirmation"
         sandbox.state.tokens[INTEGRATION_TOKEN].denied_courses.clear()
-        run_pipeline(config, programme, requester, sessions, now=later + timedelta(minutes=10))
+        pipeline(config, programme, requester, sessions, now=later + timedelta(minutes=10))
     assert course_reminders(sandbox, MPC) > before

@@ -6,14 +6,18 @@ leave tables without their revision, so every later run failed with "table alrea
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, event, inspect
 
+from chaos import verify
 from chaos.runner import run_chaos, summarise, table
+from moodle_sync.rules.policy import load_programme
 from moodle_sync.store import db
+from tests.conftest import REPO
 
 SCHEDULES = 10
 
@@ -30,6 +34,21 @@ def test_ten_faulty_fortnights_lose_and_repeat_no_message_and_match_their_twins(
     assert report.messages["delivered"] == report.messages["expected"]
     assert report.messages["duplicated"] == report.messages["lost"] == 0
     assert sum(report.faults.values()) > SCHEDULES, "the sandbox injected too few faults"
+
+
+def test_the_checks_catch_a_message_at_night_and_a_reminder_after_the_work_was_in() -> None:
+    programme = load_programme(REPO / "config" / "programme.toml")
+    at_2am = int(datetime(2025, 10, 8, 2, tzinfo=UTC).timestamp())
+    at_10am = at_2am + 8 * 3600
+    reminder = {"text": "<p>Due soon</p><p>Ref: r-5-2-due-20251010T110000Z</p>"}
+    state = {
+        "messages": [{**reminder, "timecreated": at_2am}, {**reminder, "timecreated": at_10am}],
+        "submissions": [{"assignment": 2, "userid": 5, "status": "submitted",
+                         "timemodified": at_2am + 60}],
+    }  # fmt: skip
+    assert len(verify.outside_the_window(state, programme)) == 1
+    [late] = verify.sent_after_the_reason_had_gone(state)
+    assert "r-5-2-due" in late and "after the work was handed in" in late
 
 
 def test_a_migration_that_dies_half_way_leaves_no_tables_and_the_next_run_upgrades(

@@ -75,6 +75,31 @@ def test_every_command_has_help(command: list[str]) -> None:
     assert result.returncode == 0 and "Usage:" in result.stdout
 
 
+COMMANDS_WITH_RESULTS = [["check"], ["sync"], ["run"], ["status"], ["reconcile"],
+                         ["report", "progression"], ["report", "deadlines"],
+                         ["outbox", "list"], ["outbox", "show"], ["history"]]  # fmt: skip
+COMMANDS_THAT_EVALUATE = [["run"], ["status"], ["reconcile"], ["worker"],
+                          ["report", "progression"], ["report", "deadlines"]]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", COMMANDS_WITH_RESULTS, ids=" ".join)
+def test_every_command_that_prints_a_result_offers_json(command: list[str]) -> None:
+    assert "--json" in run_cli(*command, "--help").stdout
+
+
+@pytest.mark.parametrize("command", COMMANDS_THAT_EVALUATE, ids=" ".join)
+def test_every_command_that_evaluates_the_rules_takes_now_in_iso_8601(command: list[str]) -> None:
+    shown = " ".join(run_cli(*command, "--help").stdout.split())
+    assert "--now" in shown and "ISO-8601 with an offset" in shown
+
+
+def test_rules_evaluate_needs_no_token_and_no_settings_file(tmp_path: Path) -> None:
+    result = run_cli("rules", "evaluate", "--input", str(REPO / "config/examples/rules-input.json"),
+                     "--programme", str(REPO / "config/programme.toml"), cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert '"participants"' in result.stdout
+
+
 def test_db_upgrade_creates_and_then_reports_up_to_date(tmp_path: Path) -> None:
     env = {"MOODLE_SYNC_DATABASE__URL": f"sqlite:///{tmp_path}/db.sqlite",
            "MOODLE_SYNC_CONFIG": str(tmp_path / "none.toml")}  # fmt: skip

@@ -94,7 +94,18 @@ def test_text_lines_name_the_run(capsys: pytest.CaptureFixture[str]) -> None:
     set_run_id(7)
     logging.getLogger("moodle_sync.x").info("hello")
     set_run_id(None)
-    assert "[run 7]: hello" in capsys.readouterr().err
+    logging.getLogger("moodle_sync.x").info("outside a run")
+    err = capsys.readouterr().err
+    assert "[run 7]: hello" in err
+    assert "moodle_sync.x: outside a run" in err and "[run None]" not in err
+
+
+def test_apscheduler_says_nothing_at_info(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("INFO", [])
+    logging.getLogger("apscheduler.scheduler").info('Added job "incremental"')
+    logging.getLogger("apscheduler.scheduler").warning("Run time of job was missed")
+    err = capsys.readouterr().err
+    assert "Added job" not in err and "was missed" in err
 
 
 # --- every command, at DEBUG, against the sandbox: no credential in any output --------------

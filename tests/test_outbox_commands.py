@@ -130,16 +130,21 @@ def test_list_filters_by_state_and_user(
     assert {r["key"] for r in json.loads(result.stdout)} == expected
 
 
-def test_list_by_an_unknown_user_fails_clearly(store: sessionmaker[Session]) -> None:
-    result = cli("outbox", "list", "--user", "nobody")
-    assert result.exit_code == 1 and "no stored user match 'nobody'" in result.output
+@pytest.mark.parametrize(
+    "command", [("outbox", "list", "--user"), ("history", "--user")], ids=["outbox", "history"]
+)
+def test_an_unknown_user_is_a_usage_error_with_exit_2_in_every_command(
+    store: sessionmaker[Session], command: tuple[str, ...]
+) -> None:
+    result = cli(*command, "nobody")
+    assert result.exit_code == 2 and "no stored user match 'nobody'" in result.output
 
 
 def test_show_gives_the_row_its_text_and_what_was_done_to_it(
     store: sessionmaker[Session],
 ) -> None:
     assert cli("outbox", "resend", "r-5-failed").exit_code == 0
-    shown = json.loads(cli("outbox", "show", "r-5-failed").stdout)
+    shown = json.loads(cli("outbox", "show", "r-5-failed", "--json").stdout)
     assert (shown["state"], shown["subject"], shown["text"]) == (
         "planned",
         "Subject r-5-failed",
@@ -147,6 +152,40 @@ def test_show_gives_the_row_its_text_and_what_was_done_to_it(
     )
     assert [a["action"] for a in shown["audit"]] == ["outbox.resend"]
     assert shown["audit"][0]["actor"] == getpass.getuser()
+
+
+def test_show_prints_the_message_as_its_reader_sees_it_and_names_the_recipient(
+    store: sessionmaker[Session],
+) -> None:
+    with store.begin() as session:
+        failed = session.scalars(select(OutboxMessage).where(OutboxMessage.key == "r-5-failed"))
+        text = "Dear Amelia,\nYour essay is overdue.\nRef: r-5-failed"
+        failed.one().payload = {"subject": "Overdue", "html": "<p>x</p>", "text": text}
+    shown = cli("outbox", "show", "r-5-failed").stdout
+    assert "r-5-failed: failed overdue_1d to Amelia Test (amelia)" in shown
+    assert "Dear Amelia,\nYour essay is overdue.\nRef: r-5-failed" in shown
+    assert "why: refused by Moodle" in shown and "{" not in shown
+
+
+def test_list_names_each_recipient(store: sessionmaker[Session]) -> None:
+    listed = cli("outbox", "list").stdout
+    assert "to Amelia Test (amelia)" in listed and "to Oliver Test (oliver)" in listed
+
+
+def test_resend_by_state_plans_every_failed_row_again_and_a_dry_run_changes_nothing(
+    store: sessionmaker[Session],
+) -> None:
+    with store.begin() as session:
+        session.add(row("r-6-failed", 6, "failed", T0 + dt.timedelta(days=2)))
+    dry = cli("outbox", "resend", "--state", "failed", "--dry-run")
+    assert dry.exit_code == 0 and "r-5-failed: would be planned again" in dry.stdout
+    assert state_of(store, "r-5-failed") == state_of(store, "r-6-failed") == "failed"
+    since = cli("outbox", "resend", "--state", "failed", "--since", "2026-03-03")
+    assert since.exit_code == 0, since.output
+    assert (state_of(store, "r-5-failed"), state_of(store, "r-6-failed")) == ("failed", "planned")
+    assert cli("outbox", "resend", "--state", "failed").exit_code == 0
+    assert state_of(store, "r-5-failed") == "planned"
+    assert cli("outbox", "resend").exit_code == 2  # neither a key nor a state
 
 
 def test_history_lists_messages_outcomes_profile_values_and_actions_in_order(

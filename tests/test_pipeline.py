@@ -14,12 +14,12 @@ from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
-from moodle_sync.pipeline import PipelineReport, run_pipeline
 from moodle_sync.rules.policy import Programme, load_programme
+from moodle_sync.run import PipelineReport
 from moodle_sync.sandbox.server import INTEGRATION_TOKEN, Sandbox, start_sandbox
 from moodle_sync.settings import MoodleSettings, Settings
 from moodle_sync.store.db import open_database
-from tests.conftest import REPO
+from tests.conftest import REPO, pipeline
 
 LONDON = ZoneInfo("Europe/London")
 REF = re.compile(r"Ref: ([A-Za-z0-9_-]+)")
@@ -54,7 +54,7 @@ class Loop:
 
     def run(self, day: date, at: time = time(10)) -> PipelineReport:
         now = datetime.combine(day, at, LONDON)
-        return run_pipeline(self.settings, self.programme, self.requester, self.sessions, now=now)
+        return pipeline(self.settings, self.programme, self.requester, self.sessions, now=now)
 
     def received(self) -> Counter[str]:
         texts = [m["text"] for m in self.sandbox.state.snapshot()["messages"]]

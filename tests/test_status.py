@@ -12,13 +12,12 @@ import pytest
 from pydantic import SecretStr
 
 from moodle_sync.client import Requester
-from moodle_sync.pipeline import run_pipeline
 from moodle_sync.rules.policy import load_programme
 from moodle_sync.sandbox.server import INTEGRATION_TOKEN, Sandbox, start_sandbox
 from moodle_sync.settings import MoodleSettings, Settings
 from moodle_sync.store.db import open_database
 from moodle_sync.store.tables import OutboxMessage, PipelineLock, SyncRun
-from tests.conftest import REPO
+from tests.conftest import REPO, pipeline
 from tests.test_cli import run_cli
 
 IN_DOUBT = "r-5-3-before_2d-20250101T1200Z"
@@ -39,7 +38,7 @@ def synchronised(sandbox: Sandbox, url: str) -> None:
     programme = load_programme(REPO / "config" / "programme.toml")
     _, sessions = open_database(url)
     with Requester(settings.require_moodle()) as requester:
-        run_pipeline(settings, programme, requester, sessions)
+        pipeline(settings, programme, requester, sessions)
     now = datetime.now(UTC)
     with sessions.begin() as session:
         session.add(OutboxMessage(key=IN_DOUBT, kind="before_2d", recipient_id=5, payload={},

@@ -20,7 +20,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
-from moodle_sync.pipeline import run_pipeline
 from moodle_sync.pull import runner
 from moodle_sync.rules.policy import load_programme
 from moodle_sync.sandbox.faults import FaultPlan
@@ -29,7 +28,7 @@ from moodle_sync.scheduler import build_scheduler, missed_job, next_runs, once_j
 from moodle_sync.settings import MoodleSettings, Settings, WorkerSettings
 from moodle_sync.store.db import open_database
 from moodle_sync.store.tables import Enrolment, OutboxMessage, PipelineLock, SyncRun
-from tests.conftest import REPO
+from tests.conftest import REPO, pipeline
 
 LONDON = ZoneInfo("Europe/London")
 PROGRAMME = load_programme(REPO / "config" / "programme.toml")
@@ -168,7 +167,7 @@ def test_a_stop_between_transactions_leaves_each_course_written_or_untouched(
     asked = iter([False, False])  # before the read, before the first 3 courses; then stop
     settings = sandbox_settings(sandbox)
     with Requester(settings.require_moodle()) as requester:
-        report = run_pipeline(settings, PROGRAMME, requester, sessions,
+        report = pipeline(settings, PROGRAMME, requester, sessions,
                               should_stop=lambda: next(asked, True))  # fmt: skip
         stopped = {i for i, why in report.sync.failed_courses.items() if why == runner.STOPPED}
         written = enrolled_courses(sessions)
@@ -180,7 +179,7 @@ def test_a_stop_between_transactions_leaves_each_course_written_or_untouched(
         )
         assert runs(sessions)[-1].outcome == "partial"
         assert outbox_rows(sessions) == 0, "nothing is planned after a stop"
-        again = run_pipeline(settings, PROGRAMME, requester, sessions)
+        again = pipeline(settings, PROGRAMME, requester, sessions)
     assert again.outcome == "complete" and len(enrolled_courses(sessions)) == 7
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from moodle_sync.client.models import Course, MoodleWarning, Result, parse_warnings
 from moodle_sync.client.requester import Requester
 
-__all__ = ["COURSE_FIELDS", "get_courses", "get_courses_by_field"]
+__all__ = ["COURSE_FIELDS", "get_courses_by_field"]
 
 COURSE_FIELDS = ("id", "shortname", "idnumber", "category")
 
@@ -34,17 +34,3 @@ def get_courses_by_field(req: Requester, field: str, values: Sequence[str]) -> R
         for raw in answer["courses"]:
             courses.setdefault(raw["id"], Course.model_validate(raw))
     return Result(list(courses.values()), warnings)
-
-
-def get_courses(req: Requester, ids: Sequence[int]) -> list[Course]:
-    """Calls: core_course_get_courses with ``options[ids]``, batched; unknown ids are omitted.
-
-    Refreshes courses whose ids are already known in one call instead of one per idnumber.
-    A course the token cannot enter fails the whole call (errorcoursecontextnotvalid).
-    """
-    size = req.settings.max_ids_per_call
-    chunks = [list(ids[start : start + size]) for start in range(0, len(ids), size)]
-    answers: list[Any] = req.map(
-        lambda chunk: req.call("core_course_get_courses", {"options": {"ids": chunk}}), chunks
-    )
-    return [Course.model_validate(raw) for answer in answers for raw in answer]

@@ -11,7 +11,13 @@ from moodle_sync.client.params import chunk_rows
 from moodle_sync.client.requester import Requester
 from moodle_sync.errors import InDoubtError
 
-__all__ = ["OutgoingMessage", "get_messages", "send_instant_messages"]
+__all__ = [
+    "OutgoingMessage",
+    "can_message",
+    "get_messages",
+    "refusal_hint",
+    "send_instant_messages",
+]
 
 MAX_TEXT_BYTES = 4096
 _CLIENT_ID = re.compile(r"[A-Za-z0-9_-]+")
@@ -89,3 +95,24 @@ def get_messages(
     }
     answer = req.call("core_message_get_messages", params)
     return [SentMessage.model_validate(raw) for raw in answer["messages"]]
+
+
+def can_message(req: Requester, sender: int, recipients: Sequence[int]) -> dict[int, bool]:
+    """Calls: core_message_get_member_info with privacy info: whether ``sender`` may message
+    each recipient (Moodle's own can_send_message), without sending anything."""
+    params = {"referenceuserid": sender, "userids": list(recipients),
+              "includecontactrequests": False, "includeprivacyinfo": True}  # fmt: skip
+    answer = req.call("core_message_get_member_info", params)
+    return {int(member["id"]): bool(member.get("canmessage")) for member in answer}
+
+
+def refusal_hint(errormessage: str) -> str:
+    """The likely cause of Moodle refusing a message, and what an administrator does about it."""
+    if "message preferences" in errormessage:
+        return (
+            "students' messaging privacy blocks the integration user, who shares no course "
+            "with them: give its role moodle/site:readallmessages (and moodle/site:sendmessage)"
+        )
+    if "doesn't exist" in errormessage:
+        return "the recipient was deleted in Moodle; the next run pulls the change"
+    return "see Moodle's reason above; `moodle-sync check` names missing capabilities"

@@ -19,6 +19,7 @@ __all__ = [
     "Course",
     "EnrolledUser",
     "Grade",
+    "Group",
     "MessageResult",
     "MoodleWarning",
     "Participant",
@@ -120,6 +121,11 @@ class Role(MoodleModel):
     shortname: str
 
 
+class Group(MoodleModel):
+    id: int
+    name: str = ""
+
+
 class EnrolledUser(MoodleModel):
     id: int
     username: str = ""
@@ -129,6 +135,7 @@ class EnrolledUser(MoodleModel):
     email: str = ""
     idnumber: str = ""
     roles: list[Role] = []
+    groups: list[Group] = []  # absent when the user is in no group
     status: Literal["active", "suspended"]
 
 
@@ -144,6 +151,7 @@ class Assignment(MoodleModel):
     grade: int  # >0 max points, <0 minus a scale id, 0 no grading
     markingworkflow: bool = False
     teamsubmission: bool = False
+    teamsubmissiongroupingid: int = 0
     timemodified: Timestamp = None
 
 

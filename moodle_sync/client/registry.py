@@ -29,9 +29,6 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec("core_course_get_courses_by_field", "read",
                  (*_COURSE, "moodle/course:viewhiddencourses"),
                  "find the programme's courses by idnumber, one lookup per course"),
-    FunctionSpec("core_course_get_courses", "read",
-                 (*_COURSE, "moodle/course:viewhiddencourses"),
-                 "refresh the programme's courses whose ids are known, in one call"),
     FunctionSpec("core_enrol_get_enrolled_users", "read",
                  (*_COURSE, "moodle/course:viewparticipants", "moodle/site:accessallgroups",
                   "moodle/user:viewdetails", "moodle/site:viewuseridentity"),
@@ -56,6 +53,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                  "list what the integration user sent, to settle an in-doubt send"),
     FunctionSpec("core_user_update_users", "write", ("moodle/user:update",),
                  "write progression status and credits into custom profile fields"),
+    FunctionSpec("core_message_get_member_info", "read", (),
+                 "check proves the integration user may message a student, sending nothing"),
     FunctionSpec("core_message_send_instant_messages", "write",
                  ("moodle/site:sendmessage", "moodle/site:readallmessages"),
                  "send reminders; readallmessages lets a user who shares no course message "

@@ -83,3 +83,21 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
 
 def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+ISO_8601 = click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"])
+
+
+def now_option(what: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """`--now`: the same name, format and help on every command that evaluates the rules."""
+    return click.option(
+        "--now",
+        type=ISO_8601,
+        help=f"{what} as if it were this time (ISO-8601 with an offset, e.g. "
+        "2026-12-01T10:00+00:00); default: now.",
+    )
+
+
+def json_option(what: str = "the result") -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """`--json`: the same flag on every command that prints a result."""
+    return click.option("--json", "as_json", is_flag=True, help=f"Print {what} as JSON.")

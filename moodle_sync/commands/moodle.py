@@ -11,65 +11,98 @@ import click
 from moodle_sync.client import Requester
 from moodle_sync.client.registry import missing_functions
 from moodle_sync.client.site import get_site_info
-from moodle_sync.commands.base import Context, emit_json, handle_errors, pass_context
-from moodle_sync.exit_codes import ExitCode
+from moodle_sync.commands.base import (
+    Context,
+    emit_json,
+    handle_errors,
+    json_option,
+    now_option,
+    pass_context,
+)
+from moodle_sync.exit_codes import ExitCode, for_outcome
 
 if TYPE_CHECKING:
-    from moodle_sync.pipeline import PipelineReport
     from moodle_sync.pull.runner import SyncReport
+    from moodle_sync.run import PipelineReport
 
 # The store, the pull and the push are imported inside the commands that use them, so that
 # `check` reaches Moodle without loading SQLAlchemy and the pipeline (benchmarks/bench_startup).
 
 
 @click.command()
+@json_option("what was checked and every problem")
 @pass_context
 @handle_errors
-def check(ctx: Context) -> None:
+def check(ctx: Context, as_json: bool) -> None:
     """Validate settings and programme, and that the token's service has every function.
 
     Exits 0 only when the site answers, every function the service needs is available to
-    the token, every course the programme maps exists in Moodle and both profile fields
-    exist (proved by writing, reading back and clearing the integration user's own values).
+    the token, every course the programme maps exists in Moodle, both profile fields exist
+    (proved by writing, reading back and clearing the integration user's own values), every
+    read succeeds on the first mapped course with students' names visible, and Moodle says
+    the integration user may message a student (asked, not tried: nothing is sent). Every
+    problem is listed, not only the first.
     """
     settings = ctx.settings()
     programme = ctx.programme(settings)
-    click.echo(f"settings: ok; programme: {programme.name} ({len(programme.modules)} modules)")
+    say = (lambda _line: None) if as_json else click.echo
+    say(f"settings: ok; programme: {programme.name} ({len(programme.modules)} modules)")
+    problems: list[str] = []
     with Requester(settings.require_moodle()) as requester:
         info = get_site_info(requester)
-        click.echo(
+        from moodle_sync.probe import probe_access  # after the first call: see above
+        from moodle_sync.pull.runner import load_state
+        from moodle_sync.pull.scope import resolve_scope
+        from moodle_sync.push.profile import missing_field_problem, prove_profile_fields
+        from moodle_sync.store.db import open_database
+
+        say(
             f"moodle: {info.sitename!r} at {info.siteurl}, release {info.release}, "
             f"signed in as {info.username} (user id {info.userid})"
         )
-        from moodle_sync.pull.scope import resolve_scope  # after the first call: see above
-        from moodle_sync.push.profile import missing_field_problem, prove_profile_fields
-
-        missing = missing_functions(info.functions)
-        for spec in missing:
-            click.echo(
-                f"missing function: {spec.name} ({spec.purpose}); add it to the external "
-                "service of this token (Site administration > Server > Web services > "
-                "External services > Functions)",
-                err=True,
-            )
-        scope = resolve_scope(requester, programme.mapped_courses())
+        problems += [
+            f"missing function: {spec.name} ({spec.purpose}); add it to the external service "
+            "of this token (Site administration > Server > Web services > External services "
+            "> Functions)"
+            for spec in missing_functions(info.functions)
+        ]
+        _engine, sessions = open_database(settings.database.url)
+        known = load_state(sessions)[0]
+        scope = resolve_scope(requester, programme.mapped_courses(), known)
+        problems += [f"missing course: no Moodle course has idnumber {i!r}" for i in scope.missing]
         fields = [settings.push.progression_field, settings.push.credits_field]
         absent = prove_profile_fields(requester, info.userid, fields)
-    for idnumber in scope.missing:
-        click.echo(f"missing course: no Moodle course has idnumber {idnumber!r}", err=True)
-    for name in absent:
-        click.echo(f"missing profile field: {missing_field_problem(name)}", err=True)
-    if missing or scope.missing or absent:
+        problems += [f"missing profile field: {missing_field_problem(n)}" for n in absent]
+        access = None
+        if scope.courses:
+            course = scope.courses[0]
+            access = probe_access(requester, info.userid, course.id, course.idnumber,
+                                  set(info.functions))  # fmt: skip
+            problems += access.problems
+    rollovers = [rollover.describe() for rollover in scope.rolled_over]
+    if as_json:
+        emit_json({"ok": not problems, "site": info.siteurl, "release": info.release,
+                   "user": info.username, "courses": [c.idnumber for c in scope.courses],
+                   "rollovers": rollovers, "problems": problems,
+                   "messaging": access.messaging if access else None})  # fmt: skip
+        sys.exit(ExitCode.FAILURE if problems else ExitCode.OK)
+    for rollover in rollovers:
+        click.echo(f"course rollover: {rollover} (from the next run)")
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        click.echo(f"check: {len(problems)} problems", err=True)
         sys.exit(ExitCode.FAILURE)
+    probed = f"; reads and messaging proved on {access.course}" if access else ""
     click.echo(
         f"all {len(scope.courses)} mapped courses found; every function available; "
-        f"profile fields {', '.join(fields)} exist"
+        f"profile fields {', '.join(fields)} exist{probed}"
     )
 
 
 @click.command()
 @click.option("--full", is_flag=True, help="Ignore bookmarks and re-read everything.")
-@click.option("--json", "as_json", is_flag=True, help="Print the run record as JSON.")
+@json_option("the run record")
 @pass_context
 @handle_errors
 def sync(ctx: Context, full: bool, as_json: bool) -> None:
@@ -87,8 +120,7 @@ def sync(ctx: Context, full: bool, as_json: bool) -> None:
     bars = terminal_progress(wanted=not as_json)
     with lock, Requester(settings.require_moodle()) as requester, bars as progress:
         window = timedelta(seconds=settings.sync.safety_window_seconds)
-        courses = programme.mapped_courses()
-        report = run_sync(requester, sessions, courses, full=full, safety_window=window,
+        report = run_sync(requester, sessions, programme, full=full, safety_window=window,
                           progress=progress)  # fmt: skip
     if as_json:
         emit_json(report.as_dict())
@@ -107,6 +139,13 @@ def print_summary(report: SyncReport) -> None:
         click.echo(f"  missing course: no Moodle course has idnumber {idnumber!r}", err=True)
     for idnumber, reason in report.failed_courses.items():
         click.echo(f"  failed course {idnumber}: {reason}", err=True)
+    for rollover in report.rolled_over:
+        click.echo(f"  course rollover: {rollover.describe()}")
+    own = report.own_dates
+    click.echo(
+        f"  own dates: asked {own.asked}, overrides {own.overrides}, "
+        f"not in course {own.not_participant}, unconfirmed {len(own.unconfirmed)}"
+    )
 
 
 @click.command()
@@ -116,51 +155,58 @@ def print_summary(report: SyncReport) -> None:
     is_flag=True,
     help="Print what would be sent; change nothing in Moodle or the outbox.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the run record as JSON.")
-@click.option(
-    "--now",
-    type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"]),
-    help="Decide what is due as if it were this time (ISO-8601 with offset); default: now.",
-)
+@json_option("the run record")
+@now_option("Decide what is due")
 @pass_context
 @handle_errors
 def run(ctx: Context, full: bool, dry_run: bool, as_json: bool, now: datetime | None) -> None:
     """Pull, then plan and send reminders and digests, then push progression statuses."""
     from moodle_sync.commands.progress import terminal_progress
     from moodle_sync.lock import pipeline_lock
-    from moodle_sync.pipeline import run_pipeline
-    from moodle_sync.store.db import open_database
+    from moodle_sync.run import open_context, run_pipeline
 
     settings = ctx.settings()
     programme = ctx.programme(settings)
-    _engine, sessions = open_database(settings.database.url)
-    lock = pipeline_lock(sessions, settings, "moodle-sync run")
     bars = terminal_progress(wanted=not as_json)
-    with lock, Requester(settings.require_moodle()) as requester, bars as progress:
-        report = run_pipeline(settings, programme, requester, sessions, full=full,
-                              dry_run=dry_run, now=now, progress=progress)  # fmt: skip
+    with (
+        open_context(settings, programme, now=now, full=full, dry_run=dry_run) as run,
+        bars as progress,
+    ):
+        run.progress = progress
+        with pipeline_lock(run.sessions, settings, "moodle-sync run"):
+            report = run_pipeline(run)
     if as_json:
         emit_json(report.as_dict())
     else:
         print_pipeline(report)
-    if report.outcome != "complete":
-        sys.exit(ExitCode.PARTIAL)
+    sys.exit(for_outcome(report.outcome))
 
 
 def print_pipeline(report: PipelineReport) -> None:
     print_summary(report.sync)
     plan, delivery, profiles = report.plan, report.delivery, report.profiles
     verb = "would send" if report.dry_run else "sent"
-    cancelled = plan.cancelled + report.confirm.cancelled
+    click.echo(f"  messages planned: {plan.planned} new, {plan.held} held until Moodle confirms "
+               f"students' own dates, {plan.cancelled} cancelled")  # fmt: skip
+    stopped = (
+        f", not tried after a batch in doubt {delivery.not_tried}" if delivery.not_tried else ""
+    )
     click.echo(
-        f"  reminders: planned {plan.planned}, cancelled {cancelled}, "
-        f"due {delivery.due}, {verb} {delivery.sent or len(delivery.would_send)}, "
-        f"failed {delivery.failed}, in doubt {delivery.in_doubt}"
+        f"  messages due {delivery.due}: {verb} {delivery.sent}, failed {delivery.failed}, "
+        f"cancelled when sending {delivery.skipped}, waiting for the send window "
+        f"{delivery.waiting}{stopped}, in doubt {delivery.in_doubt - delivery.earlier_in_doubt}"
+        + (
+            f" (and {delivery.earlier_in_doubt} from earlier runs)"
+            if delivery.earlier_in_doubt
+            else ""
+        )
     )
     for message in delivery.would_send:
         click.echo(f"    to user {message.recipient_id}: {message.subject} [{message.key}]")
     for key, reason in delivery.failures.items():
         click.echo(f"    failed {key}: {reason}", err=True)
+    if delivery.all_refused:
+        click.echo(f"  run failed: {delivery.all_refused}", err=True)
     click.echo(
         f"  profile fields: {len(profiles.updates)} participants to update, "
         f"{profiles.pushed} pushed, {profiles.unchanged} unchanged, {len(profiles.failed)} failed"

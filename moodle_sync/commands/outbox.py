@@ -1,8 +1,9 @@
 """`moodle-sync outbox` and `moodle-sync history`: support staff's tools for the outbox.
 
-Each change is a conditional UPDATE on the state the row must be in (the planner or a
-delivery may be moving it at the same moment), and each is written to the audit log with the
-operating-system user who ran it, in the same transaction.
+Each change is an operator's move through `push.outbox` (the one owner of outbox rows): a
+conditional UPDATE on the state the row must be in (the planner or a delivery may be moving
+it at the same moment), written to the audit log with the operating-system user who ran it,
+in the same transaction.
 """
 
 from __future__ import annotations
@@ -12,16 +13,16 @@ import getpass
 from typing import Any
 
 import click
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from moodle_sync.commands.base import Context, emit_json, handle_errors, pass_context
-from moodle_sync.errors import MoodleSyncError
-from moodle_sync.push import outbox as states
+from moodle_sync.commands.base import Context, emit_json, handle_errors, json_option, pass_context
+from moodle_sync.errors import ScopeError
+from moodle_sync.push import outbox as rows
+from moodle_sync.push.outbox import State
 from moodle_sync.store.db import open_database
+from moodle_sync.store.people import name_of, names
 from moodle_sync.store.tables import AuditEntry, OutboxMessage, ProfileValue, User
-
-OUTBOX = states.OUTBOX
 
 
 def find_user(session: Session, who: str) -> User:
@@ -32,54 +33,22 @@ def find_user(session: Session, who: str) -> User:
     users = list(session.scalars(query))
     if len(users) != 1:
         found = "no stored user" if not users else f"{len(users)} stored users"
-        raise MoodleSyncError(
-            f"{found} match {who!r}: give a Moodle user id, a username or an email "
-            "(the store knows the users of the programme's courses after a sync)"
+        raise ScopeError(
+            [
+                f"{found} match {who!r}: give a Moodle user id, a username or an email "
+                "(the store knows the users of the programme's courses after a sync)"
+            ]
         )
     return users[0]
 
 
-def find_row(session: Session, key: str) -> OutboxMessage:
-    row = session.scalars(select(OutboxMessage).where(OutboxMessage.key == key)).one_or_none()
-    if row is None:
-        raise MoodleSyncError(f"no outbox row has key {key!r}: list them with `outbox list`")
-    return row
-
-
-def audit(
-    session: Session, action: str, row: OutboxMessage, now: dt.datetime, **detail: Any
-) -> None:
-    session.add(
-        AuditEntry(
-            at=now,
-            actor=getpass.getuser(),
-            action=action,
-            target=f"user:{row.recipient_id}",
-            detail={"key": row.key, **detail},
-        )
-    )
-
-
 def change(
-    session: Session, key: str, allowed: tuple[str, ...], action: str, to: str, **values: Any
+    session: Session, key: str, allowed: tuple[State, ...], action: str, to: State, **values: Any
 ) -> OutboxMessage:
-    """Move one row from one of `allowed` to `to`, or say why not; audited."""
-    row, now = find_row(session, key), dt.datetime.now(dt.UTC)
-    before = row.state
-    if before not in allowed:
-        raise MoodleSyncError(
-            f"outbox row {key!r} is {before!r}; `outbox {action}` applies only to "
-            f"{' or '.join(repr(s) for s in allowed)} rows (see `outbox show {key}`)"
-        )
-    statement = (
-        update(OUTBOX)
-        .where(OUTBOX.c.id == row.id, OUTBOX.c.state == before)
-        .values(state=to, updated_at=now, **values)
-    )
-    if session.execute(statement).rowcount != 1:  # type: ignore[attr-defined]
-        raise MoodleSyncError(f"outbox row {key!r} changed state while we looked; run it again")
-    audit(session, f"outbox.{action}", row, now, **{"from": before, "to": to})
-    return row
+    """An operator's move of one row, audited with the OS user who made it."""
+    now = dt.datetime.now(dt.UTC)
+    return rows.operator_move(session, key, allowed, to, actor=getpass.getuser(),
+                                action=action, now=now, **values)  # fmt: skip
 
 
 @click.group()
@@ -110,9 +79,11 @@ def describe(row: OutboxMessage) -> dict[str, Any]:
 
 
 @outbox.command("list")
-@click.option("--state", type=click.Choice(states.STATES), help="Only rows in this state.")
+@click.option(
+    "--state", type=click.Choice([str(s) for s in State]), help="Only rows in this state."
+)
 @click.option("--user", "who", help="Only rows for this user (id, username or email).")
-@click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
+@json_option("the rows")
 @pass_context
 @handle_errors
 def list_command(ctx: Context, state: str | None, who: str | None, as_json: bool) -> None:
@@ -123,30 +94,49 @@ def list_command(ctx: Context, state: str | None, who: str | None, as_json: bool
             query = query.where(OutboxMessage.state == state)
         if who:
             query = query.where(OutboxMessage.recipient_id == find_user(session, who).id)
-        rows = [describe(row) for row in session.scalars(query)]
+        found = list(session.scalars(query))
+        people = names(session, {row.recipient_id for row in found})
+        rows = [describe(row) | {"recipient": people[row.recipient_id]} for row in found]
     if as_json:
         emit_json(rows)
         return
     for r in rows:
-        click.echo(f"{r['state']:<9} {r['key']}  to {r['recipient_id']}: {r['subject'] or ''}")
+        click.echo(f"{r['state']:<9} {r['key']}  to {r['recipient']}: {r['subject'] or ''}")
     click.echo(f"{len(rows)} rows", err=True)
 
 
 @outbox.command("show")
 @click.argument("key")
+@json_option("the row")
 @pass_context
 @handle_errors
-def show(ctx: Context, key: str) -> None:
-    """One row: its state, times, error, the message itself, and what was done to it."""
+def show(ctx: Context, key: str, as_json: bool) -> None:
+    """One row: its state, times, error, the message as its reader sees it, and what was
+    done to it by hand."""
     with _sessions(ctx)() as session:
-        row = find_row(session, key)
+        row = rows.find(session, key)
+        recipient = name_of(session.get(User, row.recipient_id), row.recipient_id)
         entries = session.scalars(
             select(AuditEntry)
             .where(AuditEntry.target == f"user:{row.recipient_id}")
             .order_by(AuditEntry.at)
         )
         actions = [_entry(e) for e in entries if e.detail.get("key") == key]
-        emit_json({**describe(row), "text": (row.payload or {}).get("text"), "audit": actions})
+    found = {**describe(row), "recipient": recipient,
+             "text": (row.payload or {}).get("text"), "audit": actions}  # fmt: skip
+    if as_json:
+        emit_json(found)
+        return
+    click.echo(f"{key}: {found['state']} {found['kind']} to {recipient}")
+    for label, name in (("planned", "planned_at"), ("due", "send_after"), ("sent", "sent_at")):
+        if found[name] is not None:
+            click.echo(f"  {label}: {found[name]:%Y-%m-%d %H:%M %Z}")
+    if found["error"]:
+        click.echo(f"  why: {found['error']}")
+    click.echo(f"\nSubject: {found['subject'] or '-'}\n")
+    click.echo(found["text"] or "(no text)")
+    for action in actions:
+        click.echo(f"\n{action['at']:%Y-%m-%d %H:%M} {action['action']} by {action['actor']}")
 
 
 @outbox.command("resolve")
@@ -168,9 +158,9 @@ def resolve(ctx: Context, key: str, delivered: bool | None) -> None:
     with _sessions(ctx).begin() as session:
         if delivered:
             now = dt.datetime.now(dt.UTC)
-            change(session, key, (states.SENDING,), "resolve", states.SENT, sent_at=now, error=None)
+            change(session, key, (State.SENDING,), "resolve", State.SENT, sent_at=now, error=None)
         else:
-            change(session, key, (states.SENDING,), "resolve", states.PLANNED)
+            change(session, key, (State.SENDING,), "resolve", State.PLANNED)
     click.echo(f"{key}: {'sent' if delivered else 'planned again'}")
 
 
@@ -184,36 +174,59 @@ def cancel(ctx: Context, key: str) -> None:
         change(
             session,
             key,
-            (states.PLANNED,),
+            (State.PLANNED,),
             "cancel",
-            states.CANCELLED,
+            State.CANCELLED,
             error=f"cancelled by hand by {getpass.getuser()}",
         )
     click.echo(f"{key}: cancelled")
 
 
 @outbox.command("resend")
-@click.argument("key")
+@click.argument("key", required=False)
+@click.option("--state", type=click.Choice(["failed", "cancelled"]),
+              help="Every row in this state instead of one KEY.")  # fmt: skip
+@click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M%z"]),
+              help="With --state: only rows changed at or after this time (ISO-8601).")  # fmt: skip
+@click.option("--dry-run", is_flag=True, help="List the rows that would be planned again.")
 @pass_context
 @handle_errors
-def resend(ctx: Context, key: str) -> None:
-    """Return a failed or cancelled row to planned, so the next run sends it.
+def resend(
+    ctx: Context, key: str | None, state: str | None, since: dt.datetime | None, dry_run: bool
+) -> None:
+    """Return a failed or cancelled row (KEY), or every row of --state, to planned, so the
+    next run sends it.
 
-    Risk: the person gets the message as it was written when planned, which may be stale
-    (work since submitted, deadline moved). The next run's planner cancels it again if its
-    reason no longer holds; a failed row fails again if Moodle's refusal still stands.
-    Check `outbox show KEY` first.
+    It is checked like any planned row at the moment it would be sent: if its reason no
+    longer holds (work since submitted, deadline moved) it is cancelled with that reason
+    instead; a failed row fails again if Moodle's refusal still stands. It goes only inside
+    the send window. Check `outbox show KEY` first.
     """
+    if (key is None) == (state is None):
+        raise click.UsageError("give one KEY, or --state failed|cancelled (not both)")
     with _sessions(ctx).begin() as session:
-        change(
-            session, key, (states.FAILED, states.CANCELLED), "resend", states.PLANNED, error=None
-        )
-    click.echo(f"{key}: planned again; the next run sends it")
+        keys = [key] if key else _keys_in(session, State(str(state)), since)
+        if not dry_run:
+            for one in keys:
+                change(session, one, (State.FAILED, State.CANCELLED), "resend", State.PLANNED,
+                       error=None)  # fmt: skip
+    for one in keys:
+        click.echo(f"{one}: {'would be planned again' if dry_run else 'planned again'}")
+    click.echo(f"{len(keys)} rows{' (dry run: nothing changed)' if dry_run else ''}; "
+               "the next run sends them", err=True)  # fmt: skip
+
+
+def _keys_in(session: Session, state: State, since: dt.datetime | None) -> list[str]:
+    query = select(OutboxMessage.key).where(OutboxMessage.state == state)
+    if since is not None:
+        aware = since if since.tzinfo else since.replace(tzinfo=dt.UTC)
+        query = query.where(OutboxMessage.updated_at >= aware)
+    return list(session.scalars(query.order_by(OutboxMessage.id)))
 
 
 @click.command()
 @click.option("--user", "who", required=True, help="Moodle user id, username or email.")
-@click.option("--json", "as_json", is_flag=True, help="Print the events as JSON.")
+@json_option("the events")
 @pass_context
 @handle_errors
 def history(ctx: Context, who: str, as_json: bool) -> None:
@@ -224,6 +237,7 @@ def history(ctx: Context, who: str, as_json: bool) -> None:
     if as_json:
         emit_json(events)
         return
+    click.echo(f"history of {name_of(user, user.id)}")
     for e in events:
         click.echo(f"{e['at']:%Y-%m-%d %H:%M} {e['what']:<16} {e['detail']}")
 
@@ -233,17 +247,25 @@ def person_events(session: Session, user_id: int) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     for row in session.scalars(select(OutboxMessage).where(OutboxMessage.recipient_id == user_id)):
         events.append({"at": row.planned_at, "what": f"planned {row.kind}", "detail": row.key})
-        if row.state != states.PLANNED:
+        if row.state != State.PLANNED:
             outcome = f"{row.key}" + (f": {row.error}" if row.error else "")
             events.append(
                 {"at": row.sent_at or row.updated_at, "what": row.state, "detail": outcome}
             )
+    audit = list(session.scalars(select(AuditEntry).where(AuditEntry.target == f"user:{user_id}")))
+    recorded = {e.detail.get("field") for e in audit if e.action == "status"}
     for value in session.scalars(select(ProfileValue).where(ProfileValue.user_id == user_id)):
-        events.append(
-            {"at": value.pushed_at, "what": f"profile {value.field}", "detail": value.value}
-        )
-    for entry in session.scalars(select(AuditEntry).where(AuditEntry.target == f"user:{user_id}")):
-        events.append(_entry(entry) | {"what": entry.action})
+        if value.field not in recorded:  # pushed before statuses were kept in the audit log
+            events.append(
+                {"at": value.pushed_at, "what": f"profile {value.field}", "detail": value.value}
+            )
+    for entry in audit:
+        if entry.action == "status":
+            detail = entry.detail
+            events.append({"at": entry.at, "what": f"profile {detail['field']}",
+                           "detail": detail["value"], "run_id": detail.get("run_id")})  # fmt: skip
+        else:
+            events.append(_entry(entry) | {"what": entry.action})
     return sorted(events, key=lambda e: e["at"])
 
 

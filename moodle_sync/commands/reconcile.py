@@ -2,9 +2,11 @@
 
 Without --apply nothing is written anywhere (the store, the outbox, Moodle). With it, under
 the pipeline lock: profile values edited by hand in Moodle are forgotten (so the push sends
-them again), the scope is pulled in full, the planner re-plans (cancelling stale reminders),
-profile fields are pushed, and the pull's sync run becomes a `reconcile` run recording what
-was done, with an audit entry naming the OS user.
+them again), then the same pipeline as every run, narrowed to the scope: the courses pulled
+in full, one evaluation, the planner re-plans (cancelling stale reminders; nothing is sent,
+the next scheduled run delivers), profile fields are pushed (only the one person's, with
+--user); it is recorded as a `reconcile` run with what was done, and an audit entry names
+the OS user.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import os
 import sys
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import click
@@ -22,12 +24,17 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
-from moodle_sync.commands.base import Context, emit_json, handle_errors, pass_context
+from moodle_sync.commands.base import (
+    Context,
+    emit_json,
+    handle_errors,
+    json_option,
+    now_option,
+    pass_context,
+)
 from moodle_sync.exit_codes import ExitCode
+from moodle_sync.ledger import annotate_run
 from moodle_sync.lock import pipeline_lock
-from moodle_sync.pull.runner import run_sync
-from moodle_sync.push.planner import plan
-from moodle_sync.push.profile import push_profiles
 from moodle_sync.reconcile import (
     Difference,
     Reconciliation,
@@ -37,9 +44,8 @@ from moodle_sync.reconcile import (
     resolve_user,
 )
 from moodle_sync.rules.policy import Programme
-from moodle_sync.settings import Settings
-from moodle_sync.store.db import open_database
-from moodle_sync.store.tables import AuditEntry, ProfileValue, SyncRun
+from moodle_sync.run import RunContext, open_context, run_pipeline
+from moodle_sync.store.tables import AuditEntry, ProfileValue
 
 
 @dataclass
@@ -75,26 +81,32 @@ class Repair:
 @click.option("--course", metavar="IDNUMBER", help="Only this mapped course (else all).")
 @click.option("--user", metavar="ID|USERNAME|EMAIL", help="Only this person.")
 @click.option("--apply", "repair_it", is_flag=True, help="Repair the differences found.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option()
+@now_option("Compare and plan")
 @pass_context
 @handle_errors
 def reconcile(
-    ctx: Context, course: str | None, user: str | None, repair_it: bool, as_json: bool
+    ctx: Context,
+    course: str | None,
+    user: str | None,
+    repair_it: bool,
+    as_json: bool,
+    now: datetime | None,
 ) -> None:
     """Compare live Moodle with the store and with what was pushed; repair with --apply."""
     settings = ctx.settings()
     programme = ctx.programme(settings)
-    engine, sessions = open_database(settings.database.url)
-    now = datetime.now(UTC)
-    with Requester(settings.require_moodle()) as requester:
-        scope = choose_scope(sessions, requester, programme, course, user)
+    with open_context(settings, programme, now=now, kind="reconcile", full=True,
+                      send=False) as run:  # fmt: skip
+        scope = choose_scope(run.sessions, run.requester, programme, course, user)
         if not repair_it:
-            found = diff(sessions, requester, programme, settings.push, scope, now)
+            found = diff(run.sessions, run.requester, programme, settings.push, scope, run.now)
             print_result(found, as_json, hint=True)
             sys.exit(ExitCode.PARTIAL if found.failed_courses else ExitCode.OK)
         actor = os_user()
-        with pipeline_lock(engine, settings, f"reconcile --apply by {actor}"):
-            done = repair(settings, programme, requester, sessions, scope, now, actor)
+        run.courses, run.only_user = scope.courses, scope.user_id
+        with pipeline_lock(run.sessions, settings, f"reconcile --apply by {actor}"):
+            done = repair(run, scope, actor)
     print_repair(done, as_json)
     sys.exit(ExitCode.OK if done.outcome == "complete" else ExitCode.PARTIAL)
 
@@ -112,30 +124,21 @@ def choose_scope(
     return Reconciliation(courses, user_id)
 
 
-def repair(
-    settings: Settings,
-    programme: Programme,
-    requester: Requester,
-    sessions: sessionmaker[Session],
-    scope: Reconciliation,
-    now: datetime,
-    actor: str,
-) -> Repair:
-    """Re-pull in full, re-plan, re-push; record a `reconcile` run and an audit entry."""
-    push = settings.push
-    before = diff(sessions, requester, programme, push, scope, now)
-    forgotten = forget_hand_edits(sessions, before.differences)
-    window = timedelta(seconds=settings.sync.safety_window_seconds)
-    pulled = run_sync(requester, sessions, scope.courses, full=True, safety_window=window)
-    run_id, site = pulled.run_id, requester.settings.url
-    planned = plan(sessions, programme, push, now, run_id, site_url=site)
-    profiles = push_profiles(sessions, requester, programme, push, now, run_id)
-    after = diff(sessions, requester, programme, push, scope, now)
-    failed = pulled.outcome != "complete" or profiles.failed or profiles.in_doubt
-    done = Repair(before, after, run_id, "partial" if failed else "complete", forgotten,
-                  planned.planned, planned.cancelled, profiles.pushed, profiles.failed)  # fmt: skip
-    record(sessions, done, actor)
-    return done
+def repair(ctx: RunContext, scope: Reconciliation, actor: str) -> Repair:
+    """Re-pull the scope in full, re-plan and re-push from one evaluation (nothing is sent:
+    the next scheduled run delivers); record a `reconcile` run and an audit entry."""
+    push = ctx.settings.push
+    before = diff(ctx.sessions, ctx.requester, ctx.programme, push, scope, ctx.now)
+    forgotten = forget_hand_edits(ctx.sessions, before.differences)
+    done = run_pipeline(ctx)
+    after = diff(ctx.sessions, ctx.requester, ctx.programme, push, scope, ctx.now)
+    profiles = done.profiles
+    failed = done.sync.outcome != "complete" or profiles.failed or profiles.in_doubt
+    repaired = Repair(before, after, done.sync.run_id, "partial" if failed else "complete",
+                      forgotten, done.plan.planned, done.plan.cancelled, profiles.pushed,
+                      profiles.failed)  # fmt: skip
+    record(ctx.sessions, repaired, actor, ctx.clock())
+    return repaired
 
 
 def forget_hand_edits(sessions: sessionmaker[Session], found: list[Difference]) -> int:
@@ -148,21 +151,16 @@ def forget_hand_edits(sessions: sessionmaker[Session], found: list[Difference]) 
     return len(edits)
 
 
-def record(sessions: sessionmaker[Session], done: Repair, actor: str) -> None:
-    """The pull's run becomes the reconcile run; the audit log says who asked for it."""
+def record(sessions: sessionmaker[Session], done: Repair, actor: str, now: datetime) -> None:
+    """The reconcile run keeps its summary; the audit log says who asked for it."""
     summary = done.summary()
+    annotate_run(sessions, done.run_id, reconcile=summary)
     with sessions.begin() as session:
-        run = session.get_one(SyncRun, done.run_id)
-        run.kind, run.outcome = "reconcile", done.outcome
-        messages = {"planned": done.planned, "cancelled": done.cancelled}
-        updates = {"pushed": done.pushed, "failed": len(done.profile_failures)}
-        run.counts = {**run.counts, "messages": messages, "status_updates": updates,
-                      "reconcile": summary}  # fmt: skip
         target = ",".join(done.before.courses)
         if done.before.user_id is not None:
             target += f" user {done.before.user_id}"
         detail = {"run_id": done.run_id, **summary}
-        entry = AuditEntry(at=datetime.now(UTC), actor=actor, action="reconcile",
+        entry = AuditEntry(at=now, actor=actor, action="reconcile",
                            target=target[:200], detail=detail)  # fmt: skip
         session.add(entry)
 

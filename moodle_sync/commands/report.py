@@ -7,11 +7,20 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
+from dataclasses import asdict
 from pathlib import Path
 
 import click
 
-from moodle_sync.commands.base import Context, emit_json, handle_errors, pass_context
+from moodle_sync.commands.base import (
+    Context,
+    emit_json,
+    handle_errors,
+    json_option,
+    now_option,
+    pass_context,
+)
 from moodle_sync.reports import (
     DeadlineEntry,
     deadlines,
@@ -24,8 +33,6 @@ from moodle_sync.reports import (
 from moodle_sync.reports_html import render_html
 from moodle_sync.rules.policy import Programme
 from moodle_sync.store.db import open_database
-
-NOW = click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"])
 
 
 @click.group()
@@ -47,10 +54,13 @@ def report() -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write to this file instead of standard output.",
 )
-@click.option("--now", type=NOW, help="Evaluate as at this time (ISO-8601 with offset).")
+@now_option("Evaluate the rules")
+@json_option("the rows (instead of --format)")
 @pass_context
 @handle_errors
-def progression(ctx: Context, fmt: str, output: Path | None, now: dt.datetime | None) -> None:
+def progression(
+    ctx: Context, fmt: str, output: Path | None, now: dt.datetime | None, as_json: bool
+) -> None:
     """One row per participant: credits by module, total, award, status and next deadline."""
     settings = ctx.settings()
     programme = ctx.programme(settings)
@@ -59,7 +69,9 @@ def progression(ctx: Context, fmt: str, output: Path | None, now: dt.datetime | 
     with sessions() as session:
         rows = progression_rows(session, programme, now, settings.push.interrupted_users)
         synced = last_synchronised(session)
-    if fmt == "html":
+    if as_json:
+        text = json.dumps([asdict(row) for row in rows], indent=2, sort_keys=True, default=str)
+    elif fmt == "html":
         text = render_html(rows, programme, now, synced)
     else:
         buffer = io.StringIO()
@@ -80,8 +92,8 @@ def progression(ctx: Context, fmt: str, output: Path | None, now: dt.datetime | 
     show_default=True,
     help="How far ahead to look.",
 )
-@click.option("--now", type=NOW, help="Look ahead from this time (ISO-8601 with offset).")
-@click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON.")
+@now_option("Look ahead")
+@json_option("the entries")
 @pass_context
 @handle_errors
 def deadlines_command(ctx: Context, days: int, now: dt.datetime | None, as_json: bool) -> None:

@@ -19,13 +19,20 @@ from sqlalchemy.orm import Session
 from moodle_sync import scheduler
 from moodle_sync.client import Requester
 from moodle_sync.client.site import get_site_info
-from moodle_sync.commands.base import Context, emit_json, handle_errors, pass_context
+from moodle_sync.commands.base import (
+    Context,
+    emit_json,
+    handle_errors,
+    json_option,
+    now_option,
+    pass_context,
+)
 from moodle_sync.errors import MoodleError, MoodleSyncError, ProgrammeError
 from moodle_sync.exit_codes import ExitCode
 from moodle_sync.lock import current_holder
 from moodle_sync.settings import Settings
 from moodle_sync.store.db import create_db_engine, current_revision, head_revision
-from moodle_sync.store.tables import OutboxMessage, SyncRun
+from moodle_sync.store.tables import Course, OutboxMessage, SyncRun
 
 RECENT_RUNS = 5
 NO_ANSWER = frozenset({"connection", "timeout", "unreachable", "tls"})  # the requester's codes
@@ -33,13 +40,14 @@ REFUSED = frozenset({"invalidtoken", "accessexception"})  # the site answered: n
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@json_option("the status")
+@now_option("Work out the next runs")
 @pass_context
 @handle_errors
-def status(ctx: Context, as_json: bool) -> None:
+def status(ctx: Context, as_json: bool, now: datetime | None) -> None:
     """Last runs, next runs, outbox, failing courses, lock holder, database and Moodle."""
     settings = ctx.settings()
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     engine = create_db_engine(settings.database.url)
     try:
         found = read_store(engine)
@@ -68,10 +76,17 @@ def read_store(engine: Engine) -> dict[str, Any]:
     with Session(engine) as session:
         runs = list(session.scalars(select(SyncRun).order_by(SyncRun.id.desc()).limit(RECENT_RUNS)))
         counts = select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)
-        by_state = {state: count for state, count in session.execute(counts).tuples()}
+        by_state = {state: count for state, count in session.execute(counts)}
         sending = session.scalars(select(OutboxMessage).where(OutboxMessage.state == "sending"))
         in_doubt = [in_doubt_row(row) for row in sending]
+        old = session.scalars(select(Course).where(Course.replaced_by.is_not(None)))
+        replaced = [
+            {"course_id": c.id, "idnumber": c.idnumber, "name": c.fullname,
+             "replaced_by": c.replaced_by, "at": c.replaced_at and c.replaced_at.isoformat()}
+            for c in old
+        ]  # fmt: skip
     return {
+        "rolled_over": replaced,
         "database": database,
         "runs": [run_summary(run) for run in runs],
         "outbox": {"by_state": by_state, "in_doubt": in_doubt},
@@ -113,6 +128,7 @@ def failing(runs: list[SyncRun]) -> dict[str, Any]:
         "failed_courses": problems.get("failed_courses", {}),
         "missing_courses": problems.get("missing_courses", []),
         "error": problems.get("error"),
+        "messages": problems.get("messages"),
     }
 
 
@@ -172,6 +188,10 @@ def print_status(found: dict[str, Any]) -> None:
     for row in outbox["in_doubt"]:
         click.echo(f"  in doubt since {row['since']}: {row['key']} to user {row['recipient_id']}")
     print_failing(found["failing"])
+    for course in found["rolled_over"]:
+        click.echo(f"course rollover: {course['idnumber'] or course['name']} moved from course "
+                   f"{course['course_id']} (kept as history, no longer synchronised) to course "
+                   f"{course['replaced_by']} on {course['at']}")  # fmt: skip
 
 
 def print_runs(found: dict[str, Any]) -> None:
@@ -198,9 +218,11 @@ def print_failing(failing: dict[str, Any]) -> None:
     problems += [f"{c}: no Moodle course has this idnumber" for c in failing["missing_courses"]]
     if problems:
         click.echo(f"failing courses (run {failing['run_id']}):")
-    elif not failing["error"]:
+    elif not failing["error"] and not failing.get("messages"):
         click.echo(f"failing courses (run {failing['run_id']}): none")
     for problem in problems:
         click.echo(f"  {problem}")
     if failing["error"]:
         click.echo(f"run {failing['run_id']} stopped: {failing['error']}")
+    if failing.get("messages"):
+        click.echo(f"run {failing['run_id']} messages: {failing['messages']}")

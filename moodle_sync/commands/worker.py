@@ -18,7 +18,7 @@ from types import FrameType
 import click
 from sqlalchemy.orm import Session, sessionmaker
 
-from moodle_sync.commands.base import Context, handle_errors, pass_context
+from moodle_sync.commands.base import Context, handle_errors, now_option, pass_context
 from moodle_sync.exit_codes import ExitCode
 from moodle_sync.rules.policy import Programme
 from moodle_sync.scheduler import (
@@ -44,19 +44,22 @@ SIGNALS = (signal.SIGTERM, signal.SIGINT)
     help="Run what the schedule says is due now (full or incremental), then exit with the "
     "run's exit code: for cron and systemd timers.",
 )
+@now_option("With --once: choose and run the job")
 @pass_context
 @handle_errors
-def worker(ctx: Context, once: bool) -> None:
+def worker(ctx: Context, once: bool, now: datetime | None) -> None:
     """Run the pipeline on the schedule in the [worker] settings until stopped."""
     settings = ctx.settings()
     programme = ctx.programme(settings)
     _engine, sessions = open_database(settings.database.url)
     stop = threading.Event()
     stop_on_signals(stop)
+    if now is not None and not once:
+        raise click.UsageError("--now applies to --once only (the schedule runs on real time)")
     if once:
-        job = once_job(settings, programme, datetime.now(UTC))
+        job = once_job(settings, programme, now or datetime.now(UTC))
         log.info("worker --once: %s run", job.name)
-        code = run_cycle(settings, programme, sessions, job, stop.is_set)
+        code = run_cycle(settings, programme, sessions, job, stop.is_set, now=now)
         sys.exit(ExitCode.OK if stop.is_set() else code)
     serve(settings, programme, sessions, stop)
 

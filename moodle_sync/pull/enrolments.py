@@ -27,16 +27,27 @@ COURSE_FIELDS = (
     "visible",
     "start_at",
     "end_at",
+    "replaced_by",
+    "replaced_at",
 )
 USER_FIELDS = ("username", "idnumber", "firstname", "lastname", "email")
 KEEP = ("first_seen_at",)
 
 
 def store_courses(session: Session, courses: Sequence[Course], now: datetime) -> StreamCounts:
+    """Write the courses found; any other course still holding one of their idnumbers in the
+    store has rolled over: it is kept, marked replaced, and no longer part of its module."""
     rows = {course.id: course_row(course, now) for course in courses}
     stored = stored_rows(session, CourseRow, true(), lambda row: row["id"])
     counts = write_changes(session, CourseRow, rows, stored, COURSE_FIELDS, KEEP)
     session.execute(update(CourseRow).where(CourseRow.id.in_(rows)).values(last_seen_at=now))
+    for course in courses:
+        superseded = (CourseRow.idnumber == course.idnumber) & (CourseRow.id != course.id)
+        session.execute(
+            update(CourseRow)
+            .where(superseded, CourseRow.replaced_at.is_(None))
+            .values(replaced_by=course.id, replaced_at=now)
+        )
     return counts
 
 
@@ -54,7 +65,8 @@ def store_enrolments(
     }
     in_batch = Enrolment.course_id.in_(list(users_by_course))
     stored = stored_rows(session, Enrolment, in_batch, lambda r: (r["course_id"], r["user_id"]))
-    counts = write_changes(session, Enrolment, rows, stored, ("status", "roles", "ended_at"), KEEP)
+    compare = ("status", "roles", "groups", "ended_at")
+    counts = write_changes(session, Enrolment, rows, stored, compare, KEEP)
     gone = [key for key, row in stored.items() if key not in rows and row["ended_at"] is None]
     for course_id, user_ids in group_by_course(gone).items():
         ending = (Enrolment.course_id == course_id) & Enrolment.user_id.in_(user_ids)
@@ -83,6 +95,8 @@ def course_row(course: Course, now: datetime) -> dict[str, Any]:
         "visible": bool(course.visible),
         "start_at": course.startdate,
         "end_at": course.enddate,
+        "replaced_by": None,
+        "replaced_at": None,
         "first_seen_at": now,
         "last_seen_at": now,
     }
@@ -103,6 +117,7 @@ def enrolment_row(course_id: int, user: EnrolledUser, now: datetime) -> dict[str
         "user_id": user.id,
         "status": user.status,
         "roles": ",".join(sorted({role.shortname for role in user.roles})),
+        "groups": ",".join(str(g) for g in sorted({group.id for group in user.groups})),
         "first_seen_at": now,
         "last_seen_at": now,
         "ended_at": None,

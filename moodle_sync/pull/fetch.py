@@ -180,7 +180,7 @@ def split_records(
     owner = {a.id: data.course.id for data in group for a in data.assignments}
     per_course: dict[int, list[Any]] = defaultdict(list)
     for record in records:
-        if record.assignment_id in owner and record.userid > 0:  # 0: a team submission row
+        if record.assignment_id in owner and (record.userid > 0 or stream.teams):
             per_course[owner[record.assignment_id]].append(record)
     for data in group:
         data.records[stream.name] = per_course[data.course.id]

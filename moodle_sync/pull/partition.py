@@ -44,7 +44,7 @@ def write_courses(
     assignment_ids = [a.id for data in batch for a in data.assignments]
     for stream in ASSIGNMENT_STREAMS:
         records = [r for data in batch for r in data.records.get(stream.name, [])]
-        ensure_users(session, {record.userid for record in records}, now)
+        ensure_users(session, {record.userid for record in records if record.userid}, now)
         counts[stream.name] = store_records(session, stream, records, assignment_ids, now)
         if stream.incremental:
             advance_bookmarks(session, stream, batch, now, run_id)

@@ -1,9 +1,10 @@
-"""One sync run: resolve the scope, read every stream in batches, write each course atomically.
+"""The pull: resolve the scope, read every stream in batches, write each course atomically,
+then ask for the students' own dates where they matter.
 
 A course that fails (after the client's retries) or comes back with access warnings is
 recorded with its reason, its bookmarks stay put, and the others carry on; a fatal error (a
-revoked token) stops the run at once. Every run leaves a `sync_runs` row saying what it
-read, wrote and what went wrong.
+revoked token) stops the run at once. The ledger row (`sync_runs`) belongs to `ledger.py`:
+`run_sync` records a pull on its own, the pipeline records a pull as part of a whole run.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
 from moodle_sync.errors import FatalError
-from moodle_sync.logs import set_run_id
+from moodle_sync.ledger import RunRecord, recorded_run
 from moodle_sync.pull.diff import StreamCounts
 from moodle_sync.pull.enrolments import store_courses
 from moodle_sync.pull.fetch import (
@@ -33,9 +34,11 @@ from moodle_sync.pull.fetch import (
     fetch_group_records,
     record_groups,
 )
+from moodle_sync.pull.owndates import OwnDatesReport, refresh_own_dates
 from moodle_sync.pull.partition import write_courses
-from moodle_sync.pull.scope import resolve_scope
-from moodle_sync.store.tables import Assignment, Bookmark, Course, SyncRun
+from moodle_sync.pull.scope import Rollover, resolve_scope
+from moodle_sync.rules.policy import Programme
+from moodle_sync.store.tables import Assignment, Bookmark, Course
 
 log = logging.getLogger(__name__)
 # Whole courses written per transaction: fewer queries on a large site, and a crash still
@@ -46,7 +49,7 @@ STOPPED = "not written: the run was asked to stop first; the next run reads it a
 
 @dataclass
 class SyncReport:
-    """What a run did; `outcome` is complete, partial or failed."""
+    """What a pull did; `outcome` is complete, partial or failed."""
 
     run_id: int
     kind: str
@@ -56,6 +59,8 @@ class SyncReport:
     counts: dict[str, StreamCounts] = field(default_factory=dict)
     missing_courses: list[str] = field(default_factory=list)
     failed_courses: dict[str, str] = field(default_factory=dict)
+    rolled_over: list[Rollover] = field(default_factory=list)
+    own_dates: OwnDatesReport = field(default_factory=OwnDatesReport)
     requests: dict[str, float] = field(default_factory=dict)
     peak_memory_mb: float | None = None
     error: str | None = None
@@ -74,43 +79,91 @@ class SyncReport:
             "counts": {name: counts.as_dict() for name, counts in self.counts.items()},
             "missing_courses": self.missing_courses,
             "failed_courses": self.failed_courses,
+            "rolled_over": [r.describe() for r in self.rolled_over],
+            "own_dates": self.own_dates.as_dict(),
             "requests": self.requests,
             "peak_memory_mb": self.peak_memory_mb,
             "error": self.error,
         }
 
+    def ledger(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The run's counts and problems, as the sync_runs row keeps them."""
+        summary = self.as_dict()
+        counts = {"streams": summary["counts"], "requests": self.requests,
+                  "own_dates": {k: v for k, v in summary["own_dates"].items()
+                                if k != "unconfirmed"}}  # fmt: skip
+        problems = {
+            "missing_courses": self.missing_courses,
+            "failed_courses": self.failed_courses,
+            "rolled_over": summary["rolled_over"],
+            "unconfirmed_own_dates": summary["own_dates"]["unconfirmed"],
+            "error": self.error,
+        }
+        return counts, problems
+
 
 def run_sync(
     requester: Requester,
     sessions: sessionmaker[Session],
-    course_idnumbers: Iterable[str],
+    programme: Programme,
     *,
+    courses: Iterable[str] | None = None,
+    full: bool = False,
+    now: datetime | None = None,
+    safety_window: timedelta = timedelta(minutes=10),
+    should_stop: Callable[[], bool] | None = None,
+    progress: Progress | None = None,
+    kind: str | None = None,
+) -> SyncReport:
+    """The pull recorded as a run of its own (`moodle-sync sync`, a reconciliation)."""
+    with recorded_run(sessions, kind or ("full" if full else "incremental")) as run:
+        report = pull(requester, sessions, programme, run, courses=courses, full=full, now=now,
+                      safety_window=safety_window, should_stop=should_stop,
+                      progress=progress)  # fmt: skip
+        run.close(report.outcome, *report.ledger())
+    return report
+
+
+def pull(
+    requester: Requester,
+    sessions: sessionmaker[Session],
+    programme: Programme,
+    run: RunRecord,
+    *,
+    courses: Iterable[str] | None = None,
     full: bool = False,
     now: datetime | None = None,
     safety_window: timedelta = timedelta(minutes=10),
     should_stop: Callable[[], bool] | None = None,
     progress: Progress | None = None,
 ) -> SyncReport:
-    """Pull the mapped courses and everything in them into the store.
+    """Pull the mapped courses (or `courses`) and everything in them into the store, then the
+    students' own dates where they matter at `now` (the decision time; default: now).
 
     `should_stop` is asked before the read and before each transaction of whole courses (the
     worker's SIGTERM): once it says yes, the courses not yet written are left at their old
-    state and bookmarks, recorded as failed with the reason, and the run ends partial.
+    state and bookmarks, recorded as failed with the reason, and the pull ends partial.
     """
-    report = start_run(sessions, "full" if full else "incremental", now or datetime.now(UTC))
+    report = SyncReport(run.id, run.kind, run.started_at)
+    idnumbers = sorted(programme.mapped_courses() if courses is None else courses)
+    stop = should_stop or (lambda: False)
     try:
-        pull(requester, sessions, list(course_idnumbers), report, full, safety_window,
-             should_stop or (lambda: False), progress or no_progress)  # fmt: skip
+        read(requester, sessions, idnumbers, report, full, safety_window, stop,
+             progress or no_progress)  # fmt: skip
+        if not stop():
+            decided_at = now or datetime.now(UTC)
+            report.own_dates = refresh_own_dates(requester, sessions, programme, decided_at)
     except FatalError as exc:
         report.error = str(exc)
-        finish_run(sessions, report, requester, "failed")
+        _finish(report, requester, "failed")
+        run.close("failed", *report.ledger())
         raise
     partial = report.missing_courses or report.failed_courses
-    finish_run(sessions, report, requester, "partial" if partial else "complete")
+    _finish(report, requester, "partial" if partial else "complete")
     return report
 
 
-def pull(
+def read(
     requester: Requester,
     sessions: sessionmaker[Session],
     idnumbers: list[str],
@@ -122,9 +175,11 @@ def pull(
 ) -> None:
     known, bookmarks, cmids = load_state(sessions)
     scope = resolve_scope(requester, idnumbers, known)
-    report.missing_courses = scope.missing
+    report.missing_courses, report.rolled_over = scope.missing, scope.rolled_over
     for idnumber in scope.missing:
         log.error("course idnumber %r is mapped in the programme but not found in Moodle", idnumber)
+    for rollover in scope.rolled_over:
+        log.warning("course rollover: %s", rollover.describe())
     with sessions.begin() as session:
         report.add({"courses": store_courses(session, scope.courses, report.started_at)})
     if should_stop():
@@ -219,7 +274,8 @@ def no_progress(stage: str, done: int, total: int) -> None:
 def load_state(sessions: sessionmaker[Session]) -> tuple[dict[str, int], Bookmarks, dict[int, int]]:
     """Known course ids by idnumber, bookmarks, and which course each known cmid is in."""
     with sessions() as session:
-        known = {c.idnumber: c.id for c in session.scalars(select(Course))}
+        current = select(Course).where(Course.replaced_at.is_(None))
+        known = {c.idnumber: c.id for c in session.scalars(current)}
         bookmarks = {(b.stream, b.partition): b.value for b in session.scalars(select(Bookmark))}
         cmids = {
             cmid: course
@@ -228,30 +284,8 @@ def load_state(sessions: sessionmaker[Session]) -> tuple[dict[str, int], Bookmar
     return known, bookmarks, cmids
 
 
-def start_run(sessions: sessionmaker[Session], kind: str, now: datetime) -> SyncReport:
-    with sessions.begin() as session:
-        run = SyncRun(kind=kind, started_at=now, outcome="running", counts={}, problems={})
-        session.add(run)
-        session.flush()
-        set_run_id(run.id)
-        return SyncReport(run_id=run.id, kind=kind, started_at=now)
-
-
-def finish_run(
-    sessions: sessionmaker[Session], report: SyncReport, requester: Requester, outcome: str
-) -> None:
+def _finish(report: SyncReport, requester: Requester, outcome: str) -> None:
     report.outcome = outcome
     report.finished_at = datetime.now(UTC)
     report.requests = requester.stats.as_dict()
     report.peak_memory_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    summary = report.as_dict()
-    with sessions.begin() as session:
-        run = session.get_one(SyncRun, report.run_id)
-        run.outcome = outcome
-        run.finished_at = report.finished_at
-        run.counts = {"streams": summary["counts"], "requests": report.requests}
-        run.problems = {
-            "missing_courses": report.missing_courses,
-            "failed_courses": report.failed_courses,
-            "error": report.error,
-        }

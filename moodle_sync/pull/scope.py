@@ -1,55 +1,62 @@
 """Which Moodle courses a run covers: those the programme maps, found by `idnumber`.
 
-Moodle returns a course's `idnumber` only to holders of `moodle/course:update`, which a
-least-privilege integration role does not have, so a course is found by asking for its
-idnumber and matched by what was asked. The id found is remembered in the store; later runs
-refresh all known courses in one call and look up by idnumber only what is new or gone.
+Every run asks Moodle which course holds each mapped idnumber now (one lookup per idnumber,
+in parallel). A cheaper refresh by known ids cannot see a rollover: Moodle shows a course's
+`idnumber` only to holders of `moodle/course:update`, which a least-privilege role lacks, so a
+course whose idnumber moved to next year's course would look unchanged. A lookup that finds
+another course than the one known reports the move (`Scope.rolled_over`); the store then keeps
+the old course as history, no longer mapped.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from moodle_sync.client import Requester
-from moodle_sync.client.courses import get_courses, get_courses_by_field
+from moodle_sync.client.courses import get_courses_by_field
 from moodle_sync.client.models import Course
-from moodle_sync.pull.fetch import attempt
+
+
+@dataclass(frozen=True)
+class Rollover:
+    """A mapped idnumber now held by another course than the one the store knew."""
+
+    idnumber: str
+    old_id: int
+    new_id: int
+    new_name: str
+
+    def describe(self) -> str:
+        return (
+            f"{self.idnumber} moved from course {self.old_id} to course {self.new_id} "
+            f"({self.new_name!r}): course {self.old_id} is kept as history and no longer mapped"
+        )
 
 
 @dataclass(frozen=True)
 class Scope:
-    """The mapped courses Moodle has, and the mapped idnumbers it does not."""
+    """The mapped courses Moodle has, the mapped idnumbers it does not, and rollovers."""
 
     courses: list[Course]
     missing: list[str]
+    rolled_over: list[Rollover] = field(default_factory=list)
 
 
 def resolve_scope(
     requester: Requester, idnumbers: Iterable[str], known: Mapping[str, int] | None = None
 ) -> Scope:
-    """Find each mapped course; a missing one is reported, never silently dropped."""
+    """Find each mapped course; a missing one is reported, never silently dropped.
+
+    Calls: core_course_get_courses_by_field (field idnumber), once per idnumber.
+    """
     wanted = sorted(set(idnumbers))
-    found = refresh_known(requester, {i: known[i] for i in wanted if known and i in known})
-    rest = [idnumber for idnumber in wanted if idnumber not in found]
-    answers = requester.map(lambda i: get_courses_by_field(requester, "idnumber", [i]), rest)
-    for idnumber, answer in zip(rest, answers, strict=True):
-        if answer.data:
-            found[idnumber] = answer.data[0]
+    answers = requester.map(lambda i: get_courses_by_field(requester, "idnumber", [i]), wanted)
+    found = {i: answer.data[0] for i, answer in zip(wanted, answers, strict=True) if answer.data}
     courses = [found[i].model_copy(update={"idnumber": i}) for i in wanted if i in found]
-    return Scope(courses=courses, missing=[i for i in wanted if i not in found])
-
-
-def refresh_known(requester: Requester, known: Mapping[str, int]) -> dict[str, Course]:
-    """Known courses in one call; any doubt (gone, renumbered, refused) means look up again."""
-    if not known:
-        return {}
-    answer = attempt(lambda: get_courses(requester, list(known.values())))
-    if isinstance(answer, Exception):
-        return {}
-    by_id = {course.id: course for course in answer}
-    return {
-        idnumber: by_id[course_id]
-        for idnumber, course_id in known.items()
-        if course_id in by_id and by_id[course_id].idnumber in ("", idnumber)
-    }
+    rolled = [
+        Rollover(c.idnumber, (known or {})[c.idnumber], c.id, c.fullname)
+        for c in courses
+        if known and c.idnumber in known and known[c.idnumber] != c.id
+    ]
+    return Scope(courses, [i for i in wanted if i not in found], rolled)

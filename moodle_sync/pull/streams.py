@@ -33,6 +33,7 @@ class AssignmentStream:
     to_row: Callable[[Any, datetime], Row]
     compare: tuple[str, ...]  # columns whose change makes the row "updated"
     incremental: bool  # Moodle filters by `since`; keep a bookmark
+    teams: bool = False  # also keeps Moodle's `userid` 0 rows (a team's, on group work)
     modified: Callable[[Any], datetime | None] = lambda record: record.timemodified
 
     def key(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -44,7 +45,8 @@ def submission_row(record: moodle.Submission, now: datetime) -> Row:
     return {
         "id": record.id,
         "assignment_id": record.assignment_id,
-        "user_id": record.userid,
+        "user_id": record.userid or None,  # None: the team's submission of `group_id`
+        "group_id": record.groupid if record.userid == 0 else None,
         "attempt": record.attemptnumber,
         "status": record.status,
         "time_created": record.timecreated,
@@ -83,7 +85,7 @@ def _flags(req: Requester, ids: Sequence[int], _since: datetime | None) -> Resul
 
 SUBMISSIONS = AssignmentStream(
     "submissions", tables.Submission, get_submissions, submission_row,
-    compare=("status", "attempt", "time_modified"), incremental=True,
+    compare=("status", "attempt", "time_modified"), incremental=True, teams=True,
 )  # fmt: skip
 USER_FLAGS = AssignmentStream(
     "user_flags", tables.UserFlags, _flags, user_flags_row,
@@ -110,6 +112,7 @@ def assignment_row(record: moodle.Assignment, now: datetime) -> Row:
         "max_grade": record.grade,
         "marking_workflow": record.markingworkflow,
         "team_submission": record.teamsubmission,
+        "team_grouping_id": record.teamsubmissiongroupingid or None,
         "time_modified": record.timemodified,
         "first_seen_at": now,
         "last_seen_at": now,
@@ -118,4 +121,5 @@ def assignment_row(record: moodle.Assignment, now: datetime) -> Row:
 
 
 ASSIGNMENT_COMPARE = ("name", "due_at", "cutoff_at", "grading_due_at", "allow_from_at",
-                      "max_grade", "marking_workflow", "team_submission", "deleted_at")  # fmt: skip
+                      "max_grade", "marking_workflow", "team_submission", "team_grouping_id",
+                      "deleted_at")  # fmt: skip

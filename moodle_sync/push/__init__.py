@@ -1,8 +1,10 @@
 """Push: what the rules decided, delivered to Moodle from the outbox exactly once.
 
-``outbox`` holds the state changes of an outbox row, ``dispatch.deliver`` drains due rows in
-batches (settling rows left in doubt by an earlier run first), ``indoubt`` asks Moodle what
-was really sent. The planner (which fills the outbox) lives beside them.
+``planner`` turns the run's evaluation into outbox changes (``drafts`` for students,
+``digests`` for tutors); ``outbox`` is the only writer of outbox rows and decides, at claim
+time, whether a row may go; ``dispatch.deliver`` drains due rows in batches (settling rows
+left in doubt by an earlier run first, ``indoubt``); ``profile`` writes status fields;
+``writer`` is the seam to Moodle that a dry run replaces.
 """
 
 from moodle_sync.push.dispatch import DeliveryReport, WouldSend, deliver

@@ -1,11 +1,11 @@
 """Drain the outbox into Moodle: each due message sent once, or reported in doubt.
 
-For every batch: claim its rows as ``sending`` and commit, make one call, then commit each
-row's outcome (``sent`` with Moodle's id, or ``failed`` with Moodle's reason). A crash between
-the two commits leaves rows ``sending``; ``deliver`` settles those first (see indoubt.py), so
-the pipeline does not need to; rows it cannot settle yet stay ``sending`` (never resent) while
-the other due rows go out. A batch whose outcome is unknown stops the delivery: the site is
-sick, and its rows are left for the next run's in-doubt check. An error that proves the call
+Rows left ``sending`` by an earlier run are settled first (see indoubt.py). Then, batch by
+batch: claim the batch's rows as ``sending`` and commit (`outbox.claim` decides there and then
+whether each may go: the send window open, its reason still true), make one call, then commit
+each row's outcome (``sent`` with Moodle's id, or ``failed`` with Moodle's reason). A crash
+between the two commits leaves rows ``sending`` for the next run's in-doubt check. A batch
+whose outcome is unknown stops the delivery (the site is sick); an error that proves the call
 was refused (maintenance, a revoked token) returns its batch to ``planned`` and is raised.
 """
 
@@ -15,13 +15,13 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from moodle_sync.client.messages import OutgoingMessage, send_instant_messages
+from moodle_sync.client.messages import OutgoingMessage, refusal_hint
 from moodle_sync.client.models import MessageResult
 from moodle_sync.client.params import chunk_rows
 from moodle_sync.client.requester import Requester
@@ -29,13 +29,15 @@ from moodle_sync.client.site import get_site_info
 from moodle_sync.errors import InDoubtError, MoodleError, SafetyValveError
 from moodle_sync.push import outbox
 from moodle_sync.push.indoubt import InDoubtReport, resolve_in_doubt
-from moodle_sync.push.outbox import Delivered
+from moodle_sync.push.outbox import Delivered, SendWindow, Verdict
+from moodle_sync.push.writer import MoodleWrites
 from moodle_sync.settings import PushSettings
 from moodle_sync.store.tables import OutboxMessage
 
-__all__ = ["DeliveryReport", "SafetyValveError", "WouldSend", "deliver"]
+__all__ = ["DeliveryReport", "WouldSend", "deliver"]
 
 log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True)
@@ -51,95 +53,95 @@ class WouldSend:
 @dataclass
 class DeliveryReport:
     due: int = 0
-    sent: int = 0
+    sent: int = 0  # in a dry run: would be sent
     failed: int = 0
     in_doubt: int = 0  # rows left ``sending`` after this delivery, old or new
-    skipped: int = 0  # opted-out recipients: cancelled, never sent
+    skipped: int = 0  # cancelled at the moment of sending: their reason had gone
+    waiting: int = 0  # due, but the send window is closed: sent at its next opening
+    not_tried: int = 0  # due, left planned because a batch in doubt stopped the delivery
+    earlier_in_doubt: int = 0  # rows an earlier run left in doubt that are still so
     dry_run: bool = False
     would_send: list[WouldSend] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)  # key -> Moodle's reason
+    skip_reasons: dict[str, str] = field(default_factory=dict)  # key -> why it was cancelled
     resolution: InDoubtReport | None = None
+
+    @property
+    def all_refused(self) -> str | None:
+        """When Moodle refused every message it was asked to deliver: what it said, and the
+        likely cause (a run that reached nobody is not a success)."""
+        if self.dry_run or self.sent or not self.failures:
+            return None
+        reason = next(iter(self.failures.values()))
+        return (f"all {len(self.failures)} messages were refused; Moodle said: {reason!r}; "
+                f"likely cause: {refusal_hint(reason)}")  # fmt: skip
 
 
 @dataclass
-class _Prepared:
-    """Due rows sorted by what happens to them, before anything is written."""
+class Delivery:
+    """One delivery's collaborators: where rows live, how Moodle is written, which clock."""
 
-    sendable: list[tuple[OutboxMessage, OutgoingMessage]] = field(default_factory=list)
-    opted_out: dict[int, str] = field(default_factory=dict)
-    invalid: dict[int, str] = field(default_factory=dict)
+    requester: Requester  # reads only (settling rows in doubt)
+    sessions: sessionmaker[Session]
+    writes: MoodleWrites
+    settings: PushSettings
+    clock: Clock
+    window: SendWindow
+    verdict: Verdict
+    dry_run: bool = False
 
 
-def deliver(
-    requester: Requester,
-    sessions: sessionmaker[Session],
-    push_settings: PushSettings,
-    now: datetime,
-    *,
-    dry_run: bool = False,
-    limit: int | None = None,
-    kind: str | None = None,
-) -> DeliveryReport:
-    """Calls: core_message_send_instant_messages, after settling in-doubt rows.
+def deliver(d: Delivery, *, limit: int | None = None, kind: str | None = None) -> DeliveryReport:
+    """Settle rows in doubt, then send every due row that may go, in batches.
 
-    ``limit`` replaces ``push_settings.max_messages_per_run`` for this run (an operator's
-    deliberate override); above it nothing is sent and ``SafetyValveError`` is raised, in a
-    dry run too, so the dry run says what the real run would do. ``kind`` delivers only rows
-    of that kind (administrators' alerts, which must get through when the valve has tripped).
+    ``limit`` replaces ``push.max_messages_per_run`` for this run (an operator's deliberate
+    override); above it nothing is sent and ``SafetyValveError`` is raised, in a dry run too,
+    since it goes the same way. ``kind`` delivers only rows of that kind (administrators'
+    alerts, which must get through when the valve has tripped).
     """
-    if now.tzinfo is None:
-        raise ValueError(f"now={now!r} is naive: pass an aware datetime (UTC)")
-    report = DeliveryReport(dry_run=dry_run)
-    report.resolution = _settle_in_doubt(requester, sessions, now, dry_run)
-    prepared = _prepare_due(sessions, push_settings, now, report, kind)
-    maximum = push_settings.max_messages_per_run if limit is None else limit
-    if len(prepared.sendable) > maximum:
-        raise SafetyValveError(len(prepared.sendable), maximum)
-    if dry_run:
-        report.would_send = [_would_send(row, message) for row, message in prepared.sendable]
+    report = DeliveryReport(dry_run=d.dry_run)
+    report.resolution = _settle_in_doubt(d)
+    with d.sessions() as session:
+        due = outbox.due_rows(session, d.clock(), kind)
+    report.due = len(due)
+    sendable, invalid = _prepare(due, report)
+    with d.sessions.begin() as session:
+        outbox.reject(session, invalid, d.clock())
+    going = [(row, message) for row, message in sendable if d.verdict(row) is None]
+    if not d.window.is_open(d.clock()):
+        report.waiting = len(sendable)  # each is checked again when the window opens
     else:
-        _send_all(requester, sessions, push_settings, prepared, now, report)
+        maximum = d.settings.max_messages_per_run if limit is None else limit
+        if len(going) > maximum:
+            raise SafetyValveError(len(going), maximum)
+        _send_all(d, sendable, report)
     if report.resolution is not None:
-        report.in_doubt += len(report.resolution.still_in_doubt)
+        report.earlier_in_doubt = len(report.resolution.still_in_doubt)
+        report.in_doubt += report.earlier_in_doubt
     return report
 
 
-def _settle_in_doubt(
-    requester: Requester, sessions: sessionmaker[Session], now: datetime, dry_run: bool
-) -> InDoubtReport | None:
-    with sessions() as session:
-        if outbox.counts_by_state(session)[outbox.SENDING] == 0:
+def _settle_in_doubt(d: Delivery) -> InDoubtReport | None:
+    with d.sessions() as session:
+        if outbox.counts_by_state(session)[outbox.State.SENDING] == 0:
             return None
-    userid = get_site_info(requester).userid
-    return resolve_in_doubt(requester, sessions, userid, now, dry_run=dry_run)
+    userid = get_site_info(d.requester).userid
+    return resolve_in_doubt(d.requester, d.sessions, userid, d.clock())
 
 
-def _prepare_due(
-    sessions: sessionmaker[Session],
-    settings: PushSettings,
-    now: datetime,
-    report: DeliveryReport,
-    kind: str | None = None,
-) -> _Prepared:
-    """Read the due rows and sort them: sendable, opted out, or impossible to send."""
-    with sessions() as session:
-        due = outbox.due_rows(session, now, kind)
-    prepared = _Prepared()
-    opted_out = set(settings.opt_out_users)
+def _prepare(
+    due: Sequence[OutboxMessage], report: DeliveryReport
+) -> tuple[list[tuple[OutboxMessage, OutgoingMessage]], dict[int, str]]:
+    """Due rows with their messages, and the rows that can never be sent (with why)."""
+    sendable, invalid = [], {}
     for row in due:
-        if row.recipient_id in opted_out:
-            reason = f"user {row.recipient_id} is on the opt-out list (push.opt_out_users)"
-            prepared.opted_out[row.id] = reason
-            continue
         try:
-            prepared.sendable.append((row, _message(row)))
+            sendable.append((row, _message(row)))
         except (KeyError, TypeError, ValueError) as exc:
-            prepared.invalid[row.id] = f"not sendable, fix the planner or template: {exc}"
-            report.failures[row.key] = prepared.invalid[row.id]
-    report.due = len(due)
-    report.skipped = len(prepared.opted_out)
-    report.failed = len(prepared.invalid)
-    return prepared
+            invalid[row.id] = f"not sendable, fix the planner or template: {exc}"
+            report.failures[row.key] = invalid[row.id]
+    report.failed += len(invalid)
+    return sendable, invalid
 
 
 def _message(row: OutboxMessage) -> OutgoingMessage:
@@ -149,38 +151,27 @@ def _message(row: OutboxMessage) -> OutgoingMessage:
     return OutgoingMessage(row.recipient_id, html, clientmsgid=row.key)
 
 
-def _would_send(row: OutboxMessage, message: OutgoingMessage) -> WouldSend:
-    return WouldSend(row.key, row.recipient_id, str(row.payload.get("subject", "")), message.text)
-
-
 def _send_all(
-    requester: Requester,
-    sessions: sessionmaker[Session],
-    settings: PushSettings,
-    prepared: _Prepared,
-    now: datetime,
-    report: DeliveryReport,
+    d: Delivery, rows: Sequence[tuple[OutboxMessage, OutgoingMessage]], report: DeliveryReport
 ) -> None:
-    with sessions.begin() as session:
-        outbox.cancel(session, prepared.opted_out, now)
-        outbox.reject(session, prepared.invalid, now)
-    for number, batch in enumerate(_batches(requester, settings, prepared.sendable), start=1):
-        if not _send_batch(requester, sessions, batch, now, report, number):
-            break  # the site is sick: leave the rest planned for the next run
+    tried = 0
+    for number, batch in enumerate(_batches(d, rows), start=1):
+        tried += len(batch)
+        if not _send_batch(d, batch, report, number):
+            report.not_tried = len(rows) - tried  # the site is sick: the rest stay planned
+            break
 
 
 def _batches(
-    requester: Requester,
-    settings: PushSettings,
-    rows: Sequence[tuple[OutboxMessage, OutgoingMessage]],
+    d: Delivery, rows: Sequence[tuple[OutboxMessage, OutgoingMessage]]
 ) -> Iterator[list[tuple[OutboxMessage, OutgoingMessage]]]:
     """Batches of at most ``batch_size`` that each fit in exactly one request.
 
     One request per batch means an error other than "in doubt" proves the whole batch unsent.
     """
-    moodle = requester.settings
+    moodle = d.requester.settings
     params = [message.as_param() for _row, message in rows]
-    size = min(settings.batch_size, moodle.max_ids_per_call)
+    size = min(d.settings.batch_size, moodle.max_ids_per_call)
     start = 0
     for chunk in chunk_rows(
         params, "messages", fixed=None, budget=moodle.max_input_vars, max_rows=size
@@ -190,72 +181,80 @@ def _batches(
 
 
 def _send_batch(
-    requester: Requester,
-    sessions: sessionmaker[Session],
+    d: Delivery,
     batch: list[tuple[OutboxMessage, OutgoingMessage]],
-    now: datetime,
     report: DeliveryReport,
     number: int,
 ) -> bool:
     """Claim, send, record one batch; False when its outcome is unknown (stop delivering)."""
-    with sessions.begin() as session:
-        claimed = set(outbox.claim(session, [row.id for row, _ in batch], _wall_clock()))
+    with d.sessions.begin() as session:
+        claim = outbox.claim(session, [row for row, _ in batch], d.clock(), window=d.window,
+                             verdict=d.verdict, started_at=_wall_clock())  # fmt: skip
+    report.skipped += len(claim.cancelled) + len(claim.moved)
+    report.waiting += len(claim.waiting)
+    moved = set(claim.moved)
+    for row, _ in batch:
+        if row.id in claim.cancelled:
+            report.skip_reasons[row.key] = claim.cancelled[row.id]
+        elif row.id in moved:
+            report.skip_reasons[row.key] = "no longer planned when its turn came (moved elsewhere)"
+    claimed = set(claim.claimed)
     batch = [(row, message) for row, message in batch if row.id in claimed]
     if not batch:
-        return True
+        return not claim.waiting
     _test_crash_hook("before_call", number)
     _test_crash_hook("during_call", number)
     try:
-        results = send_instant_messages(requester, [message for _, message in batch])
+        results = d.writes.send_messages([message for _, message in batch])
     except InDoubtError as exc:
-        _record(sessions, batch, exc.completed, now, report)
+        _record(d, batch, exc.completed, report)
         report.in_doubt += len(batch) - len(exc.completed)
         log.error("batch %d left in doubt (%d messages): %s", number, len(batch), exc)
         return False
     except MoodleError:
-        _release(sessions, batch, now)  # one request, refused outright: nothing was sent
+        with d.sessions.begin() as session:  # one request, refused outright: nothing was sent
+            outbox.requeue(session, [row.id for row, _ in batch], d.clock())
         raise
     _test_crash_hook("after_call", number)
-    _record(sessions, batch, results, now, report)
+    _record(d, batch, results, report)
     return True
 
 
 def _record(
-    sessions: sessionmaker[Session],
+    d: Delivery,
     batch: Sequence[tuple[OutboxMessage, OutgoingMessage]],
     results: Sequence[MessageResult],
-    now: datetime,
     report: DeliveryReport,
 ) -> None:
     """Commit each answered message's outcome; rows without an answer stay ``sending``."""
     delivered: list[Delivered] = []
     refused: dict[int, str] = {}
-    for (row, _), result in zip(batch, results, strict=False):
+    now = d.clock()
+    for (row, message), result in zip(batch, results, strict=False):
         if result.clientmsgid not in (None, row.key):
             continue  # not the answer for this row: leave it in doubt rather than guess
         if result.ok and result.msgid is not None:
-            delivered.append(Delivered(row.id, result.msgid, result.timecreated or now))
+            delivered.append(Delivered(row.id, result.msgid, now))
+            if d.dry_run:
+                subject = str(row.payload.get("subject", ""))
+                report.would_send.append(
+                    WouldSend(row.key, row.recipient_id, subject, message.text)
+                )
         else:
             refused[row.id] = result.errormessage or "Moodle refused the message, giving no reason"
             report.failures[row.key] = refused[row.id]
-    with sessions.begin() as session:
+    with d.sessions.begin() as session:
         outbox.mark_sent(session, delivered, now)
         outbox.mark_failed(session, refused, now)
     report.sent += len(delivered)
     report.failed += len(refused)
-
-
-def _release(
-    sessions: sessionmaker[Session],
-    batch: Sequence[tuple[OutboxMessage, OutgoingMessage]],
-    now: datetime,
-) -> None:
-    with sessions.begin() as session:
-        outbox.release(session, [row.id for row, _ in batch], now)
+    answered = min(len(batch), len(results))
+    report.in_doubt += answered - len(delivered) - len(refused)  # answers for other rows
 
 
 def _wall_clock() -> datetime:
-    """When a batch really went out: compared with Moodle's own timestamps, never with --now."""
+    """When a batch really went out: compared with Moodle's own timestamps (with a margin)
+    when settling a batch in doubt, so it is the wall clock, never --now."""
     return datetime.now(UTC)
 
 

@@ -8,7 +8,9 @@ twice; not resending could lose it. Moodle lists what a user sent, newest first
 - found (same recipient, same key)          -> ``sent``, with Moodle's message id
 - absent, and the list provably reaches back
   past the batch's start, and the batch is
-  older than the settle time                -> ``planned`` again: it never arrived
+  older than the settle time                -> ``planned`` again: it never arrived; like any
+                                               planned row it is checked again (window, reason)
+                                               at the moment it is claimed
 - anything else                             -> stays ``sending`` and is reported in doubt
 
 "Provably reaches back" means the listing either ended (Moodle has nothing older) or showed a
@@ -72,12 +74,11 @@ def resolve_in_doubt(
     now: datetime,
     *,
     settle: timedelta | None = None,
-    dry_run: bool = False,
 ) -> InDoubtReport:
     """Calls: core_message_get_messages (paged). Settle every ``sending`` row it can.
 
-    ``now`` stamps the changes; whether a batch has settled is judged on the wall clock,
-    because that is the clock ``sending_started_at`` was taken from. A dry run only reports.
+    ``now`` (the run's clock) stamps the changes; whether a batch has settled is judged on the
+    wall clock, because that is the clock ``sending_started_at`` was taken from.
     """
     with sessions() as session:
         rows = outbox.in_doubt_rows(session)
@@ -87,7 +88,7 @@ def resolve_in_doubt(
     window_start = min(_started(row) for row in rows) - CLOCK_MARGIN
     listing = _list_sent(requester, integration_userid, window_start, {r.key for r in rows})
     report.pages_read, report.covered = listing.pages, listing.covered
-    found = _match(rows, listing.messages)
+    found = _match(rows, listing.messages, now)
     settled_before = datetime.now(UTC) - (_default_settle(requester) if settle is None else settle)
     absent = [
         row
@@ -98,10 +99,9 @@ def resolve_in_doubt(
     report.returned_to_planned = [row.key for row in absent]
     gone = set(found) | {row.id for row in absent}
     report.still_in_doubt = [row.key for row in rows if row.id not in gone]
-    if not dry_run:
-        with sessions.begin() as session:
-            outbox.mark_sent(session, list(found.values()), now)
-            outbox.release(session, [row.id for row in absent], now)
+    with sessions.begin() as session:
+        outbox.mark_sent(session, list(found.values()), now)
+        outbox.requeue(session, [row.id for row in absent], now)
     return report
 
 
@@ -127,16 +127,18 @@ def _reaches_back(batch: Sequence[SentMessage], window_start: datetime) -> bool:
     return oldest is not None and oldest < window_start
 
 
-def _match(rows: Iterable[OutboxMessage], messages: Iterable[SentMessage]) -> dict[int, Delivered]:
-    """Rows whose key and recipient appear in Moodle; the oldest copy wins if there are two."""
+def _match(
+    rows: Iterable[OutboxMessage], messages: Iterable[SentMessage], now: datetime
+) -> dict[int, Delivered]:
+    """Rows whose key and recipient appear in Moodle; the oldest copy wins if there are two.
+    `sent_at` is when the run learnt it (its clock), so a person's history reads in order."""
     by_key = {row.key: row for row in rows}
     found: dict[int, Delivered] = {}
     for message in messages:  # newest first: a later (older) copy overwrites
         for key in _MARKER.findall(message.text):
             row = by_key.get(key)
             if row is not None and row.recipient_id == message.useridto:
-                sent_at = message.timecreated or _started(row)
-                found[row.id] = Delivered(row.id, message.id, sent_at)
+                found[row.id] = Delivered(row.id, message.id, now)
     return found
 
 

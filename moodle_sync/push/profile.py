@@ -21,14 +21,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
 from moodle_sync.client.users import UserUpdate, get_users_by_field, update_users
+from moodle_sync.cohort import Evaluation
 from moodle_sync.errors import InDoubtError
-from moodle_sync.push.facts import load_cohort
-from moodle_sync.push.planner import chunked
 from moodle_sync.push.render import status_label
-from moodle_sync.rules.evaluate import ParticipantResult, evaluate_participant
-from moodle_sync.rules.policy import Programme
+from moodle_sync.push.writer import MoodleWrites
+from moodle_sync.rules.evaluate import ParticipantResult
 from moodle_sync.settings import PushSettings
-from moodle_sync.store.tables import ProfileValue
+from moodle_sync.store.tables import AuditEntry, ProfileValue
 from moodle_sync.store.upsert import upsert
 
 PROBE = "moodle-sync field check"
@@ -65,42 +64,44 @@ def credits_text(result: ParticipantResult) -> str:
 
 
 def push_profiles(
+    evaluation: Evaluation,
     sessions: sessionmaker[Session],
-    requester: Requester,
-    programme: Programme,
+    writes: MoodleWrites,
     push_settings: PushSettings,
     now: dt.datetime,
     run_id: int | None,
     *,
     dry_run: bool = False,
+    only_user: int | None = None,
 ) -> ProfileReport:
-    """Calls: core_user_update_users, in batches of `push.batch_size`, for changed values only."""
+    """Calls: core_user_update_users, in batches of `push.batch_size`, for changed values only.
+
+    `only_user` limits the push to one person (a reconciliation of one student)."""
     report = ProfileReport(dry_run)
+    wanted = wanted_values(evaluation, push_settings, only_user)
     with sessions() as session:
-        wanted = _wanted(session, programme, push_settings, now)
         changes = _changes(session, wanted)
     report.participants, report.unchanged = len(wanted), len(wanted) - len(changes)
     updates = [UserUpdate(uid, values) for uid, values in sorted(changes.items())]
     report.updates = [{"user_id": u.user_id, "fields": dict(u.customfields)} for u in updates]
-    if dry_run:
-        return report
-    for batch in chunked(updates, push_settings.batch_size):
-        _push_batch(sessions, requester, batch, now, run_id, report)
+    for start in range(0, len(updates), push_settings.batch_size):
+        batch = updates[start : start + push_settings.batch_size]
+        _push_batch(sessions, writes, batch, now, run_id, report)
     return report
 
 
-def _wanted(
-    session: Session, programme: Programme, settings: PushSettings, now: dt.datetime
+def wanted_values(
+    evaluation: Evaluation, settings: PushSettings, only_user: int | None = None
 ) -> dict[int, dict[str, str]]:
-    cohort = load_cohort(session, programme, settings.interrupted_users)
-    out = {}
-    for p in cohort.participants:
-        result = evaluate_participant(p, programme, now)
-        out[int(p.id)] = {
+    """Each participant's field values, as the evaluation gives them."""
+    return {
+        uid: {
             settings.progression_field: status_text(result),
             settings.credits_field: credits_text(result),
         }
-    return out
+        for uid, result in evaluation.results.items()
+        if only_user in (None, uid)
+    }
 
 
 def _changes(
@@ -122,14 +123,14 @@ def _changes(
 
 def _push_batch(
     sessions: sessionmaker[Session],
-    requester: Requester,
+    writes: MoodleWrites,
     batch: Sequence[UserUpdate],
     now: dt.datetime,
     run_id: int | None,
     report: ProfileReport,
 ) -> None:
     try:
-        result = update_users(requester, batch)
+        result = writes.update_users(batch)
     except InDoubtError:
         report.in_doubt.extend(u.user_id for u in batch)
         return
@@ -143,9 +144,18 @@ def _push_batch(
         if u.user_id in accepted
         for name, value in u.customfields.items()
     ]
+    history = [  # `history --user` shows every status a person has had, with when and why
+        AuditEntry(at=now, actor=SERVICE_ACTOR, action="status", target=f"user:{row['user_id']}",
+                   detail={"field": row["field"], "value": row["value"], "run_id": run_id})
+        for row in rows
+    ]  # fmt: skip
     with sessions.begin() as session:
         upsert(session, ProfileValue, rows)
+        session.add_all(history)
     report.pushed += len(accepted)
+
+
+SERVICE_ACTOR = "moodle-sync"
 
 
 def prove_profile_fields(

@@ -200,6 +200,27 @@ def plan_tutor_digests(
     return digests
 
 
+def own_dates_matter(
+    base_deadline: dt.datetime | None,
+    submitted: bool,
+    submitted_at: dt.datetime | None,
+    released: bool,
+    answered: bool,
+    now: dt.datetime,
+    rules: Reminders,
+) -> bool:
+    """Whether a student's own dates (an override only Moodle knows) can change an outcome now,
+    judged on the assignment's dates: work handed in after them (late, unless an override
+    says otherwise), or not handed in and within the reminder horizon or past the deadline
+    (a reminder, a draft warning or overdue status). A released mark is final: once its pair
+    has an answer it keeps it, and is not asked again."""
+    if (released and answered) or base_deadline is None:
+        return False
+    if submitted:
+        return submitted_at is not None and submitted_at > base_deadline
+    return now >= base_deadline - rules.horizon
+
+
 def is_tutor(roles: Sequence[str], rules: Reminders) -> bool:
     """Tutors hold one of the configured roles (editingteacher or teacher by default)."""
     return any(role in rules.tutor_roles for role in roles)

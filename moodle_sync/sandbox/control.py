@@ -35,6 +35,12 @@ MUTATIONS = (
     "delete_assignment",
     "revoke_course_access",
     "set_maintenance",
+    "add_group",
+    "add_course",
+    "set_course_idnumber",
+    "enrol",
+    "add_assignment",
+    "set_team_submission",
 )
 
 

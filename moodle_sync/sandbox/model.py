@@ -68,6 +68,10 @@ class Assignment:
     timemodified: int
     submissiondrafts: int = 1
     markingworkflow: int = 0
+    teamsubmission: int = 0
+    requireallteammemberssubmit: int = 0
+    teamsubmissiongroupingid: int = 0
+    preventsubmissionnotingroup: int = 0
     requiresubmissionstatement: int = 0
     grade: int = 100
 
@@ -81,6 +85,18 @@ class Submission:
     timecreated: int
     timemodified: int
     text: str = ""
+    groupid: int = 0  # a team's submission has userid 0 and the team's group id
+
+
+@dataclass
+class Group:
+    """A course group; `groupings` are the ids of the groupings it belongs to."""
+
+    id: int
+    courseid: int
+    name: str
+    members: list[int] = field(default_factory=list)
+    groupings: list[int] = field(default_factory=list)
 
 
 @dataclass

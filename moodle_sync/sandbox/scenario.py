@@ -75,6 +75,7 @@ class Scenario(_Row):
     grades: list[dict[str, Any]]
     userflags: list[dict[str, Any]]
     overrides: list[dict[str, Any]] = []
+    groups: list[dict[str, Any]] = []  # {id, courseid, name, members, groupings}
     services: dict[str, list[str]]
     installed_functions: list[str] = []
     tokens: list[ScenarioToken]
@@ -123,6 +124,7 @@ def load_scenario(path: ScenarioSource = None, now: datetime | None = None) -> S
             for o in sc.overrides
         ],
         tokens={t.token: _token(t, sc.services) for t in sc.tokens},
+        groups={g["id"]: model.Group(**g) for g in sc.groups},
         installed_functions=functions | set(sc.installed_functions),
     )
     state.set_clock(exact)  # the clock runs from the exact moment, like Moodle's time()

@@ -17,6 +17,7 @@ from moodle_sync.sandbox.model import (
     Course,
     Enrolment,
     Grade,
+    Group,
     Message,
     Override,
     Site,
@@ -44,6 +45,7 @@ class SiteState:
     tokens: dict[str, Token]
     installed_functions: set[str]
     messages: list[Message] = field(default_factory=list)
+    groups: dict[int, Group] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _started: float = field(default_factory=time.monotonic, repr=False)
     _base: float | None = field(default=None, repr=False)  # set by set_clock; else `now`
@@ -74,7 +76,39 @@ class SiteState:
         return list(self._index.user_enrolments.group(self.enrolments, userid))
 
     def submission(self, assignid: int, userid: int) -> Submission | None:
-        return self._index.submission.first(self.submissions, (assignid, userid))
+        """A student's own latest submission (Moodle's row with `groupid` 0)."""
+        rows = self._index.submission_rows.group(self.submissions, (assignid, userid))
+        return next((s for s in rows if s.groupid == 0), None)
+
+    def team_submission(self, assignid: int, groupid: int) -> Submission | None:
+        """A team's submission: Moodle's row with `userid` 0 and the team's group id."""
+        rows = self._index.submission_rows.group(self.submissions, (assignid, 0))
+        return next((s for s in rows if s.groupid == groupid), None)
+
+    # --- team work, as mod/assign/locallib.php decides it ------------------------------------
+    def user_groups(self, courseid: int, userid: int, groupingid: int = 0) -> list[Group]:
+        """`groups_get_all_groups(course, user, grouping)`."""
+        return [
+            g
+            for g in sorted(self.groups.values(), key=lambda g: g.id)
+            if g.courseid == courseid
+            and userid in g.members
+            and (not groupingid or groupingid in g.groupings)
+        ]
+
+    def submission_group(self, assign: Assignment, userid: int) -> int:
+        """`assign::get_submission_group`: the one team group of the user, else 0 (default)."""
+        groups = self.user_groups(assign.courseid, userid, assign.teamsubmissiongroupingid)
+        return groups[0].id if len(groups) == 1 else 0
+
+    def team_members(self, assign: Assignment, groupid: int) -> list[int]:
+        """`get_submission_group_members`: active students whose submission group it is."""
+        students = [
+            e.userid
+            for e in self.course_enrolments(assign.courseid)
+            if e.role == "student" and e.status == "active"
+        ]
+        return [uid for uid in students if self.submission_group(assign, uid) == groupid]
 
     def assignment_submissions(self, assignid: int) -> list[Submission]:
         rows = self._index.assignment_submissions.group(self.submissions, assignid)
@@ -111,16 +145,58 @@ class SiteState:
     def submit(
         self, assignid: int, userid: int, status: str = "submitted", at: int | None = None
     ) -> None:
-        """Add or change a student's submission (status new, draft or submitted)."""
+        """Add or change a student's submission (status new, draft or submitted); on a team
+        assignment also the team's, as `assign::update_team_submission` does."""
         with self.lock:
             when = self.clock() if at is None else at
-            sub = self.submission(assignid, userid)
-            if sub is None:
-                sub = Submission(
-                    self.next_id(self.submissions), assignid, userid, status, when, when
-                )
-                self.submissions.append(sub)
-            sub.status, sub.timemodified = status, when
+            self._own_row(assignid, userid, status, when)
+            assign = self.assignments[assignid]
+            if assign.teamsubmission:
+                self._team_row(assign, self.submission_group(assign, userid), status, when)
+
+    def _own_row(self, assignid: int, userid: int, status: str, when: int) -> None:
+        sub = self.submission(assignid, userid)
+        if sub is None:
+            sub = Submission(self.next_id(self.submissions), assignid, userid, status, when, when)
+            self.submissions.append(sub)
+        sub.status, sub.timemodified = status, when
+
+    def _team_row(self, assign: Assignment, groupid: int, status: str, when: int) -> None:
+        """The team's status: with `requireallteammemberssubmit`, submitted only once every
+        member has submitted (else draft); otherwise submitted once anyone has."""
+        team = self.team_submission(assign.id, groupid)
+        if team is None:
+            team = Submission(self.next_id(self.submissions), assign.id, 0, "new", when, when,
+                              groupid=groupid)  # fmt: skip
+            self.submissions.append(team)
+        team.status, team.timemodified = status, when
+        if status in ("new", "reopened"):
+            return
+        mine = [self.submission(assign.id, uid) for uid in self.team_members(assign, groupid)]
+        done = [s is not None and s.status == "submitted" for s in mine]
+        if assign.requireallteammemberssubmit:
+            team.status = "submitted" if all(done) else "draft"
+        elif any(done):
+            team.status = "submitted"
+
+    def add_group(
+        self, courseid: int, groupid: int, name: str, members: list[int],
+        groupings: list[int] | None = None,
+    ) -> None:  # fmt: skip
+        """A course group (a team on group assignments)."""
+        with self.lock:
+            self.groups[groupid] = Group(groupid, courseid, name, list(members), groupings or [])
+
+    def set_team_submission(
+        self, assignid: int, require_all: bool = False, groupingid: int = 0
+    ) -> None:
+        """Turn an assignment into a group assignment (`teamsubmission` on)."""
+        with self.lock:
+            assign = self.assignments[assignid]
+            assign.teamsubmission = 1
+            assign.requireallteammemberssubmit = int(require_all)
+            assign.teamsubmissiongroupingid = groupingid
+            assign.timemodified = self.clock()
 
     def grade(self, assignid: int, userid: int, grade: float | None, grader: int = 17) -> None:
         """Enter (or with None, open without marking) a grade.
@@ -132,7 +208,7 @@ class SiteState:
         with self.lock:
             when = self.clock()
             if self.submission(assignid, userid) is None:
-                self.submit(assignid, userid, status="new", at=when)
+                self._own_row(assignid, userid, "new", when)
             row = self.grade_row(assignid, userid)
             if row is None:
                 row = Grade(self.next_id(self.grades), assignid, userid, grade, grader, when, when)
@@ -169,6 +245,36 @@ class SiteState:
                 self.overrides.append(Override(assignid, userid, duedate=duedate))
             else:
                 existing.duedate = duedate
+
+    def add_course(self, courseid: int, idnumber: str, fullname: str, shortname: str) -> None:
+        """A new course in the programme's category (next year's run of a module)."""
+        with self.lock:
+            template = next(c for c in self.courses.values() if c.idnumber)
+            self.courses[courseid] = Course(
+                courseid, shortname, fullname, idnumber, template.categoryid,
+                max(c.sortorder for c in self.courses.values()) + 1, fullname, "topics",
+                template.startdate, template.enddate, self.clock(),
+            )  # fmt: skip
+
+    def set_course_idnumber(self, courseid: int, idnumber: str) -> None:
+        """Change a course's idnumber, as an administrator does at rollover."""
+        with self.lock:
+            self.courses[courseid].idnumber = idnumber
+
+    def enrol(self, userid: int, courseid: int, role: str = "student") -> None:
+        with self.lock:
+            self.enrolments.append(Enrolment(userid, courseid, role))
+
+    def add_assignment(
+        self, assignid: int, courseid: int, name: str, duedate: int, cutoffdate: int = 0
+    ) -> None:
+        """A new assignment (course module id = assignment id + 1000)."""
+        with self.lock:
+            now = self.clock()
+            self.assignments[assignid] = Assignment(
+                assignid, assignid + 1000, courseid, name, now - 86400 * 30, duedate,
+                cutoffdate, 0, now,
+            )  # fmt: skip
 
     def suspend_enrolment(self, userid: int, courseid: int) -> None:
         with self.lock:
@@ -219,6 +325,7 @@ class SiteState:
                     str(u.id): dict(u.customfields) for u in self.users.values() if u.customfields
                 },
                 "extensions": [asdict(f) for f in self.userflags if f.extensionduedate],
+                "submissions": [asdict(s) for s in self.submissions if s.status != "new"],
                 "maintenance": self.site.maintenance,
             }
 
@@ -230,7 +337,9 @@ class _Indexes:
         self.enrolment = RowIndex[tuple[int, int], Enrolment](lambda e: (e.userid, e.courseid))
         self.course_enrolments = RowIndex[int, Enrolment](lambda e: e.courseid)
         self.user_enrolments = RowIndex[int, Enrolment](lambda e: e.userid)
-        self.submission = RowIndex[tuple[int, int], Submission](lambda s: (s.assignment, s.userid))
+        self.submission_rows = RowIndex[tuple[int, int], Submission](
+            lambda s: (s.assignment, s.userid)
+        )
         self.assignment_submissions = RowIndex[int, Submission](lambda s: s.assignment)
         self.grade = RowIndex[tuple[int, int], Grade](lambda g: (g.assignment, g.userid))
         self.assignment_grades = RowIndex[int, Grade](lambda g: g.assignment)

@@ -7,6 +7,8 @@ before first use, so a fresh machine needs no separate setup step.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -134,6 +136,40 @@ def _transactional_sqlite(engine: Engine) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return migrator
+
+
+@contextmanager
+def rolled_back(engine: Engine) -> Iterator[sessionmaker[Session]]:
+    """Sessions whose every commit is undone at the end (a dry run's push stage).
+
+    One connection holds an outer transaction; each session commit only releases a savepoint
+    inside it. SQLite's Python driver would let the first savepoint start (and its release
+    commit) a real transaction, so on SQLite the connection opens the transaction itself.
+    """
+    scoped = engine
+    if engine.dialect.name == "sqlite":
+        scoped = create_engine(engine.url, connect_args={"timeout": 30})
+
+        @event.listens_for(scoped, "connect")
+        def _connect(dbapi_connection: Any, _record: Any) -> None:
+            _sqlite_pragmas(dbapi_connection, _record)
+            dbapi_connection.isolation_level = None
+
+        @event.listens_for(scoped, "begin")
+        def _begin(connection: Any) -> None:
+            connection.exec_driver_sql("BEGIN")
+
+    try:
+        with scoped.connect() as connection:
+            outer = connection.begin()
+            try:
+                yield sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
+                                   expire_on_commit=False)  # fmt: skip
+            finally:
+                outer.rollback()
+    finally:
+        if scoped is not engine:
+            scoped.dispose()
 
 
 def open_database(url: str) -> tuple[Engine, sessionmaker[Session]]:

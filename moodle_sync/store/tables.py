@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -49,6 +50,10 @@ class Course(Base):
     end_at: Mapped[datetime | None]
     first_seen_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
+    # A course rolled over: its idnumber now names `replaced_by`. Kept as history, no longer
+    # mapped to its module, and never merged into the module's data.
+    replaced_by: Mapped[int | None]
+    replaced_at: Mapped[datetime | None]
 
 
 class User(Base):
@@ -64,13 +69,15 @@ class User(Base):
 
 
 class Enrolment(Base):
-    """A user in a course; `roles` is a sorted comma-separated list of role shortnames."""
+    """A user in a course; `roles` is a sorted comma-separated list of role shortnames and
+    `groups` of the course group ids the user is a member of."""
 
     __tablename__ = "enrolments"
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     status: Mapped[str] = mapped_column(String(20))  # active | suspended
     roles: Mapped[str] = mapped_column(String(255))
+    groups: Mapped[str] = mapped_column(Text, server_default="")
     first_seen_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]  # no longer returned by Moodle
@@ -89,6 +96,7 @@ class Assignment(Base):
     max_grade: Mapped[Decimal] = mapped_column(Numeric(10, 5))
     marking_workflow: Mapped[bool]
     team_submission: Mapped[bool]
+    team_grouping_id: Mapped[int | None]  # the grouping whose groups are the teams; 0/None: all
     time_modified: Mapped[datetime | None]
     first_seen_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
@@ -96,11 +104,15 @@ class Assignment(Base):
 
 
 class Submission(Base):
+    """A student's latest attempt, or (user None) a team's: Moodle's `userid` 0 row of a group
+    assignment, which counts for every member of `group_id` (0: the default group)."""
+
     __tablename__ = "submissions"
     __table_args__ = (UniqueConstraint("assignment_id", "user_id", "attempt"),)
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    group_id: Mapped[int | None]
     attempt: Mapped[int]
     status: Mapped[str] = mapped_column(String(20))  # new | draft | submitted | reopened
     time_created: Mapped[datetime | None]
@@ -185,15 +197,25 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
 
 
-class DueDateOverride(Base):
-    """A student's own dates as mod_assign_get_participant reported them (overrides applied)."""
+class OwnDates(Base):
+    """A student's own dates as mod_assign_get_participant last reported them.
+
+    `due_overridden` / `cutoff_overridden` say whether Moodle's answer differed from the
+    assignment's dates read in the same pull: an override then stays the student's date even
+    when a teacher later moves the assignment's, as in Moodle; otherwise the assignment's
+    current date applies. No time of ours is ever compared with one of Moodle's.
+    `participant` is false when Moodle answered `usernotincourse`.
+    """
 
     __tablename__ = "due_date_overrides"
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     due_at: Mapped[datetime | None]
     cutoff_at: Mapped[datetime | None]
-    checked_at: Mapped[datetime]
+    due_overridden: Mapped[bool] = mapped_column(server_default=true())
+    cutoff_overridden: Mapped[bool] = mapped_column(server_default=true())
+    participant: Mapped[bool] = mapped_column(server_default=true())
+    checked_at: Mapped[datetime]  # when it was asked (the service's clock; for people only)
 
 
 class ProfileValue(Base):

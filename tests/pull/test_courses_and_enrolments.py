@@ -27,7 +27,7 @@ def stored_enrolments(sessions: sessionmaker[Session]) -> dict[tuple[int, int], 
 def test_every_mapped_course_and_enrolment_is_stored(
     requester: Requester, sessions: sessionmaker[Session], programme: Programme, sandbox: Sandbox
 ) -> None:
-    report = run_sync(requester, sessions, programme.mapped_courses())
+    report = run_sync(requester, sessions, programme)
     assert report.outcome == "complete"
     with sessions() as session:
         idnumbers = set(session.scalars(select(Course.idnumber)))
@@ -39,7 +39,7 @@ def test_every_mapped_course_and_enrolment_is_stored(
 def test_a_suspended_enrolment_is_stored_as_suspended(
     requester: Requester, sessions: sessionmaker[Session], programme: Programme, sandbox: Sandbox
 ) -> None:
-    run_sync(requester, sessions, programme.mapped_courses())
+    run_sync(requester, sessions, programme)
     suspended = {(e.courseid, e.userid) for e in sandbox.state.enrolments if e.status != "active"}
     assert suspended, "the CETAD scenario has a suspended enrolment"
     stored = stored_enrolments(sessions)
@@ -49,9 +49,9 @@ def test_a_suspended_enrolment_is_stored_as_suspended(
 def test_rerunning_with_no_change_changes_nothing(
     requester: Requester, sessions: sessionmaker[Session], programme: Programme
 ) -> None:
-    run_sync(requester, sessions, programme.mapped_courses())
+    run_sync(requester, sessions, programme)
     before = stored_enrolments(sessions)
-    again = run_sync(requester, sessions, programme.mapped_courses())
+    again = run_sync(requester, sessions, programme)
     counts = again.counts["enrolments"]
     assert (counts.inserted, counts.updated, counts.ended) == (0, 0, 0)
     assert counts.unchanged == len(before)
@@ -61,14 +61,14 @@ def test_rerunning_with_no_change_changes_nothing(
 def test_suspension_then_unenrolment_is_followed_without_losing_history(
     requester: Requester, sessions: sessionmaker[Session], programme: Programme, sandbox: Sandbox
 ) -> None:
-    run_sync(requester, sessions, programme.mapped_courses())
+    run_sync(requester, sessions, programme)
     student = next(e.userid for e in sandbox.state.enrolments if e.courseid == LOTC
                    and e.role == "student" and e.status == "active")  # fmt: skip
     sandbox.state.suspend_enrolment(student, LOTC)
-    run_sync(requester, sessions, programme.mapped_courses())
+    run_sync(requester, sessions, programme)
     assert stored_enrolments(sessions)[(LOTC, student)].status == "suspended"
     sandbox.state.unenrol(student, LOTC)
-    report = run_sync(requester, sessions, programme.mapped_courses())
+    report = run_sync(requester, sessions, programme)
     row = stored_enrolments(sessions)[(LOTC, student)]
     assert row.ended_at == report.started_at
     assert report.counts["enrolments"].ended == 1
@@ -78,7 +78,7 @@ def test_a_mapped_course_missing_from_moodle_is_reported_and_the_rest_synced(
     requester: Requester, sessions: sessionmaker[Session], programme: Programme
 ) -> None:
     courses = [*programme.mapped_courses(), "CETAD-NOPE"]
-    report = run_sync(requester, sessions, courses)
+    report = run_sync(requester, sessions, programme, courses=courses)
     assert report.outcome == "partial"
     assert report.missing_courses == ["CETAD-NOPE"]
     assert report.counts["courses"].read == len(programme.mapped_courses())
@@ -88,7 +88,7 @@ def test_a_course_the_token_cannot_enter_fails_alone(
     requester: Requester, sessions: sessionmaker[Session], programme: Programme, sandbox: Sandbox
 ) -> None:
     sandbox.state.revoke_course_access(INTEGRATION_TOKEN, LOTC)
-    report = run_sync(requester, sessions, programme.mapped_courses())
+    report = run_sync(requester, sessions, programme)
     assert report.outcome == "partial"
     assert list(report.failed_courses) == ["CETAD-LOTC"]
     others = {e.courseid for e in sandbox.state.enrolments} - {LOTC}
@@ -106,7 +106,7 @@ def test_courses_are_found_without_the_course_update_capability(
     caps = token.capabilities - {"moodle/course:update"}
     sandbox.state.tokens[INTEGRATION_TOKEN] = dataclasses.replace(token, capabilities=caps)
     with requester_for(sandbox) as requester:
-        report = run_sync(requester, sessions, programme.mapped_courses())
+        report = run_sync(requester, sessions, programme)
     assert report.outcome == "complete"
     assert report.counts["courses"].read == len(programme.mapped_courses())
 
@@ -115,7 +115,7 @@ def test_a_revoked_token_stops_the_run_and_records_it_failed(
     sessions: sessionmaker[Session], programme: Programme, sandbox: Sandbox
 ) -> None:
     with requester_for(sandbox, "not-a-token") as requester, pytest.raises(FatalError):
-        run_sync(requester, sessions, programme.mapped_courses())
+        run_sync(requester, sessions, programme)
     with sessions() as session:
         run = session.scalars(select(SyncRun)).one()
     assert run.outcome == "failed" and "invalidtoken" in run.problems["error"]
@@ -129,7 +129,7 @@ def test_progress_is_reported_per_stage_up_to_its_total(
     def record(stage: str, done: int, total: int) -> None:
         seen.setdefault(stage, []).append((done, total))
 
-    run_sync(requester, sessions, programme.mapped_courses(), progress=record)
+    run_sync(requester, sessions, programme, progress=record)
     assert list(seen) == ["reading enrolments", "writing courses"]
     for steps in seen.values():
         assert steps[-1][0] == steps[-1][1] == len(programme.mapped_courses())

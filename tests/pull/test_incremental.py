@@ -28,7 +28,7 @@ LOTC, MPC = 5, 3
 
 def sync(requester: Requester, sessions: sessionmaker[Session], programme: Programme,
          full: bool = False) -> None:  # fmt: skip
-    run_sync(requester, sessions, programme.mapped_courses(), full=full, safety_window=NO_WINDOW)
+    run_sync(requester, sessions, programme, full=full, safety_window=NO_WINDOW)
 
 
 def mapped_ids(sandbox: Sandbox, programme: Programme) -> set[int]:
@@ -85,7 +85,7 @@ def test_a_course_that_loses_access_keeps_its_data_and_bookmarks(
     sandbox.state.submit(
         a_course_assignment(sandbox.state, LOTC), first_student(sandbox.state, LOTC)
     )
-    report = run_sync(requester, sessions, programme.mapped_courses())
+    report = run_sync(requester, sessions, programme)
     assert list(report.failed_courses) == ["CETAD-LOTC"]
     with sessions() as session:
         after = {(b.stream, b.partition): b.value for b in session.scalars(select(Bookmark))}
@@ -100,7 +100,7 @@ def test_incremental_reads_only_what_changed(
     sandbox.state.grade(
         a_course_assignment(sandbox.state, MPC), first_student(sandbox.state, MPC), 71
     )
-    report = run_sync(requester, sessions, programme.mapped_courses(), safety_window=NO_WINDOW)
+    report = run_sync(requester, sessions, programme, safety_window=NO_WINDOW)
     assert report.counts["grades"].updated + report.counts["grades"].inserted == 1
     assert report.counts["submissions"].inserted == 0
 

@@ -9,28 +9,32 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
-from moodle_sync.rules.policy import Programme, load_programme
+from moodle_sync.push import dispatch, outbox
+from moodle_sync.push.dispatch import Delivery, DeliveryReport
+from moodle_sync.push.writer import DryRunWrites, LiveWrites, MoodleWrites
+from moodle_sync.rules.policy import Programme, Reminders, load_programme
 from moodle_sync.sandbox.server import INTEGRATION_TOKEN, Sandbox, start_sandbox
 from moodle_sync.settings import MoodleSettings, PushSettings
-from moodle_sync.store.db import open_database
+from moodle_sync.store.db import open_database, rolled_back
 from moodle_sync.store.tables import (
     Assignment,
     Course,
-    DueDateOverride,
     Enrolment,
     Grade,
     OutboxMessage,
+    OwnDates,
     Submission,
     User,
     UserFlags,
 )
-from tests.conftest import REPO
+from tests.conftest import REPO, assert_counts_add_up
 
 T0 = datetime(2025, 12, 1, 9, 0, tzinfo=UTC)
 AddOutbox = Callable[..., int]
@@ -160,6 +164,7 @@ class StoreBuilder:
         roles: str = "student",
         status: str = "active",
         ended_at: datetime | None = None,
+        groups: str = "",
     ) -> None:
         self._put(
             Enrolment(
@@ -167,6 +172,7 @@ class StoreBuilder:
                 user_id=user,
                 status=status,
                 roles=roles,
+                groups=groups,
                 first_seen_at=self.seen,
                 last_seen_at=self.seen,
                 ended_at=ended_at,
@@ -185,6 +191,8 @@ class StoreBuilder:
         workflow: bool = False,
         modified: datetime | None = None,
         deleted_at: datetime | None = None,
+        team: bool = False,
+        grouping: int | None = None,
     ) -> None:
         self._put(
             Assignment(
@@ -198,7 +206,8 @@ class StoreBuilder:
                 allow_from_at=None,
                 max_grade=Decimal(max_grade),
                 marking_workflow=workflow,
-                team_submission=False,
+                team_submission=team,
+                team_grouping_id=grouping,
                 time_modified=modified,
                 first_seen_at=self.seen,
                 last_seen_at=self.seen,
@@ -220,6 +229,24 @@ class StoreBuilder:
                 assignment_id=assignment,
                 user_id=user,
                 attempt=attempt,
+                status=status,
+                time_created=at,
+                time_modified=at,
+                last_seen_at=self.seen,
+            )
+        )
+
+    def team_submit(
+        self, assignment: int, group: int, status: str = "submitted", at: datetime = T0
+    ) -> None:
+        """A team's submission: Moodle's `userid` 0 row of a group assignment."""
+        self._put(
+            Submission(
+                id=900_000 + assignment * 1_000 + group,
+                assignment_id=assignment,
+                user_id=None,
+                group_id=group,
+                attempt=0,
                 status=status,
                 time_created=at,
                 time_modified=at,
@@ -266,13 +293,21 @@ class StoreBuilder:
         due: datetime | None,
         cutoff: datetime | None = None,
         checked_at: datetime = T0,
+        *,
+        overridden: bool = True,
+        participant: bool = True,
     ) -> None:
+        """Moodle's answer for one student: an override of the due date (and of the cut-off
+        when one is given) unless `overridden` is false."""
         self._put(
-            DueDateOverride(
+            OwnDates(
                 assignment_id=assignment,
                 user_id=user,
                 due_at=due,
                 cutoff_at=cutoff,
+                due_overridden=overridden,
+                cutoff_overridden=overridden and cutoff is not None,
+                participant=participant,
                 checked_at=checked_at,
             )
         )
@@ -291,3 +326,31 @@ def push_settings() -> PushSettings:
 @pytest.fixture
 def store(sessions: sessionmaker[Session]) -> StoreBuilder:
     return StoreBuilder(sessions)
+
+
+WINDOW = outbox.SendWindow(Reminders(), ZoneInfo("Europe/London"))
+
+
+def deliver(
+    requester: Requester,
+    sessions: sessionmaker[Session],
+    settings: PushSettings,
+    now: datetime,
+    *,
+    dry_run: bool = False,
+    limit: int | None = None,
+    verdict: outbox.Verdict = outbox.still_true,
+) -> DeliveryReport:
+    """One delivery at `now` (in a dry run: rolled back, and nothing reaches Moodle)."""
+
+    def run(store: sessionmaker[Session], writes: MoodleWrites) -> DeliveryReport:
+        d = Delivery(requester, store, writes, settings, lambda: now, WINDOW, verdict, dry_run)
+        return dispatch.deliver(d, limit=limit)
+
+    if not dry_run:
+        report = run(sessions, LiveWrites(requester))
+    else:
+        with rolled_back(sessions.kw["bind"]) as scoped:
+            report = run(scoped, DryRunWrites())
+    assert_counts_add_up(report)
+    return report

@@ -24,14 +24,13 @@ from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
-from moodle_sync.push import deliver
 from moodle_sync.sandbox.faults import FaultKind, FaultPlan, FaultRule
 from moodle_sync.sandbox.server import INTEGRATION_TOKEN, Sandbox
 from moodle_sync.settings import MoodleSettings, PushSettings
 from moodle_sync.store.db import open_database
 from moodle_sync.store.tables import OutboxMessage
 from tests.conftest import REPO
-from tests.push.conftest import T0, AddOutbox
+from tests.push.conftest import T0, AddOutbox, deliver
 
 KEYS = [f"crash-{n}" for n in range(7)]  # batches of 3: crash-0..2, crash-3..5, crash-6
 BATCH_2 = KEYS[3:6]

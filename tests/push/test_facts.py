@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
-from moodle_sync.push.facts import Cohort, load_cohort
+from moodle_sync.cohort import Cohort, load_cohort
 from moodle_sync.rules.facts import Assessment
 from moodle_sync.rules.policy import Programme
 from tests.push.conftest import StoreBuilder
@@ -100,22 +100,49 @@ def test_the_latest_attempt_and_the_extension_are_what_counts(
 
 
 @pytest.mark.parametrize(
-    ("edited_after_check", "due"),
-    [(False, DUE + timedelta(days=2)), (True, DUE)],
+    ("overridden", "due"),
+    [(True, DUE + timedelta(days=2)), (False, DUE + timedelta(days=1))],
 )
 @pytest.mark.usefixtures("cohort")
-def test_a_students_own_due_date_wins_unless_the_assignment_changed_since(
+def test_a_students_override_wins_and_otherwise_the_assignments_current_date_applies(
     sessions: sessionmaker[Session],
     programme: Programme,
     store: StoreBuilder,
-    edited_after_check: bool,
+    overridden: bool,
     due: datetime,
 ) -> None:
-    checked = DUE - timedelta(days=10)
-    store.own_due(ESSAY, AMELIA, DUE + timedelta(days=2), checked_at=checked)
-    modified = checked + timedelta(hours=1 if edited_after_check else -1)
-    store.assignment(ESSAY, MPC, "MPC Essay", DUE, max_grade=80, modified=modified)
+    """Whatever the assignment's `timemodified` says against our `checked_at` (two clocks)."""
+    answered = DUE + timedelta(days=2) if overridden else DUE
+    store.own_due(ESSAY, AMELIA, answered, checked_at=DUE + timedelta(days=300),
+                  overridden=overridden)  # fmt: skip
+    moved = DUE + timedelta(days=1)  # a teacher moves the assignment afterwards
+    store.assignment(ESSAY, MPC, "MPC Essay", moved, max_grade=80, modified=DUE - timedelta(9))
     assert essay(load(sessions, programme)).due == due
+
+
+@pytest.mark.usefixtures("cohort")
+def test_a_course_that_rolled_over_is_history_not_part_of_its_module(
+    sessions: sessionmaker[Session], programme: Programme, store: StoreBuilder
+) -> None:
+    from moodle_sync.store.tables import Course
+
+    store.course(40, "CETAD-MPC", "Models for Planning Change 2027")
+    with sessions.begin() as session:
+        session.get_one(Course, MPC).replaced_at, session.get_one(Course, MPC).replaced_by = DUE, 40
+    cohort = load(sessions, programme)
+    assert list(cohort.courses) == [40] and cohort.participants == ()
+
+
+@pytest.mark.usefixtures("cohort")
+def test_suspended_in_one_course_only_that_modules_work_is_not_enrolled(
+    sessions: sessionmaker[Session], programme: Programme, store: StoreBuilder
+) -> None:
+    store.course(4, "CETAD-OCVB", "Organisations")
+    store.enrol(AMELIA, 4)
+    store.enrol(AMELIA, MPC, status="suspended")
+    (amelia,) = load(sessions, programme).participants
+    assert amelia.status == "active"
+    assert {m.module: m.enrolled for m in amelia.modules} == {"MPC": False, "OCVB": True}
 
 
 @pytest.mark.parametrize(
@@ -167,3 +194,34 @@ def test_the_number_of_queries_does_not_grow_with_the_cohort(
         return len(statements)
 
     assert queries_for(range(100, 102)) == queries_for(range(102, 140))
+
+
+@pytest.mark.parametrize(
+    ("groups", "grouping", "team_rows", "submitted"),
+    [
+        ("7", None, {7: "submitted"}, True),  # the team's submission counts for the member
+        ("7", None, {7: "draft"}, False),
+        ("7,8", None, {7: "submitted"}, False),  # two groups: the default group (0) is hers
+        ("7,8", None, {0: "submitted"}, True),
+        ("7,8", 3, {7: "submitted"}, True),  # with a grouping, only 7 is a team here
+        ("", None, {0: "submitted"}, True),  # in no group: the default group
+    ],
+)
+@pytest.mark.usefixtures("cohort")
+def test_on_group_work_the_members_team_submission_counts_as_moodle_chooses_the_team(
+    sessions: sessionmaker[Session],
+    programme: Programme,
+    store: StoreBuilder,
+    groups: str,
+    grouping: int | None,
+    team_rows: dict[int, str],
+    submitted: bool,
+) -> None:
+    store.assignment(ESSAY, MPC, "MPC Essay", DUE, team=True, grouping=grouping)
+    store.enrol(AMELIA, MPC, groups=groups)
+    for group, status in team_rows.items():
+        store.team_submit(ESSAY, group, status, at=DUE - timedelta(days=1))
+    work = essay(load(sessions, programme))
+    assert work.is_submitted is submitted
+    if submitted:
+        assert work.submitted_at == DUE - timedelta(days=1)

@@ -11,6 +11,7 @@ from moodle_sync.client import Requester
 from moodle_sync.client.messages import OutgoingMessage, send_instant_messages
 from moodle_sync.push import indoubt, resolve_in_doubt
 from moodle_sync.sandbox.server import Sandbox
+from moodle_sync.store.db import rolled_back
 from moodle_sync.store.tables import OutboxMessage
 from tests.push.conftest import T0, AddOutbox, payload_for
 
@@ -139,14 +140,13 @@ def test_paging_goes_back_until_every_key_in_doubt_is_found(
     assert (report.found_sent, report.pages_read) == (["rem-1"], 3)
 
 
-def test_a_dry_run_reports_the_verdicts_and_changes_nothing(
+def test_in_a_dry_run_the_verdicts_are_reported_and_nothing_changes(
     requester: Requester, sessions: sessionmaker[Session], add_outbox: AddOutbox
 ) -> None:
     found, absent = _sending(add_outbox, "rem-1"), _sending(add_outbox, "rem-2")
     _in_moodle(requester, "rem-1")
-    report = resolve_in_doubt(
-        requester, sessions, INTEGRATION_USER, T0, settle=SETTLED, dry_run=True
-    )
+    with rolled_back(sessions.kw["bind"]) as scoped:  # how a dry run wraps its push stage
+        report = resolve_in_doubt(requester, scoped, INTEGRATION_USER, T0, settle=SETTLED)
     assert (report.found_sent, report.returned_to_planned) == (["rem-1"], ["rem-2"])
     assert [_row(sessions, found).state, _row(sessions, absent).state] == ["sending", "sending"]
 

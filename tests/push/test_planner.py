@@ -12,7 +12,9 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from moodle_sync.push.planner import PlanReport, plan
+from moodle_sync.cohort import evaluate_store
+from moodle_sync.push.planner import PlanReport, make_plan, write_plan
+from moodle_sync.push.render import Renderer
 from moodle_sync.rules.policy import Programme
 from moodle_sync.settings import PushSettings
 from moodle_sync.store.tables import OutboxMessage
@@ -50,8 +52,19 @@ Run = Callable[..., PlanReport]
 
 @pytest.fixture
 def run(sessions: sessionmaker[Session], programme: Programme, push_settings: PushSettings) -> Run:
-    def go(now: datetime, settings: PushSettings = push_settings, **options: bool) -> PlanReport:
-        return plan(sessions, programme, settings, now, 1, site_url=SITE, **options)
+    def go(
+        now: datetime, settings: PushSettings = push_settings, dry_run: bool = False
+    ) -> PlanReport:
+        """The planning stage of a run at `now` (dry: the same, rolled back)."""
+        with sessions() as session:
+            evaluation = evaluate_store(session, programme, now, settings.interrupted_users)
+        plan = make_plan(evaluation, settings.opt_out_users)
+        renderer = Renderer(settings.templates_dir, programme, SITE)
+        with sessions.begin() as session:
+            report = write_plan(session, plan, renderer, now, 1, dry_run=dry_run)
+            if dry_run:
+                session.rollback()
+            return report
 
     return go
 

@@ -10,14 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
-from moodle_sync.push.profile import (
-    missing_field_problem,
-    prove_profile_fields,
-    push_profiles,
-)
+from moodle_sync.cohort import evaluate_store
+from moodle_sync.push import profile
+from moodle_sync.push.profile import ProfileReport, missing_field_problem, prove_profile_fields
+from moodle_sync.push.writer import DryRunWrites, LiveWrites
 from moodle_sync.rules.policy import Programme
 from moodle_sync.sandbox.server import Sandbox
 from moodle_sync.settings import PushSettings
+from moodle_sync.store.db import rolled_back
 from moodle_sync.store.tables import ProfileValue
 from tests.push.conftest import StoreBuilder
 
@@ -46,6 +46,28 @@ def cohort(store: StoreBuilder) -> StoreBuilder:
         store.grade(ESSAY, uid, Decimal(60))
     store.submit(LOG, BEN)
     return store
+
+
+def push_profiles(
+    sessions: sessionmaker[Session],
+    requester: Requester,
+    programme: Programme,
+    settings: PushSettings,
+    now: datetime,
+    run_id: int,
+    *,
+    dry_run: bool = False,
+) -> ProfileReport:
+    """Evaluate the store and push its values, as a run's push stage does."""
+    with sessions() as session:
+        evaluation = evaluate_store(session, programme, now)
+    if not dry_run:
+        writes = LiveWrites(requester)
+        return profile.push_profiles(evaluation, sessions, writes, settings, now, run_id)
+    with rolled_back(sessions.kw["bind"]) as scoped:
+        return profile.push_profiles(
+            evaluation, scoped, DryRunWrites(), settings, now, run_id, dry_run=True
+        )
 
 
 def values(sandbox: Sandbox, user: int) -> dict[str, str]:

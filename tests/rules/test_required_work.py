@@ -98,9 +98,9 @@ def test_submitted_unmarked_work_awaits_marking(programme: Programme) -> None:
 
 
 def test_the_json_contract_takes_enrolled_per_module(programme: Programme) -> None:
-    doc = {"now": NOW.isoformat(), "participants": [{"id": 1, "name": "A", "modules": [
-        {"module": "MPC", "enrolled": False, "assessments": [
-            {"id": 9, "name": "Essay", "due": PAST.isoformat(), "submission_status": "new"}]}]}]}  # fmt: skip
+    work = {"id": 9, "name": "Essay", "due": PAST.isoformat(), "submission_status": "new"}
+    module = {"module": "MPC", "enrolled": False, "assessments": [work]}
+    doc = {"now": NOW.isoformat(), "participants": [{"id": 1, "name": "A", "modules": [module]}]}
     out = evaluate_document(doc, programme)["participants"][0]
     assert out["status"] != "at_risk" and out["assessments"][0]["reminders_due"] == []
 

@@ -55,9 +55,9 @@ def _assignment(a: Assignment) -> dict[str, Any]:
         "completionsubmit": 1,
         "cutoffdate": a.cutoffdate,
         "gradingduedate": a.gradingduedate,
-        "teamsubmission": 0,
-        "requireallteammemberssubmit": 0,
-        "teamsubmissiongroupingid": 0,
+        "teamsubmission": a.teamsubmission,
+        "requireallteammemberssubmit": a.requireallteammemberssubmit,
+        "teamsubmissiongroupingid": a.teamsubmissiongroupingid,
         "blindmarking": 0,
         "hidegrader": 0,
         "revealidentities": 0,
@@ -66,7 +66,7 @@ def _assignment(a: Assignment) -> dict[str, Any]:
         "markingworkflow": a.markingworkflow,
         "markingallocation": 0,
         "requiresubmissionstatement": a.requiresubmissionstatement,
-        "preventsubmissionnotingroup": 0,
+        "preventsubmissionnotingroup": a.preventsubmissionnotingroup,
     }
     if a.requiresubmissionstatement:
         entry |= {"submissionstatement": _STATEMENT, "submissionstatementformat": 1}
@@ -151,10 +151,10 @@ def get_participant(call: Call) -> dict[str, Any]:
     cutoff = (
         override.cutoffdate if override and override.cutoffdate is not None else assign.cutoffdate
     )
-    submitted = sub is not None and sub.status == "submitted"
+    submitted = sub is not None and sub.status == "submitted"  # the user's own row only
     grade = call.state.grade_row(assign.id, userid)
     graded = grade is not None and grade.grade is not None
-    return {
+    return _team(call, assign, userid) | {
         "id": userid,
         "fullname": call.state.users[userid].fullname,
         "submitted": submitted,
@@ -167,6 +167,14 @@ def get_participant(call: Call) -> dict[str, Any]:
         "duedatestr": _london_date(due),
         "submissionstatus": sub.status if sub else "",
     }
+
+
+def _team(call: Call, assign: Assignment, userid: int) -> dict[str, Any]:
+    """On a group assignment, the participant's team (`groupid`, `groupname`), if any."""
+    groupid = call.state.submission_group(assign, userid) if assign.teamsubmission else 0
+    if not groupid:
+        return {}
+    return {"groupid": groupid, "groupname": call.state.groups[groupid].name}
 
 
 def save_user_extensions(call: Call) -> list[dict[str, Any]]:

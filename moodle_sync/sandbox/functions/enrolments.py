@@ -117,6 +117,11 @@ def _details(call: Call, user: User, enrolment: Enrolment) -> dict[str, Any]:
     ]
     if fields:
         entry["customfields"] = fields
+    groups = call.state.user_groups(enrolment.courseid, user.id)
+    if groups:
+        entry["groups"] = [
+            {"id": g.id, "name": g.name, "description": "", "descriptionformat": 1} for g in groups
+        ]
     role = enrolment.role
     entry["roles"] = [{"roleid": ROLE_IDS[role], "name": "", "shortname": role, "sortorder": 0}]
     entry["enrolledcourses"] = enrolled_courses(call, user.id)

@@ -50,7 +50,7 @@ def _submission(call: Call, assign: Assignment, sub: Submission) -> dict[str, An
         "timemodified": sub.timemodified,
         "timestarted": None,
         "status": sub.status,
-        "groupid": 0,
+        "groupid": sub.groupid,
         "plugins": [
             {
                 "type": "onlinetext",
@@ -75,6 +75,14 @@ def _in_window(sub: Submission, since: int, before: int, status: str) -> bool:
     return not status or sub.status == status
 
 
+def _visible(call: Call, assign: Assignment, sub: Submission) -> bool:
+    """On a group assignment Moodle returns a row only if its group (a member's own row has
+    group 0, the default group) has a member: `can_view_group_submission`."""
+    if not assign.teamsubmission:
+        return True
+    return bool(call.state.team_members(assign, sub.groupid))
+
+
 def get_submissions(call: Call) -> dict[str, Any]:
     p = call.params
     assignments, warnings = [], []
@@ -88,7 +96,7 @@ def get_submissions(call: Call) -> dict[str, Any]:
         subs = [
             _submission(call, assign, s)
             for s in call.state.assignment_submissions(assignid)
-            if _in_window(s, p["since"], p["before"], p["status"])
+            if _in_window(s, p["since"], p["before"], p["status"]) and _visible(call, assign, s)
         ]
         if not subs:
             warnings.append(_warning("module", assignid, "3", "No submissions found"))

@@ -48,6 +48,35 @@ def _refusal(call: Call, touserid: int, text: str) -> str | None:
     return None
 
 
+def get_member_info(call: Call) -> list[dict[str, Any]]:
+    """Moodle's message/classes/helper.php get_member_info, privacy info included."""
+    p = call.params
+    if p["referenceuserid"] != call.token.userid and not call.token.can(
+        "moodle/site:readallmessages"
+    ):
+        raise WsError("moodle_exception", "generalexceptionmessage",
+                      "You do not have permission to perform this action.")  # fmt: skip
+    sender = call.token.can("moodle/site:sendmessage")
+    members = []
+    for userid in p["userids"]:
+        user = call.state.users.get(userid)
+        if user is None:
+            continue  # Moodle's query simply finds no row
+        allowed = sender and _refusal(call, userid, "") is None
+        members.append({
+            "id": user.id, "fullname": user.fullname,
+            "profileurl": f"{call.state.site.url}/user/profile.php?id={user.id}",
+            "profileimageurl": profile_url(call.state, "f1"),
+            "profileimageurlsmall": profile_url(call.state, "f2"),
+            "isonline": None, "showonlinestatus": False, "isblocked": False, "iscontact": False,
+            "isdeleted": False,
+            "canmessageevenifblocked": allowed if p["includeprivacyinfo"] else None,
+            "canmessage": allowed if p["includeprivacyinfo"] else None,
+            "requirescontact": False if p["includeprivacyinfo"] else None,
+        })  # fmt: skip
+    return members
+
+
 def _conversation(call: Call, touserid: int) -> int:
     pair = {call.token.userid, touserid}
     for m in call.state.messages:
@@ -147,6 +176,18 @@ def get_messages(call: Call) -> dict[str, Any]:
 
 
 FUNCTIONS = [
+    WsFunction(
+        "core_message_get_member_info",
+        Struct(
+            {
+                "referenceuserid": Scalar("int"),
+                "userids": ListOf(Scalar("int")),
+                "includecontactrequests": Scalar("bool", "default", False),
+                "includeprivacyinfo": Scalar("bool", "default", False),
+            }
+        ),
+        get_member_info,
+    ),
     WsFunction(
         "core_message_send_instant_messages",
         Struct(

@@ -1,0 +1,107 @@
+<?php
+// This file is part of Moodle - http://moodle.org/
+//
+// Moodle is free software: you can redistribute it and/or modify
+// it under the terms of the GNU General Public License as published by
+// the Free Software Foundation, either version 3 of the License, or
+// (at your option) any later version.
+//
+// Moodle is distributed in the hope that it will be useful,
+// but WITHOUT ANY WARRANTY; without even the implied warranty of
+// MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+// GNU General Public License for more details.
+//
+// You should have received a copy of the GNU General Public License
+// along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
+
+
+namespace local_cetadsync\external;
+
+use context_system;
+use core_external\external_api;
+use core_external\external_function_parameters;
+use core_external\external_multiple_structure;
+use core_external\external_single_structure;
+use core_external\external_value;
+use core_external\external_warnings;
+use local_cetadsync\local\progression;
+
+/**
+ * Store participants' progression status, reasons, credits and next deadline, only where changed.
+ *
+ * @package    local_cetadsync
+ * @copyright  2026 CETAD
+ * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
+ */
+class save_progression extends external_api {
+
+    /**
+     * Parameters: the records.
+     *
+     * @return external_function_parameters
+     */
+    public static function execute_parameters(): external_function_parameters {
+        return new external_function_parameters([
+            'records' => new external_multiple_structure(new external_single_structure([
+                'userid' => new external_value(PARAM_INT, 'Participant'),
+                'courseid' => new external_value(PARAM_INT, 'Course; the site course id for the whole programme'),
+                'status' => new external_value(PARAM_ALPHANUMEXT, 'Progression status, e.g. on_track, at_risk'),
+                'reasons' => new external_multiple_structure(
+                    new external_value(PARAM_ALPHANUMEXT, 'Reason code'), 'Why', VALUE_DEFAULT, []),
+                'credits' => new external_value(PARAM_FLOAT, 'Credits earned'),
+                'nextdeadline' => new external_value(PARAM_INT, 'Next deadline, 0 = none', VALUE_DEFAULT, 0),
+            ]), 'Progression records'),
+        ]);
+    }
+
+    /**
+     * Upsert each record of an existing user and course; the others become warnings.
+     *
+     * @param array $records
+     * @return array
+     */
+    public static function execute(array $records): array {
+        global $DB;
+        ['records' => $records] = self::validate_parameters(self::execute_parameters(), ['records' => $records]);
+        $system = context_system::instance();
+        self::validate_context($system);
+        require_capability('local/cetadsync:saveprogression', $system);
+
+        $now = time();
+        $results = [];
+        $warnings = [];
+        $transaction = $DB->start_delegated_transaction();
+        foreach ($records as $record) {
+            if (!$DB->record_exists('user', ['id' => $record['userid'], 'deleted' => 0])) {
+                $warnings[] = ['item' => 'user', 'itemid' => $record['userid'], 'warningcode' => 'invaliduser',
+                    'message' => 'No such user'];
+                continue;
+            }
+            if (!$DB->record_exists('course', ['id' => $record['courseid']])) {
+                $warnings[] = ['item' => 'course', 'itemid' => $record['courseid'], 'warningcode' => 'invalidcourseid',
+                    'message' => 'No such course'];
+                continue;
+            }
+            $results[] = ['userid' => $record['userid'], 'courseid' => $record['courseid'],
+                'outcome' => progression::upsert($record, $now)];
+        }
+        $transaction->allow_commit();
+        return ['results' => $results, 'warnings' => $warnings];
+    }
+
+    /**
+     * One outcome per stored record.
+     *
+     * @return external_single_structure
+     */
+    public static function execute_returns(): external_single_structure {
+        return new external_single_structure([
+            'results' => new external_multiple_structure(new external_single_structure([
+                'userid' => new external_value(PARAM_INT, 'Participant'),
+                'courseid' => new external_value(PARAM_INT, 'Course'),
+                'outcome' => new external_value(PARAM_ALPHA, 'created, updated or unchanged'),
+            ])),
+            'warnings' => new external_warnings(),
+        ]);
+    }
+}

@@ -1,0 +1,522 @@
+"""local_cetadsync on a real Moodle: installed by Moodle's own upgrade, driven through REST.
+
+Depends only on the ``live_site`` fixture of tests/live/conftest.py. Every test builds its own
+data with a unique tag (tests/live/php/cetadsync_fixture.php), so no test needs a reset and the
+suite can run twice on the same site; the session ends with the plugin removed and a reset.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from moodle_sync.client.registry import FUNCTIONS, all_capabilities
+
+pytestmark = pytest.mark.live
+
+REPO = Path(__file__).resolve().parents[2]
+PLUGIN = REPO / "local_cetadsync"
+HELPER = Path(__file__).resolve().parent / "php/cetadsync_fixture.php"
+PLUGIN_FUNCTIONS = {
+    "local_cetadsync_get_enrolments",
+    "local_cetadsync_get_effective_dates",
+    "local_cetadsync_send_notifications",
+    "local_cetadsync_get_delivered",
+    "local_cetadsync_save_progression",
+}
+PLUGIN_CAPABILITIES = {
+    "local/cetadsync:readdates",
+    "local/cetadsync:readenrolments",
+    "local/cetadsync:saveprogression",
+    "local/cetadsync:sendnotifications",
+}
+INTEGRATION_USER = "cetad_plugin_sync"
+
+
+def _errorcode(error: BaseException) -> str:
+    """The Moodle error code carried by whatever the fixture raises for an exception envelope."""
+    code = getattr(error, "errorcode", None)
+    return str(code) if code else str(error)
+
+
+@pytest.fixture(scope="session")
+def site(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The live site with this checkout's plugin copied in and installed by Moodle's upgrade.
+
+    Afterwards the plugin's code is removed and the site reset, so that the tests of the core
+    path, and a reset restoring a database without the plugin, never meet code that asks for
+    an upgrade.
+    """
+    try:
+        live_site = request.getfixturevalue("live_site")
+    except pytest.FixtureLookupError:
+        pytest.skip("no live_site fixture: tests/live/conftest.py is not on this branch")
+    target = Path(live_site.dirroot) / "local/cetadsync"
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(PLUGIN, target)
+    live_site.upgrade()
+    yield live_site
+    shutil.rmtree(target)
+    live_site.reset()
+
+
+def _helper(site: Any, *args: Any) -> Any:
+    done = site.php_cli(str(HELPER), str(site.dirroot), *args)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="session")
+def setup_run(site: Any) -> str:
+    """Output of cli/setup.php run once, with a new token."""
+    script = str(Path(site.dirroot) / "local/cetadsync/cli/setup.php")
+    done = site.php_cli(script, f"--username={INTEGRATION_USER}", "--new-token")
+    assert done.returncode == 0, done.stderr
+    return str(done.stdout)
+
+
+@pytest.fixture(scope="session")
+def token(setup_run: str) -> str:
+    lines = [line for line in setup_run.splitlines() if line.startswith("Token (shown once")]
+    assert len(lines) == 1, setup_run
+    return lines[0].rsplit(" ", 1)[1]
+
+
+@pytest.fixture(scope="session")
+def data(site: Any) -> dict[str, Any]:
+    made: dict[str, Any] = _helper(site, "data", uuid.uuid4().hex[:8])
+    return made
+
+
+def test_setup_prints_a_token_once_and_is_idempotent(site: Any, setup_run: str, token: str) -> None:
+    script = str(Path(site.dirroot) / "local/cetadsync/cli/setup.php")
+    again = site.php_cli(script, f"--username={INTEGRATION_USER}")
+    assert again.returncode == 0, again.stderr
+    assert "Found user" in again.stdout
+    assert "not shown again" in again.stdout
+    assert token not in again.stdout
+
+
+def test_service_holds_every_registry_function_and_the_plugins(site: Any, token: str) -> None:
+    info = site.call("core_webservice_get_site_info", token=token)
+    names = {f["name"] for f in info["functions"]}
+    assert names == {spec.name for spec in FUNCTIONS} | PLUGIN_FUNCTIONS
+
+
+def test_role_holds_exactly_the_worker_capabilities(site: Any, setup_run: str) -> None:
+    held = set(_helper(site, "rolecaps", "cetadsyncworker"))
+    assert held == set(all_capabilities()) | PLUGIN_CAPABILITIES
+
+
+def test_install_created_the_profile_fields_the_worker_writes(
+    site: Any, data: dict[str, Any]
+) -> None:
+    assert {"cetad_progression", "cetad_credits"} <= set(_helper(site, "fields"))
+    student = data["users"]["active"]
+    site.call(
+        "core_user_update_users",
+        users=[
+            {"id": student, "customfields": [{"type": "cetad_progression", "value": "on_track"}]}
+        ],
+    )
+    [user] = site.call("core_user_get_users_by_field", field="id", values=[student])
+    assert {"shortname": "cetad_progression", "value": "on_track"}.items() <= {
+        k: v
+        for f in user["customfields"]
+        if f["shortname"] == "cetad_progression"
+        for k, v in f.items()
+    }.items()
+
+
+def test_enrolments_in_bulk_match_core_course_by_course(
+    site: Any, token: str, data: dict[str, Any]
+) -> None:
+    answer = site.call("local_cetadsync_get_enrolments", token=token, courseids=data["courses"])
+    assert answer["warnings"] == []
+    for courseid in data["courses"]:
+        ours = {row["userid"] for row in answer["enrolments"] if row["courseid"] == courseid}
+        core = site.call("core_enrol_get_enrolled_users", courseid=courseid)
+        assert ours == {user["id"] for user in core}
+        active = site.call(
+            "core_enrol_get_enrolled_users",
+            courseid=courseid,
+            options=[{"name": "onlyactive", "value": "1"}],
+        )
+        ours_active = {
+            r["userid"]
+            for r in answer["enrolments"]
+            if r["courseid"] == courseid and r["status"] == "active"
+        }
+        assert ours_active == {user["id"] for user in active}
+
+
+def test_enrolments_say_why_one_is_not_current(site: Any, token: str, data: dict[str, Any]) -> None:
+    answer = site.call(
+        "local_cetadsync_get_enrolments", token=token, courseids=[data["courses"][0]]
+    )
+    by_user = {row["userid"]: row for row in answer["enrolments"]}
+    users = data["users"]
+    expected = {
+        "active": ("active", ""),
+        "suspended": ("suspended", "suspended"),
+        "ended": ("notcurrent", "ended"),
+        "future": ("notcurrent", "notstarted"),
+        "selfdisabled": ("notcurrent", "methoddisabled"),
+    }
+    for name, status in expected.items():
+        assert (by_user[users[name]]["status"], by_user[users[name]]["reason"]) == status, name
+    assert [r["shortname"] for r in by_user[users["teacher"]]["roles"]] == ["editingteacher"]
+    assert by_user[users["ended"]]["timeend"] > 0
+
+
+def test_enrolments_of_an_unknown_course_are_a_warning(
+    site: Any, token: str, data: dict[str, Any]
+) -> None:
+    answer = site.call(
+        "local_cetadsync_get_enrolments", token=token, courseids=[data["courses"][1], 987654]
+    )
+    assert [w["itemid"] for w in answer["warnings"]] == [987654]
+    assert answer["enrolments"]
+
+
+def test_effective_dates_match_get_participant_student_by_student(
+    site: Any, token: str, data: dict[str, Any]
+) -> None:
+    answer = site.call(
+        "local_cetadsync_get_effective_dates", token=token, assignmentids=[data["assignid"]]
+    )
+    [assignment] = answer["assignments"]
+    listed = {row["userid"]: row for row in assignment["students"]}
+    for name, userid in data["users"].items():
+        if name in {"teacher", "selfdisabled", "future", "ended", "suspended"}:
+            continue  # get_participant answers only for students it counts as participants
+        own = site.call("mod_assign_get_participant", assignid=data["assignid"], userid=userid)
+        differs = (own["duedate"], own["cutoffdate"]) != (
+            assignment["duedate"],
+            assignment["cutoffdate"],
+        )
+        assert (userid in listed) == (differs or own["grantedextension"]), name
+        if userid in listed:
+            assert (listed[userid]["duedate"], listed[userid]["cutoffdate"]) == (
+                own["duedate"],
+                own["cutoffdate"],
+            ), name
+    assert listed[data["users"]["active"]]["source"] == "user"  # a user override beats the group's
+    assert listed[data["users"]["grouped"]]["source"] == "group"
+    assert listed[data["users"]["extended"]]["extensionduedate"] > assignment["duedate"]
+
+
+def test_effective_dates_since_lists_only_what_changed(
+    site: Any, token: str, data: dict[str, Any]
+) -> None:
+    ids = [data["assignid"], data["plainassignid"]]
+    first = site.call("local_cetadsync_get_effective_dates", token=token, assignmentids=ids)
+    since = max(a["timechanged"] for a in first["assignments"]) + 1
+    while time.time() < since + 0.1:
+        time.sleep(0.2)
+    quiet = site.call(
+        "local_cetadsync_get_effective_dates", token=token, assignmentids=ids, since=since
+    )
+    assert [(a["changed"], a["students"]) for a in quiet["assignments"]] == [
+        (False, []),
+        (False, []),
+    ]
+
+    student = data["users"]["teacher"]  # any enrolled user without dates of their own yet
+    _helper(
+        site, "override", data["plainassignid"], student, first["assignments"][1]["duedate"] + 86400
+    )
+    moved = site.call(
+        "local_cetadsync_get_effective_dates", token=token, assignmentids=ids, since=since
+    )
+    changed = {a["assignmentid"]: a for a in moved["assignments"] if a["changed"]}
+    assert list(changed) == [data["plainassignid"]]
+    assert [s["userid"] for s in changed[data["plainassignid"]]["students"]] == [student]
+
+
+def _notification(key: str, userid: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "idempotencykey": key,
+        "provider": "studentreminder",
+        "touserid": userid,
+        "subject": "Essay due on Friday",
+        "fullmessage": "Your essay is due on Friday.",
+        "fullmessagehtml": "<p>Your essay is due on Friday.</p>",
+        "smallmessage": "Essay due Friday",
+        **extra,
+    }
+
+
+def test_same_key_twice_sends_once(site: Any, token: str, data: dict[str, Any]) -> None:
+    student = data["users"]["active"]
+    before = _helper(site, "sentcount", student)["notifications"]
+    key = f"rem-{uuid.uuid4().hex}"
+    message = _notification(
+        key,
+        student,
+        contexturl=f"{site.url}/mod/assign/view.php?id=1",
+        contexturlname="Essay",
+        courseid=data["courses"][0],
+    )
+    [first] = site.call("local_cetadsync_send_notifications", token=token, notifications=[message])[
+        "results"
+    ]
+    [second] = site.call(
+        "local_cetadsync_send_notifications", token=token, notifications=[message]
+    )["results"]
+    assert (first["status"], first["duplicate"]) == ("sent", False)
+    assert (second["status"], second["duplicate"], second["messageid"]) == (
+        "sent",
+        True,
+        first["messageid"],
+    )
+    assert _helper(site, "sentcount", student)["notifications"] == before + 1
+    mine = site.call(
+        "core_message_get_messages",
+        useridto=student,
+        useridfrom=0,
+        type="notifications",
+        read=2,
+        newestfirst=1,
+        limitnum=50,
+    )
+    assert sum(m["id"] == first["messageid"] for m in mine["messages"]) == 1
+
+
+def test_get_delivered_settles_keys_exactly(site: Any, token: str, data: dict[str, Any]) -> None:
+    key = f"dig-{uuid.uuid4().hex}"
+    site.call(
+        "local_cetadsync_send_notifications",
+        token=token,
+        notifications=[_notification(key, data["users"]["teacher"], provider="tutordigest")],
+    )
+    answer = site.call(
+        "local_cetadsync_get_delivered", token=token, idempotencykeys=[key, f"{key}-never"]
+    )
+    assert [(r["status"], r["userid"]) for r in answer["results"]] == [
+        ("sent", data["users"]["teacher"]),
+        ("unknown", 0),
+    ]
+
+
+def test_a_batch_of_one_hundred_is_sent_in_one_call(
+    site: Any, token: str, data: dict[str, Any]
+) -> None:
+    run = uuid.uuid4().hex[:8]
+    batch = [_notification(f"bulk-{run}-{i}", data["users"]["extended"]) for i in range(100)]
+    results = site.call("local_cetadsync_send_notifications", token=token, notifications=batch)[
+        "results"
+    ]
+    assert [r["status"] for r in results] == ["sent"] * 100
+    assert len({r["messageid"] for r in results}) == 100
+
+
+def test_a_key_with_a_dot_is_moodles_invalidparameter(
+    site: Any, token: str, data: dict[str, Any]
+) -> None:
+    with pytest.raises(Exception) as error:
+        site.call(
+            "local_cetadsync_send_notifications",
+            token=token,
+            notifications=[_notification("a.b", data["users"]["active"])],
+        )
+    assert "invalidparameter" in _errorcode(error.value)
+
+
+def test_progression_is_written_only_where_changed(
+    site: Any, token: str, data: dict[str, Any]
+) -> None:
+    record = {
+        "userid": data["users"]["grouped"],
+        "courseid": data["courses"][0],
+        "status": "at_risk",
+        "reasons": ["late_submission"],
+        "credits": 12.5,
+        "nextdeadline": 1900000000,
+    }
+    outcomes = [
+        site.call("local_cetadsync_save_progression", token=token, records=[r])["results"][0][
+            "outcome"
+        ]
+        for r in (record, record, {**record, "credits": 15})
+    ]
+    assert outcomes == ["created", "unchanged", "updated"]
+    unknown = site.call(
+        "local_cetadsync_save_progression", token=token, records=[{**record, "userid": 987654}]
+    )
+    assert (unknown["results"], [w["warningcode"] for w in unknown["warnings"]]) == (
+        [],
+        ["invaliduser"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("function", "params"),
+    [
+        ("local_cetadsync_get_enrolments", {"courseids": [1]}),
+        ("local_cetadsync_get_effective_dates", {"assignmentids": [1]}),
+        ("local_cetadsync_send_notifications", {"notifications": [_notification("nocap-1", 2)]}),
+        ("local_cetadsync_get_delivered", {"idempotencykeys": ["nocap-1"]}),
+        (
+            "local_cetadsync_save_progression",
+            {"records": [{"userid": 2, "courseid": 1, "status": "x", "credits": 0}]},
+        ),
+    ],
+)
+def test_a_user_without_the_capability_is_refused(
+    site: Any, function: str, params: dict[str, Any]
+) -> None:
+    nocap = _helper(site, "nocap", uuid.uuid4().hex[:8])
+    with pytest.raises(Exception) as error:
+        site.call(function, token=nocap["token"], **params)
+    assert "nopermissions" in _errorcode(error.value)
+
+
+def test_privacy_provider_exports_then_deletes_a_users_data(
+    site: Any, token: str, data: dict[str, Any]
+) -> None:
+    student = data["users"]["future"]
+    site.call(
+        "local_cetadsync_send_notifications",
+        token=token,
+        notifications=[_notification(f"priv-{uuid.uuid4().hex}", student)],
+    )
+    site.call(
+        "local_cetadsync_save_progression",
+        token=token,
+        records=[
+            {"userid": student, "courseid": data["courses"][0], "status": "on_track", "credits": 5}
+        ],
+    )
+    report = _helper(site, "privacy", student)
+    assert report["compliant"] is True
+    exported = list(report["exported"].values())
+    assert any(e.get("status") == "on_track" for e in exported)
+    assert any(e.get("notifications") for e in exported)
+    assert report["before"] == {"sent": 1, "progress": 1}
+    assert report["after"] == {"sent": 0, "progress": 0}
+
+
+def test_message_providers_default_to_popup_and_email(site: Any) -> None:
+    defaults = _helper(site, "providers")
+    assert {name: set(value.split(",")) for name, value in defaults.items()} == {
+        name: {"popup", "email"} for name in ("studentreminder", "tutordigest", "adminalert")
+    }
+
+
+@pytest.mark.parametrize(
+    ("function", "params"),
+    [
+        ("local_cetadsync_get_enrolments", {"courseids": ["abc"]}),
+        ("local_cetadsync_get_effective_dates", {"assignmentids": [1], "since": "yesterday"}),
+        ("local_cetadsync_get_delivered", {"idempotencykeys": ["a key"]}),
+        (
+            "local_cetadsync_save_progression",
+            {"records": [{"userid": 2, "courseid": 1, "status": "x", "credits": "1,5"}]},
+        ),
+        ("local_cetadsync_get_enrolments", {"courseids": [1], "extra": 1}),
+    ],
+)
+def test_bad_parameters_are_moodles_invalidparameter(
+    site: Any, token: str, function: str, params: dict[str, Any]
+) -> None:
+    with pytest.raises(Exception) as error:
+        site.call(function, token=token, **params)
+    assert "invalidparameter" in _errorcode(error.value)
+
+
+def test_an_upgrade_from_an_older_version_keeps_data_and_restores_a_lost_field(
+    site: Any, token: str, data: dict[str, Any]
+) -> None:
+    site.call(
+        "local_cetadsync_save_progression",
+        token=token,
+        records=[
+            {"userid": data["users"]["teacher"], "courseid": 1, "status": "staff", "credits": 0}
+        ],
+    )
+    before = _helper(site, "downgrade", 2026110100, "cetad_credits")
+    site.upgrade()
+    assert "cetad_credits" in _helper(site, "fields")
+    after = _helper(site, "progresscount")
+    assert after["progress"] == before["progress"] > 0
+    assert after["version"] > 2026110100
+
+
+def test_the_same_key_sent_concurrently_is_sent_once(
+    site: Any, token: str, data: dict[str, Any]
+) -> None:
+    student = data["users"]["grouped"]
+    before = _helper(site, "sentcount", student)["notifications"]
+    message = _notification(f"race-{uuid.uuid4().hex}", student)
+    # Core itself races on a user's first concurrent requests (the user preference
+    # last_time_enrolments_synced is inserted twice: dmlwriteexception); warm the user up first.
+    site.call("local_cetadsync_get_delivered", token=token, idempotencykeys=["warm-up"])
+
+    def send(_: int) -> dict[str, Any]:
+        answer = site.call(
+            "local_cetadsync_send_notifications", token=token, notifications=[message]
+        )
+        result: dict[str, Any] = answer["results"][0]
+        return result
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(send, range(4)))
+    assert sorted(r["duplicate"] for r in results) == [False, True, True, True]
+    assert _helper(site, "sentcount", student)["notifications"] == before + 1
+
+
+def test_a_configured_field_shortname_is_created_by_setup(site: Any, setup_run: str) -> None:
+    cfg = str(Path(site.dirroot) / "admin/cli/cfg.php")
+    shortname = f"cetad_prog_{uuid.uuid4().hex[:6]}"
+    site.php_cli(
+        cfg, "--component=local_cetadsync", "--name=progressionfield", f"--set={shortname}"
+    )
+    try:
+        script = str(Path(site.dirroot) / "local/cetadsync/cli/setup.php")
+        done = site.php_cli(script, f"--username={INTEGRATION_USER}")
+        assert f"Created profile field {shortname}" in done.stdout
+        assert shortname in _helper(site, "fields")
+    finally:
+        site.php_cli(cfg, "--component=local_cetadsync", "--name=progressionfield", "--unset")
+
+
+def test_effective_dates_follow_relative_dates_as_get_participant_does(
+    site: Any, token: str, data: dict[str, Any]
+) -> None:
+    assignid = data["relativeassignid"]
+    answer = site.call("local_cetadsync_get_effective_dates", token=token, assignmentids=[assignid])
+    [assignment] = answer["assignments"]
+    listed = {row["userid"]: row["duedate"] for row in assignment["students"]}
+    late, on_time = data["users"]["active"], data["users"]["grouped"]
+    for userid in (late, on_time):
+        own = site.call("mod_assign_get_participant", assignid=assignid, userid=userid)
+        assert listed.get(userid, assignment["duedate"]) == own["duedate"]
+    assert listed[late] - assignment["duedate"] == 5 * 86400
+    assert on_time not in listed
+
+
+def test_effective_dates_since_sees_an_enrolment_change(
+    site: Any, token: str, data: dict[str, Any]
+) -> None:
+    ids = [data["assignid"], data["plainassignid"]]
+    first = site.call("local_cetadsync_get_effective_dates", token=token, assignmentids=ids)
+    since = max(a["timechanged"] for a in first["assignments"]) + 1
+    while time.time() < since + 0.1:
+        time.sleep(0.2)
+    _helper(site, "enrol", data["users"]["extended"], data["courses"][1])
+    moved = site.call(
+        "local_cetadsync_get_effective_dates", token=token, assignmentids=ids, since=since
+    )
+    assert [a["assignmentid"] for a in moved["assignments"] if a["changed"]] == [
+        data["plainassignid"]
+    ]

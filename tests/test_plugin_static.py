@@ -1,0 +1,107 @@
+"""local_cetadsync without a Moodle: PHP syntax, the service against the registry, strings."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from moodle_sync.client.registry import FUNCTIONS
+
+REPO = Path(__file__).resolve().parent.parent
+PLUGIN = REPO / "local_cetadsync"
+PHP = shutil.which("php") or "php"
+needs_php = pytest.mark.skipif(
+    shutil.which("php") is None, reason="php is not installed (apt-get install php8.2-cli)"
+)
+
+
+def _generator() -> Any:
+    spec = importlib.util.spec_from_file_location(
+        "gen_worker_needs", REPO / "scripts/gen_worker_needs.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_worker_needs_php_is_generated_from_the_registry() -> None:
+    generated = (PLUGIN / "classes/local/worker_needs.php").read_text()
+    assert generated == _generator().render(), "run: python scripts/gen_worker_needs.py"
+
+
+@needs_php
+@pytest.mark.parametrize(
+    "path", sorted(PLUGIN.rglob("*.php")), ids=lambda p: str(p.relative_to(PLUGIN))
+)
+def test_every_php_file_parses(path: Path) -> None:
+    done = subprocess.run([PHP, "-l", str(path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@needs_php
+def test_the_service_holds_every_registry_function() -> None:
+    script = (
+        "define('MOODLE_INTERNAL', 1); include $argv[1];"
+        "echo json_encode(['plugin' => array_keys($functions),"
+        " 'service' => $services['CETAD Sync']]);"
+    )
+    done = subprocess.run(
+        [PHP, "-r", script, str(PLUGIN / "db/services.php")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    declared = json.loads(done.stdout)
+    service = declared["service"]
+    assert set(service["functions"]) == {s.name for s in FUNCTIONS} | set(declared["plugin"])
+    assert (service["enabled"], service["restrictedusers"], service["shortname"]) == (
+        1,
+        1,
+        "local_cetadsync",
+    )
+
+
+def test_the_service_holds_every_registry_function_by_regex() -> None:
+    needs = (PLUGIN / "classes/local/worker_needs.php").read_text()
+    listed = re.findall(r"^\s+'([a-z_]+)',$", needs.split("const CAPABILITIES")[0], re.M)
+    assert listed == [s.name for s in FUNCTIONS]
+    assert "worker_needs::FUNCTIONS" in (PLUGIN / "db/services.php").read_text()
+
+
+def _defined_strings() -> set[str]:
+    text = (PLUGIN / "lang/en/local_cetadsync.php").read_text()
+    return set(re.findall(r"^\$string\['([^']+)'\]", text, re.M))
+
+
+def _used_strings() -> set[str]:
+    used = {"pluginname"}
+    for path in PLUGIN.rglob("*.php"):
+        if "lang" in path.parts:
+            continue
+        text = path.read_text()
+        used |= set(
+            re.findall(r"(?:get_string|lang_string)\('([^'$]+)',\s*'local_cetadsync'", text)
+        )
+        used |= set(re.findall(r"'(privacy:metadata:[a-z_:]+)'", text))
+    access = (PLUGIN / "db/access.php").read_text()
+    used |= {f"cetadsync:{c}" for c in re.findall(r"'local/cetadsync:([a-z]+)'", access)}
+    messages = (PLUGIN / "db/messages.php").read_text()
+    used |= {f"messageprovider:{p}" for p in re.findall(r"^    '([a-z]+)' => \[", messages, re.M)}
+    fields = (PLUGIN / "classes/local/profile_fields.php").read_text()
+    for setting, langkey in re.findall(r"'([a-z]+field)' => \['[a-z_]+', '([a-z]+)'\]", fields):
+        used |= {setting, f"{setting}_desc", langkey}
+    return used
+
+
+def test_every_language_string_used_is_defined_and_every_one_defined_is_used() -> None:
+    defined, used = _defined_strings(), _used_strings()
+    assert used - defined == set(), "used but not defined"
+    assert defined - used == set(), "defined but never used"
