@@ -19,6 +19,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ROOT / "reports"
+# Everything after this line of reports/bench.md is written by hand (what changed, figures
+# before and after) and kept when the tables above it are measured again.
+NOTES_MARK = "<!-- notes: kept by make bench -->"
 
 
 def run_benchmark(script: Path) -> dict[str, Any]:
@@ -54,8 +57,39 @@ def markdown(report: dict[str, Any]) -> str:
         for target in row.get("targets", []):
             met = "yes" if target["met"] else "**no**"
             lines.append(f"| {row['name']} | {target['target']} | {target['measured']} | {met} |")
+    lines += cpu_lines(report) + startup_lines(report)
     lines += ["", "Every benchmark's full figures are in `reports/bench.json`."]
     return "\n".join(lines) + "\n"
+
+
+def cpu_lines(report: dict[str, Any]) -> list[str]:
+    """The pull's wall time beside the CPU seconds of the worker and, apart, of the sandbox."""
+    lines = []
+    for row in report["benchmarks"]:
+        runs = {k: row[k] for k in ("full_sync", "incremental_no_changes", "weekly_full_sync")
+                if isinstance(row.get(k), dict) and "worker_cpu_seconds" in row[k]}  # fmt: skip
+        if not runs:
+            continue
+        lines += ["", f"## {row['name']}: wall time and CPU seconds", "",
+                  "| sync | wall s | worker CPU s | sandbox CPU s | calls |",
+                  "|---|---|---|---|---|"]  # fmt: skip
+        for name, run in runs.items():
+            lines.append(f"| {name} | {run['seconds']} | {run['worker_cpu_seconds']} | "
+                         f"{run['sandbox_cpu_seconds']} | {run['calls']} |")  # fmt: skip
+    return lines
+
+
+def startup_lines(report: dict[str, Any]) -> list[str]:
+    lines = []
+    for row in report["benchmarks"]:
+        if "ratios" not in row:
+            continue
+        lines += ["", f"## {row['name']}: seconds and ratio to `python -c pass` "
+                  f"({row['baseline_seconds']} s)", "",
+                  "| what | seconds | ratio |", "|---|---|---|"]  # fmt: skip
+        for name, seconds in row["figures"].items():
+            lines.append(f"| {name.replace('_', ' ')} | {seconds} | {row['ratios'][name]} |")
+    return lines
 
 
 def main() -> int:
@@ -69,7 +103,9 @@ def main() -> int:
     }
     REPORTS.mkdir(exist_ok=True)
     (REPORTS / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
-    (REPORTS / "bench.md").write_text(markdown(report))
+    previous = REPORTS / "bench.md"
+    notes = previous.read_text().partition(NOTES_MARK)[2] if previous.exists() else ""
+    previous.write_text(markdown(report) + (f"\n{NOTES_MARK}{notes}" if notes else ""))
     print(markdown(report))
     return 0
 

@@ -11,13 +11,15 @@ import csv
 import datetime as dt
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from moodle_sync.cohort import Evaluation, evaluate_store
 from moodle_sync.rules.evaluate import ParticipantResult
 from moodle_sync.rules.policy import Programme
+from moodle_sync.store.tables import SyncRun
 
 FORTNIGHT = dt.timedelta(days=14)
 
@@ -39,6 +41,11 @@ class ProgressionRow:
     next_deadline: dt.datetime | None
 
 
+class Person(NamedTuple):
+    name: str
+    user_id: int
+
+
 @dataclass
 class DeadlineEntry:
     """One assignment with a deadline in the window, and where each student stands."""
@@ -46,8 +53,8 @@ class DeadlineEntry:
     course: str
     assignment: str
     deadline: dt.datetime  # the earliest effective deadline among its students
-    submitted: list[str] = field(default_factory=list)
-    outstanding: list[tuple[str, dt.datetime]] = field(default_factory=list)
+    submitted: list[Person] = field(default_factory=list)
+    outstanding: list[tuple[Person, dt.datetime]] = field(default_factory=list)
 
 
 def module_columns(programme: Programme) -> list[str]:
@@ -134,9 +141,26 @@ def write_csv(rows: Iterable[ProgressionRow], programme: Programme, out: TextIO)
 
 
 def local_text(when: dt.datetime | None, programme: Programme) -> str:
+    """'2026-12-05 12:00 GMT': the programme's zone, named, so no reader has to guess it."""
     if when is None:
         return ""
-    return f"{when.astimezone(programme.timezone):%Y-%m-%d %H:%M}"
+    return f"{when.astimezone(programme.timezone):%Y-%m-%d %H:%M %Z}"
+
+
+def local_iso(when: dt.datetime, programme: Programme) -> str:
+    """ISO-8601 in the programme's zone, with its offset: '2026-12-05T12:00:00+00:00'."""
+    return when.astimezone(programme.timezone).isoformat()
+
+
+def last_synchronised(session: Session) -> dt.datetime | None:
+    """When the latest pull that read Moodle (completely or partly) finished."""
+    finished = (
+        select(SyncRun.finished_at)
+        .where(SyncRun.outcome.in_(("complete", "partial")), SyncRun.finished_at.is_not(None))
+        .order_by(SyncRun.finished_at.desc())
+        .limit(1)
+    )
+    return session.scalars(finished).first()
 
 
 def deadlines(
@@ -163,8 +187,9 @@ def deadlines(
                 int(w.assessment.id), DeadlineEntry(course.name, w.assessment.name, w.deadline)
             )
             entry.deadline = min(entry.deadline, w.deadline)
+            person = Person(r.participant.name, int(r.participant.id))
             if w.assessment.is_submitted:
-                entry.submitted.append(r.participant.name)
+                entry.submitted.append(person)
             else:
-                entry.outstanding.append((r.participant.name, w.deadline))
+                entry.outstanding.append((person, w.deadline))
     return sorted(entries.values(), key=lambda e: (e.course, e.deadline, e.assignment))

@@ -2,12 +2,17 @@
 
 Validated once, at start-up, with every problem reported together: the setting's dotted
 name, the bad value (secrets masked) and where it came from, so an administrator can fix a
-broken deployment from one error message. The web-service token is a `SecretStr` and is
-read from `moodle.token` or from the file named by `moodle.token_file`, never both.
+broken deployment from one error message, in plain words rather than pydantic's. The
+web-service token is a `SecretStr` and is read from `moodle.token` or from the file named by
+`moodle.token_file`, never both from one place; one given in the environment wins over the
+other named in the settings file. A `MOODLE_SYNC_*` variable that is no setting is an error
+naming the nearest real one, and relative paths in the settings file are read from the file's
+own folder.
 """
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
 import tomllib
@@ -20,6 +25,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     ValidationInfo,
@@ -35,6 +41,21 @@ CONFIG_ENV = "MOODLE_SYNC_CONFIG"
 DEFAULT_CONFIG = Path("config/moodle-sync.toml")
 WS_PATH = "/webservice/rest/server.php"
 SECRET_NAMES = frozenset({"token", "password", "userprivateaccesskey"})
+# MOODLE_SYNC_* variables that are not settings: the settings file, and the test suite's own.
+OTHER_VARIABLES = frozenset({CONFIG_ENV, "MOODLE_SYNC_REQUIRE_POSTGRES"})
+TEST_VARIABLE_PREFIX = "MOODLE_SYNC_TEST_"
+# Settings whose value is a file or folder: relative ones are read from the settings file's folder.
+PATH_SETTINGS = (("programme_file",), ("push", "templates_dir"), ("moodle", "token_file"))
+# What a pattern or a pydantic error means, in the words the programme-file errors use.
+PATTERN_MEANINGS = {
+    "nightly_at": "must be a 24-hour time HH:MM, for example '02:00'",
+    "progression_field": "must be a profile field's shortname: lower-case letters, digits, _",
+    "credits_field": "must be a profile field's shortname: lower-case letters, digits, _",
+}
+PLAIN_WORDS = {
+    "missing": "required but not set",
+    "extra_forbidden": "unknown setting",
+}
 
 
 class _Section(BaseModel):
@@ -73,7 +94,7 @@ class MoodleSettings(_Section):
     @model_validator(mode="after")
     def _one_token(self) -> MoodleSettings:
         if self.token is not None and self.token_file is not None:
-            raise ValueError("give moodle.token or moodle.token_file, not both")
+            raise ValueError(BOTH_TOKENS)
         if self.token is None and self.token_file is None:
             raise ValueError(
                 "no web-service token: set MOODLE_SYNC_MOODLE__TOKEN or moodle.token_file"
@@ -89,6 +110,9 @@ class MoodleSettings(_Section):
     def secret_token(self) -> SecretStr:
         assert self.token is not None  # guaranteed by _one_token
         return self.token
+
+
+BOTH_TOKENS = "give moodle.token or moodle.token_file, not both"
 
 
 class DatabaseSettings(_Section):
@@ -157,6 +181,7 @@ class Settings(BaseSettings):
     programme_file: Path = Path("config/programme.toml")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
+    _missing_default_file: Path | None = PrivateAttr(default=None)
 
     @classmethod
     def settings_customise_sources(
@@ -173,12 +198,13 @@ class Settings(BaseSettings):
     def require_moodle(self) -> MoodleSettings:
         """The Moodle section, for commands that talk to Moodle."""
         if self.moodle is None:
-            raise ConfigurationError(
-                [
-                    "moodle.url: missing (set [moodle] url in the settings file "
-                    "or MOODLE_SYNC_MOODLE__URL)"
-                ]
-            )
+            problems = [
+                "moodle.url: missing (set [moodle] url in the settings file "
+                "or MOODLE_SYNC_MOODLE__URL)"
+            ]
+            if self._missing_default_file is not None:
+                problems.insert(0, default_file_missing(self._missing_default_file))
+            raise ConfigurationError(problems)
         return self.moodle
 
 
@@ -246,25 +272,139 @@ def read_config_file(path: Path, required: bool) -> dict[str, Any]:
 def load_settings(explicit: Path | None = None) -> Settings:
     """Read the file and environment; raise `ConfigurationError` listing every problem."""
     path, required = config_path(explicit)
-    data = read_config_file(path, required)
+    data = resolve_paths(read_config_file(path, required), path.parent)
+    data = environment_token_wins(data, os.environ)
+    missing_default = None if required or path.exists() else path
+    problems = unknown_variables(os.environ)
     try:
-        return Settings(**data)
+        settings = Settings(**data)
     except ValidationError as exc:
-        problems = [describe_problem(err, data, path) for err in exc.errors()]
-        raise ConfigurationError(problems) from None
+        problems += [describe_problem(err, data, path) for err in exc.errors()]
+        if missing_default is not None and any(e["type"] == "missing" for e in exc.errors()):
+            problems.insert(0, default_file_missing(missing_default))
+        settings = None
+    if problems:
+        raise ConfigurationError(problems)
+    assert settings is not None
+    settings._missing_default_file = missing_default
+    return settings
+
+
+def default_file_missing(path: Path) -> str:
+    return (
+        f"{path}: settings file not found (the default; copy config/moodle-sync.example.toml "
+        f"there, or give --config PATH or {CONFIG_ENV})"
+    )
+
+
+def resolve_paths(data: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """Relative paths in the file (and a relative SQLite file) read from the file's folder."""
+    for *sections, key in PATH_SETTINGS:
+        node: Any = data
+        for section in sections:
+            node = node.get(section) if isinstance(node.get(section), dict) else {}
+        if isinstance(node.get(key), str) and not Path(node[key]).expanduser().is_absolute():
+            node[key] = str(folder / node[key])
+    database = data.get("database")
+    if isinstance(database, dict) and isinstance(database.get("url"), str):
+        database["url"] = resolve_sqlite_url(database["url"], folder)
+    return data
+
+
+def resolve_sqlite_url(url: str, folder: Path) -> str:
+    prefix = "sqlite:///"
+    rest = url.removeprefix(prefix)
+    if not url.startswith(prefix) or rest.startswith("/") or rest in ("", ":memory:"):
+        return url
+    return prefix + str(folder / rest)
+
+
+def environment_token_wins(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    """A token (or token file) given in the environment replaces the file's other one."""
+    moodle = data.get("moodle")
+    if not isinstance(moodle, dict):
+        return data
+    names = {key.upper() for key in environ}
+    for env_key, file_key in (("TOKEN", "token_file"), ("TOKEN_FILE", "token")):
+        if f"{ENV_PREFIX}MOODLE__{env_key}" in names:
+            moodle.pop(file_key, None)
+    return data
+
+
+def setting_variables() -> dict[str, str]:
+    """Every environment variable that sets something: name -> the setting's dotted name."""
+    names: dict[str, str] = {}
+    for name, field in Settings.model_fields.items():
+        names[ENV_PREFIX + name.upper()] = name
+        section = field.annotation
+        section = next(
+            (a for a in getattr(section, "__args__", ()) if a is not type(None)), section
+        )
+        if isinstance(section, type) and issubclass(section, BaseModel):
+            for sub in section.model_fields:
+                names[f"{ENV_PREFIX}{name.upper()}__{sub.upper()}"] = f"{name}.{sub}"
+    return names
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """A line for each `MOODLE_SYNC_*` variable that sets nothing, naming the nearest that does."""
+    known = list(setting_variables()) + sorted(OTHER_VARIABLES)
+    problems = []
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in known:
+            continue
+        if upper.startswith(TEST_VARIABLE_PREFIX):
+            continue
+        nearest = difflib.get_close_matches(upper, known, n=1, cutoff=0.6)
+        hint = f"; did you mean {nearest[0]}?" if nearest else ""
+        problems.append(
+            f"environment variable {name}: not a setting, so it would be ignored{hint} "
+            "(every setting is in config/moodle-sync.example.toml)"
+        )
+    return problems
 
 
 def describe_problem(err: Mapping[str, Any], data: Mapping[str, Any], path: Path) -> str:
     """One line: `setting: what is wrong (value ..., from ...)`, secrets masked."""
     loc = [str(part) for part in err["loc"]]
     name = ".".join(loc) or "(settings)"
-    message = str(err["msg"]).removeprefix("Value error, ")
+    message = plain_message(err, loc)
+    if message == BOTH_TOKENS:
+        token = setting_source([*loc, "token"], data, path)
+        token_file = setting_source([*loc, "token_file"], data, path)
+        return (
+            f"{name}: moodle.token (from {token}) and moodle.token_file (from {token_file}) "
+            "are both set: keep one"
+        )
     source = setting_source(loc, data, path)
     value = err.get("input")
     if err["type"] == "missing" or isinstance(value, Mapping):
         return f"{name}: {message} ({source})"
     shown = "'**********'" if loc[-1] in SECRET_NAMES else repr(value)
     return f"{name}: {message} (value {shown}, from {source})"
+
+
+def plain_message(err: Mapping[str, Any], loc: list[str]) -> str:
+    """Pydantic's wording said as the programme-file errors say it."""
+    kind = str(err["type"])
+    if kind == "string_pattern_mismatch" and loc[-1] in PATTERN_MEANINGS:
+        return PATTERN_MEANINGS[loc[-1]]
+    if kind == "extra_forbidden":
+        return PLAIN_WORDS[kind] + nearest_setting(loc)
+    if kind in PLAIN_WORDS:
+        return PLAIN_WORDS[kind]
+    message = str(err["msg"]).removeprefix("Value error, ")
+    return message.replace("Input should be", "must be").replace("String should", "must")
+
+
+def nearest_setting(loc: list[str]) -> str:
+    """'; did you mean moodle.url?' for a misspelt key, else where the keys are listed."""
+    known = [dotted for dotted in setting_variables().values() if "." in dotted or len(loc) == 1]
+    nearest = difflib.get_close_matches(".".join(loc), known, n=1, cutoff=0.6)
+    if nearest:
+        return f"; did you mean {nearest[0]}?"
+    return " (every setting is in config/moodle-sync.example.toml)"
 
 
 def setting_source(loc: list[str], data: Mapping[str, Any], path: Path) -> str:

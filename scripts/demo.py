@@ -1,10 +1,12 @@
 """`make demo`: the whole loop end to end against the bundled sandbox Moodle.
 
-Starts the sandbox on a free loopback port and, with the embedded SQLite database
-(config/demo.toml): `moodle-sync check`; `moodle-sync run --now <10:00 Europe/London today>`
-(pull, plan, send, push statuses), so the demo shows the same reminders at any hour; what
-the sandbox received (messages and profile fields, read back through its side channel); and
-a second run that sends nothing new. Exits non-zero if any step failed.
+Starts from nothing each time (a fresh var/demo.db) and the sandbox on a free loopback port,
+its clock set to 12:00 Europe/London today, so its deadlines fall at 12:00 like real ones and
+the output is the same at any hour. Then, with the embedded SQLite database
+(config/demo.toml): `moodle-sync check`; `moodle-sync run --now <12:00 Europe/London today>`
+(pull, plan, send, push statuses); what the sandbox received (messages in full, as the
+student reads them, and profile fields, read back through its side channel); and a second run
+that sends nothing new. Exits non-zero if any step failed.
 """
 
 from __future__ import annotations
@@ -47,20 +49,30 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 2
     sys.exit(f"demo: the sandbox did not answer at {url} within {seconds:.0f} s")
 
 
-def ten_this_morning() -> str:
+def noon_today() -> str:
+    """12:00 Europe/London today, to the minute: the demo's 'now' for the site and the runs."""
     london = ZoneInfo("Europe/London")
-    return datetime.combine(datetime.now(london).date(), clock_time(10), london).isoformat()
+    noon = datetime.combine(datetime.now(london).date(), clock_time(12), london)
+    return noon.isoformat(timespec="minutes")
 
 
-def show_received(url: str) -> dict[str, Any]:
-    """What the service pushed, as the sandbox Moodle stored it."""
+def fresh_database() -> None:
+    """The demo starts clean: yesterday's data would not match today's sandbox."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        (ROOT / "var" / f"demo.db{suffix}").unlink(missing_ok=True)
+
+
+def show_received(url: str, examples: int = 3) -> dict[str, Any]:
+    """What the service pushed, as the sandbox Moodle stored it: a few messages in full."""
     with urllib.request.urlopen(url + "/sandbox/state", timeout=5) as answer:
         state: dict[str, Any] = json.load(answer)
     messages = state["messages"]
     print(f"\n== the sandbox received {len(messages)} messages")
-    for message in messages[:3]:
-        print(f"-- to user {message['useridto']}:\n{message.get('fullmessage', '')[:600]}")
+    for message in messages[:examples]:
+        print(f"-- to user {message['useridto']}:\n{message.get('fullmessage', '')}")
     fields = {uid: f for uid, f in state["profile_fields"].items() if f}
+    if not examples:
+        return state
     print(f"\n== profile fields set for {len(fields)} users, for example:")
     for uid, values in list(fields.items())[:5]:
         print(f"   user {uid}: {values}")
@@ -76,8 +88,11 @@ def main() -> int:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     (ROOT / "var").mkdir(exist_ok=True)
+    fresh_database()
+    now = noon_today()
     sandbox_log = (ROOT / "var" / "demo-sandbox.log").open("w")
-    sandbox = subprocess.Popen([*CLI, "sandbox", "--port", str(port)], cwd=ROOT, stderr=sandbox_log)
+    command = [*CLI, "sandbox", "--port", str(port), "--now", now]
+    sandbox = subprocess.Popen(command, cwd=ROOT, stderr=sandbox_log)
     try:
         wait_until_up(url, sandbox)
         env = {
@@ -86,7 +101,6 @@ def main() -> int:
             "MOODLE_SYNC_MOODLE__URL": url,
             "MOODLE_SYNC_MOODLE__TOKEN": INTEGRATION_TOKEN,
         }
-        now = ten_this_morning()
         steps = (("check", ["check"]), ("run", ["run", "--now", now]))
         for title, args in steps:
             code = run_step(title, args, env)
@@ -95,7 +109,7 @@ def main() -> int:
                 return code
         sent = len(show_received(url)["messages"])
         code = run_step("the same run again: nothing new", ["run", "--now", now], env)
-        again = len(show_received(url)["messages"])
+        again = len(show_received(url, examples=0)["messages"])
         if code != 0 or again != sent:
             print(f"demo: the second run exited {code} and sent {again - sent}", file=sys.stderr)
             return code or 1

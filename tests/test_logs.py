@@ -136,7 +136,10 @@ NOT_RUN = {"sandbox": "serves the sandbox until stopped; it is the Moodle these 
 
 def leaf_commands(group: click.Group, prefix: str = "") -> list[str]:
     names = []
-    for name, command in group.commands.items():
+    context = click.Context(group)
+    for name in group.list_commands(context):  # the CLI's group imports its commands lazily
+        command = group.get_command(context, name)
+        assert command is not None, name
         path = f"{prefix}{name}"
         if isinstance(command, click.Group):
             names += leaf_commands(command, f"{path} ")

@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
+import re
 import shutil
+from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -24,7 +27,7 @@ from moodle_sync.reports import (
     progression_rows,
     write_csv,
 )
-from moodle_sync.reports_html import render_html
+from moodle_sync.reports_html import STATUSES, render_html
 from moodle_sync.rules.evaluate import evaluate_participant
 from moodle_sync.rules.facts import Assessment, ModuleRecord, Participant
 from moodle_sync.rules.policy import Programme, load_programme
@@ -150,8 +153,9 @@ def test_deadlines_lists_each_students_own_deadline_in_the_window_and_who_submit
         assert now <= e.deadline <= now + dt.timedelta(days=14)
         assert all(now <= due <= now + dt.timedelta(days=14) for _, due in e.outstanding)
         aid = by_name[e.assignment]
-        assert {names[u] for a, u in submitted if a == aid} >= set(e.submitted)
-        assert not {n for n, _ in e.outstanding} & set(e.submitted)
+        assert {(names[u], u) for a, u in submitted if a == aid} >= set(e.submitted)
+        assert not {p for p, _ in e.outstanding} & set(e.submitted)
+        assert all(names[p.user_id] == p.name for p, _ in e.outstanding)
 
 
 def html_report(pulled: tuple[Sandbox, sessionmaker[Session], str], programme: Programme) -> str:
@@ -166,7 +170,7 @@ def test_the_html_report_fetches_nothing_and_labels_its_table(
     page = html_report(pulled, programme)
     for fetching in ("<link", "<script", "<img", "src=", "@import", "url("):
         assert fetching not in page
-    assert "<caption>" in page and '<th scope="col">Participant</th>' in page
+    assert '<caption id="table-caption">' in page and '<th scope="col">Participant</th>' in page
     assert page.count('<th scope="row">') == page.count("<tr>") - 1
     assert 'id="chart-summary"' in page and "@media print" in page
 
@@ -229,7 +233,8 @@ def test_a_browser_renders_the_table_and_the_chart(
         ".map(r => r.getBoundingClientRect().width)"
     )
     assert widths and all(w > 0 for w in widths)
-    assert script("return document.querySelectorAll('line.threshold').length") == 3
+    # each row's own target line: never a line a bar crosses though the rules say not met
+    assert script("return document.querySelectorAll('line.threshold').length") == len(students)
     text_ratio, bar_ratio = script(CONTRAST_JS)
     assert text_ratio >= 4.5 and bar_ratio >= 3
 
@@ -248,3 +253,53 @@ def test_report_commands_write_the_files_and_the_fortnight(
     fortnight = run_cli("report", "deadlines", "--days", "14", env=env)
     assert fortnight.returncode == 0, fortnight.stderr
     assert "submitted" in fortnight.stdout
+
+
+def test_the_html_report_puts_the_most_urgent_first_with_counts_badges_and_freshness(
+    pulled: tuple[Sandbox, sessionmaker[Session], str], tmp_path: Path
+) -> None:
+    out = tmp_path / "p.html"
+    env = cli_env(tmp_path, pulled[2])
+    made = run_cli("report", "progression", "--format", "html", "--output", str(out), env=env)
+    assert made.returncode == 0, made.stderr
+    page = out.read_text()
+    assert "Data last synchronised from Moodle at" in page
+    assert '<h2 id="counts">Participants by status</h2>' in page
+    badges = re.findall(r'<td><span class="badge" style="background:#\w+">([^<]+)</span>', page)
+    order = [label for label, _ in STATUSES.values()]
+    assert badges and badges == sorted(badges, key=order.index)
+    counted = dict(re.findall(r'<li><span class="badge"[^>]*>([^<]+)</span> (\d+)</li>', page))
+    assert {k: int(v) for k, v in counted.items()} == Counter(badges)
+    assert re.search(r'<td class="when">\d{4}-\d\d-\d\d \d\d:\d\d (GMT|BST)</td>', page)
+
+
+def test_prior_learning_is_drawn_at_its_capped_value(programme: Programme) -> None:
+    row = progression_row(
+        evaluate_participant(Participant(1, "P", (), prior_learning_credits=120), programme, NOW),
+        programme,
+        NOW,
+    )
+    page = render_html([row], programme, NOW)
+    drawn = re.findall(r"Prior learning(?: \(counted[^)]*\))? (\d+) credits", page)
+    assert drawn == [str(row.prior)] and row.prior == 60  # of 120 awarded: the cap is 1/2
+
+
+def test_deadlines_name_their_zone_and_people_by_id(
+    pulled: tuple[Sandbox, sessionmaker[Session], str], tmp_path: Path
+) -> None:
+    sandbox, _sessions, url = pulled
+    now = dt.datetime.fromtimestamp(sandbox.state.clock(), UTC).isoformat(timespec="seconds")
+    env = cli_env(tmp_path, url)
+    text = run_cli("report", "deadlines", "--now", now, env=env)
+    assert text.returncode == 0, text.stderr
+    assert re.search(r"\d\d:\d\d (GMT|BST)  ", text.stdout), text.stdout
+    listed = run_cli("report", "deadlines", "--now", now, "--json", env=env)
+    entries = json.loads(listed.stdout)
+    assert entries
+    for entry in entries:
+        assert dt.datetime.fromisoformat(entry["deadline"]).tzinfo is not None
+        assert entry["timezone"] == "Europe/London"
+        for person in entry["submitted"] + entry["outstanding"]:
+            assert isinstance(person["user_id"], int) and person["name"]
+        assert all(dt.datetime.fromisoformat(p["due"]).utcoffset() is not None
+                   for p in entry["outstanding"])  # fmt: skip

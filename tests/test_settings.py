@@ -51,7 +51,7 @@ def test_config_file_is_found_through_the_environment(
     path = write(tmp_path, 'programme_file = "elsewhere.toml"\n')
     monkeypatch.setenv("MOODLE_SYNC_CONFIG", str(path))
     monkeypatch.setenv("MOODLE_SYNC_REQUIRE_POSTGRES", "1")  # not a setting: tolerated
-    assert load_settings().programme_file == Path("elsewhere.toml")
+    assert load_settings().programme_file == tmp_path / "elsewhere.toml"
 
 
 def test_token_never_appears_in_repr_or_str(tmp_path: Path) -> None:
@@ -69,17 +69,19 @@ def test_token_may_come_from_a_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("toml", "expected"),
     [
-        ('colour = "blue"', "colour: Extra inputs are not permitted (value 'blue', from settings"),
+        ('colour = "blue"', "colour: unknown setting (every setting is in config/moodle-sync.ex"),
+        ('log_levle = "INFO"', "log_levle: unknown setting; did you mean log_level? (value 'INFO'"),
         ('[moodle]\nurl="https://a.example"\ntoken="t"\nread_timeout="soon"',
-         "moodle.read_timeout: Input should be a valid number"),
-        ("[moodle]\ntoken='t'", "moodle.url: Field required (not set in the file or the env"),
+         "moodle.read_timeout: must be a valid number"),
+        ("[moodle]\ntoken='t'", "moodle.url: required but not set (not set in the file or the env"),
+        ('[worker]\nnightly_at="2am"', "worker.nightly_at: must be a 24-hour time HH:MM, for exa"),
         ('[moodle]\nurl="http://moodle.example.ac.uk"\ntoken="t"',
          "moodle.url: 'http://moodle.example.ac.uk' uses plain http to a non-loopback host"),
         ('[moodle]\nurl="https://a.example"\ntoken_file="/nonexistent/token"',
          "moodle.token_file: cannot read token file '/nonexistent/token'"),
         ('[moodle]\nurl="https://a.example"', "moodle: no web-service token"),
         ('[moodle]\nurl="https://a.example/?x=1"\ntoken="t"', "has a query string or fragment"),
-        ('log_level = "LOUD"', "log_level: Input should be 'DEBUG'"),
+        ('log_level = "LOUD"', "log_level: must be 'DEBUG'"),
         ("[moodle\nurl=1", "not valid TOML"),
     ],
 )  # fmt: skip

@@ -1,13 +1,17 @@
 """The one place that talks HTTP to Moodle: session, token, timeouts, retries, politeness.
 
 Reads are retried with jittered exponential backoff (honouring ``Retry-After``) while the
-run-wide retry budget lasts. Writes are sent once: if their outcome is unknown they raise
-``InDoubtError`` instead, because Moodle does not de-duplicate (a resent message arrives twice).
+run-wide retry budget lasts. A site that refuses the connection (or whose name does not
+resolve) before it has ever answered is a wrong address or a site that is down: one fatal
+error naming the address, not a minute of retries. Writes are sent once: if their outcome
+is unknown they raise ``InDoubtError`` instead, because Moodle does not de-duplicate (a
+resent message arrives twice).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -21,6 +25,7 @@ from requests.adapters import HTTPAdapter
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 from tenacity.stop import stop_base
 from tenacity.wait import wait_random_exponential
+from urllib3.exceptions import NewConnectionError
 
 from moodle_sync.client.envelope import check_response
 from moodle_sync.client.params import build_form, chunk_rows, merge_responses
@@ -59,6 +64,7 @@ class Requester:
         self._budget = RetryBudget(settings.retry_budget)
         self._slots = BoundedSemaphore(settings.max_concurrent_requests)
         self._pool: ThreadPoolExecutor | None = None
+        self._answered = False  # has the site answered anything yet?
 
     def __enter__(self) -> Requester:
         return self
@@ -136,6 +142,7 @@ class Requester:
                 raise self._transport_error(function, exc, write) from None
             finally:
                 self.stats.record_call(time.perf_counter() - started)
+        self._answered = True
         log.debug("%s: HTTP %s, %d bytes", function, response.status_code, len(response.content))
         text = response.content.decode("utf-8", errors="replace")
         try:
@@ -158,7 +165,7 @@ class Requester:
     def _transport_error(
         self, function: str, exc: requests.RequestException, write: bool
     ) -> MoodleError:
-        detail = self.redact(f"{type(exc).__name__}: {exc}")
+        detail = self.redact(_reason(exc))
         if isinstance(exc, requests.exceptions.SSLError):
             return FatalError(
                 f"{function}: TLS verification failed for {self.settings.url!r} ({detail}); "
@@ -166,12 +173,22 @@ class Requester:
                 function=function,
                 errorcode="tls",
             )
-        if write and not isinstance(exc, requests.exceptions.ConnectTimeout):
+        refused = _refused(exc)
+        if refused and not self._answered:
+            return FatalError(
+                f"{function}: cannot connect to {self.settings.url!r} ({detail}); check "
+                "moodle.url (or MOODLE_SYNC_MOODLE__URL), that the site is up, and that this "
+                "machine may reach it (firewall, proxy).",
+                function=function,
+                errorcode="unreachable",
+            )
+        surely_unsent = refused or isinstance(exc, requests.exceptions.ConnectTimeout)
+        if write and not surely_unsent:
             return self._in_doubt(function, detail, None)
         code = "timeout" if isinstance(exc, requests.Timeout) else "connection"
         return RetriableError(
             f"{function}: no answer from {self.settings.endpoint!r} ({detail}); temporary, "
-            "retried with backoff; if it persists check the network and moodle.read_timeout.",
+            f"retried with backoff; if it persists {_transport_hint(exc)}.",
             function=function,
             errorcode=code,
         )
@@ -225,6 +242,28 @@ def _outcome_unknown(exc: RetriableError) -> bool:
     return (
         exc.http_status is not None and exc.http_status >= 500 and exc.errorcode != "climaintenance"
     )
+
+
+def _refused(exc: requests.RequestException) -> bool:
+    """No connection was ever made: refused, unreachable, or a name that does not resolve."""
+    if isinstance(exc, requests.exceptions.Timeout):
+        return False
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, NewConnectionError)
+
+
+def _reason(exc: requests.RequestException) -> str:
+    """'[Errno 111] Connection refused' rather than urllib3's whole pool description."""
+    found = re.search(r"\[Errno -?\d+\] [^'\")]+", str(exc))
+    return found.group(0).strip() if found else f"{type(exc).__name__}: {exc}"
+
+
+def _transport_hint(exc: requests.RequestException) -> str:
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return "check the site's load and moodle.read_timeout"
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "check moodle.url, the network and moodle.connect_timeout"
+    return "check the network between this machine and moodle.url"
 
 
 def _new_session(pool_size: int) -> requests.Session:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,15 +19,14 @@ from moodle_sync.commands.base import (
     now_option,
     pass_context,
 )
-from moodle_sync.commands.progress import terminal_progress
 from moodle_sync.exit_codes import ExitCode, for_outcome
-from moodle_sync.lock import pipeline_lock
-from moodle_sync.probe import probe_access
-from moodle_sync.pull.runner import SyncReport, load_state, run_sync
-from moodle_sync.pull.scope import resolve_scope
-from moodle_sync.push.profile import missing_field_problem, prove_profile_fields
-from moodle_sync.run import PipelineReport, open_context, run_pipeline
-from moodle_sync.store.db import open_database
+
+if TYPE_CHECKING:
+    from moodle_sync.pull.runner import SyncReport
+    from moodle_sync.run import PipelineReport
+
+# The store, the pull and the push are imported inside the commands that use them, so that
+# `check` reaches Moodle without loading SQLAlchemy and the pipeline (benchmarks/bench_startup).
 
 
 @click.command()
@@ -50,6 +50,12 @@ def check(ctx: Context, as_json: bool) -> None:
     problems: list[str] = []
     with Requester(settings.require_moodle()) as requester:
         info = get_site_info(requester)
+        from moodle_sync.probe import probe_access  # after the first call: see above
+        from moodle_sync.pull.runner import load_state
+        from moodle_sync.pull.scope import resolve_scope
+        from moodle_sync.push.profile import missing_field_problem, prove_profile_fields
+        from moodle_sync.store.db import open_database
+
         say(
             f"moodle: {info.sitename!r} at {info.siteurl}, release {info.release}, "
             f"signed in as {info.username} (user id {info.userid})"
@@ -106,6 +112,11 @@ def check(ctx: Context, as_json: bool) -> None:
 def sync(ctx: Context, full: bool, as_json: bool) -> None:
     """Pull the programme's courses, enrolments, assignments, submissions, extensions and
     grades from Moodle into the database (a progress bar per stage on a terminal)."""
+    from moodle_sync.commands.progress import terminal_progress
+    from moodle_sync.lock import pipeline_lock
+    from moodle_sync.pull.runner import run_sync
+    from moodle_sync.store.db import open_database
+
     settings = ctx.settings()
     programme = ctx.programme(settings)
     _engine, sessions = open_database(settings.database.url)
@@ -154,6 +165,10 @@ def print_summary(report: SyncReport) -> None:
 @handle_errors
 def run(ctx: Context, full: bool, dry_run: bool, as_json: bool, now: datetime | None) -> None:
     """Pull, then plan and send reminders and digests, then push progression statuses."""
+    from moodle_sync.commands.progress import terminal_progress
+    from moodle_sync.lock import pipeline_lock
+    from moodle_sync.run import open_context, run_pipeline
+
     settings = ctx.settings()
     programme = ctx.programme(settings)
     bars = terminal_progress(wanted=not as_json)

@@ -21,8 +21,17 @@ from moodle_sync.commands.base import (
     now_option,
     pass_context,
 )
-from moodle_sync.reports import deadlines, local_text, progression_rows, write_csv
+from moodle_sync.reports import (
+    DeadlineEntry,
+    deadlines,
+    last_synchronised,
+    local_iso,
+    local_text,
+    progression_rows,
+    write_csv,
+)
 from moodle_sync.reports_html import render_html
+from moodle_sync.rules.policy import Programme
 from moodle_sync.store.db import open_database
 
 
@@ -59,10 +68,11 @@ def progression(
     _engine, sessions = open_database(settings.database.url)
     with sessions() as session:
         rows = progression_rows(session, programme, now, settings.push.interrupted_users)
+        synced = last_synchronised(session)
     if as_json:
         text = json.dumps([asdict(row) for row in rows], indent=2, sort_keys=True, default=str)
     elif fmt == "html":
-        text = render_html(rows, programme, now)
+        text = render_html(rows, programme, now, synced)
     else:
         buffer = io.StringIO()
         write_csv(rows, programme, buffer)
@@ -97,7 +107,7 @@ def deadlines_command(ctx: Context, days: int, now: dt.datetime | None, as_json:
             session, programme, now, settings.push.interrupted_users, dt.timedelta(days=days)
         )
     if as_json:
-        emit_json([vars(entry) for entry in entries])
+        emit_json([entry_json(entry, programme) for entry in entries])
         return
     if not entries:
         click.echo(f"no deadlines in the {days} days from {local_text(now, programme)}")
@@ -111,6 +121,21 @@ def deadlines_command(ctx: Context, days: int, now: dt.datetime | None, as_json:
             f"{len(e.submitted)} submitted, {len(e.outstanding)} not yet"
         )
         if e.submitted:
-            click.echo(f"    submitted: {', '.join(sorted(e.submitted))}")
-        for name, due in sorted(e.outstanding):
-            click.echo(f"    not yet: {name} (due {local_text(due, programme)})")
+            click.echo(f"    submitted: {', '.join(sorted(p.name for p in e.submitted))}")
+        for person, due in sorted(e.outstanding):
+            click.echo(f"    not yet: {person.name} (due {local_text(due, programme)})")
+
+
+def entry_json(entry: DeadlineEntry, programme: Programme) -> dict[str, object]:
+    """Times in ISO-8601 with the programme zone's offset; people with their Moodle user id."""
+    return {
+        "course": entry.course,
+        "assignment": entry.assignment,
+        "deadline": local_iso(entry.deadline, programme),
+        "timezone": str(programme.timezone),
+        "submitted": [{"user_id": p.user_id, "name": p.name} for p in sorted(entry.submitted)],
+        "outstanding": [
+            {"user_id": p.user_id, "name": p.name, "due": local_iso(due, programme)}
+            for p, due in sorted(entry.outstanding)
+        ],
+    }

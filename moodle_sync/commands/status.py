@@ -27,7 +27,7 @@ from moodle_sync.commands.base import (
     now_option,
     pass_context,
 )
-from moodle_sync.errors import MoodleSyncError, ProgrammeError
+from moodle_sync.errors import MoodleError, MoodleSyncError, ProgrammeError
 from moodle_sync.exit_codes import ExitCode
 from moodle_sync.lock import current_holder
 from moodle_sync.settings import Settings
@@ -35,6 +35,8 @@ from moodle_sync.store.db import create_db_engine, current_revision, head_revisi
 from moodle_sync.store.tables import Course, OutboxMessage, SyncRun
 
 RECENT_RUNS = 5
+NO_ANSWER = frozenset({"connection", "timeout", "unreachable", "tls"})  # the requester's codes
+REFUSED = frozenset({"invalidtoken", "accessexception"})  # the site answered: not this token
 
 
 @click.command()
@@ -153,6 +155,10 @@ def moodle_site(settings: Settings) -> dict[str, Any]:
     try:
         with Requester(settings.moodle.model_copy(update={"max_attempts": 1})) as requester:
             info = get_site_info(requester)
+    except MoodleError as exc:
+        answered = exc.errorcode not in NO_ANSWER
+        return {"reachable": answered, "url": settings.moodle.url, "error": str(exc),
+                "refused": answered and exc.errorcode in REFUSED}  # fmt: skip
     except MoodleSyncError as exc:
         return {"reachable": False, "url": settings.moodle.url, "error": str(exc)}
     return {"reachable": True, "url": info.siteurl, "sitename": info.sitename,
@@ -163,9 +169,14 @@ def print_status(found: dict[str, Any]) -> None:
     db, site, lock = found["database"], found["moodle"], found["lock"]
     behind = "" if db["revision"] == db["head"] else f" (behind {db['head']}: run db upgrade)"
     click.echo(f"database: {db['dialect']}, revision {db['revision']}{behind}")
-    if site["reachable"]:
+    if "error" not in site:
         click.echo(f"moodle: {site['sitename']!r} at {site['url']}, release {site['release']}"
                    f" (version {site['version']})")  # fmt: skip
+    elif site.get("refused"):
+        click.echo(f"moodle: the site answered but refused the token ({site['url']}): "
+                   f"{site['error']}")  # fmt: skip
+    elif site["reachable"]:
+        click.echo(f"moodle: the site answered with an error ({site['url']}): {site['error']}")
     else:
         click.echo(f"moodle: unreachable ({site.get('url', '-')}): {site['error']}")
     click.echo(f"lock: held by {lock['holder']} since {lock['since']}" if lock["held"]
@@ -205,10 +216,13 @@ def print_failing(failing: dict[str, Any]) -> None:
         return
     problems = [f"{c}: {why}" for c, why in failing["failed_courses"].items()]
     problems += [f"{c}: no Moodle course has this idnumber" for c in failing["missing_courses"]]
-    if failing["error"]:
-        problems.append(f"run stopped: {failing['error']}")
-    if failing.get("messages"):
-        problems.append(f"messages: {failing['messages']}")
-    click.echo(f"failing courses (run {failing['run_id']}): {'none' if not problems else ''}")
+    if problems:
+        click.echo(f"failing courses (run {failing['run_id']}):")
+    elif not failing["error"] and not failing.get("messages"):
+        click.echo(f"failing courses (run {failing['run_id']}): none")
     for problem in problems:
         click.echo(f"  {problem}")
+    if failing["error"]:
+        click.echo(f"run {failing['run_id']} stopped: {failing['error']}")
+    if failing.get("messages"):
+        click.echo(f"run {failing['run_id']} messages: {failing['messages']}")

@@ -246,12 +246,14 @@ def serve_forever(
     scenario: Path | None = None,
     host: str = "127.0.0.1",
     faults: FaultPlan | Path | None = None,
+    now: datetime | None = None,
 ) -> None:
     """Blocking, for `moodle-sync sandbox`: logs method, path and function of each call.
 
-    `faults` is a plan or a JSON file holding one (`python -m moodle_sync.sandbox --faults`).
+    `faults` is a plan or a JSON file holding one (`python -m moodle_sync.sandbox --faults`);
+    `now` the site's time at start (default: the current time).
     """
-    server = _bind(port, scenario, None, host)
+    server = _bind(port, scenario, now, host)
     if isinstance(faults, Path):
         faults = FaultPlan.model_validate_json(faults.read_text(encoding="utf-8"))
     server.set_faults(faults)

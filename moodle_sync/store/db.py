@@ -6,18 +6,20 @@ before first use, so a fresh machine needs no separate setup step.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:  # Alembic (with Mako) costs a few hundred ms: imported only to migrate
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -52,6 +54,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
@@ -59,18 +63,48 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+    """The schema revision the database is at (None: no schema yet), read without Alembic."""
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(text("SELECT version_num FROM alembic_version"))
+            revision: str | None = found.scalar_one_or_none()
+            return revision
+    except (OperationalError, ProgrammingError):  # no alembic_version table
+        return None
 
 
-def head_revision(engine: Engine) -> str | None:
-    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+def head_revision(engine: Engine | None = None) -> str | None:
+    """The newest migration's revision, read from the files (see `script_head`)."""
+    return script_head()
+
+
+@cache
+def script_head() -> str | None:
+    """The revision no other migration names as its `down_revision`.
+
+    Read from the migration files' two assignments rather than through Alembic, so that a
+    command on an up-to-date database never imports Alembic; a test checks it agrees.
+    """
+    revisions: set[str] = set()
+    downs: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        for name, value in re.findall(
+            r'^(revision|down_revision)\b[^=]*= *"([^"]+)"', source, re.M
+        ):
+            (revisions if name == "revision" else downs).add(value)
+    heads = sorted(revisions - downs)
+    if len(heads) != 1:
+        raise RuntimeError(f"the migrations have {len(heads)} heads: {heads}")
+    return heads[0]
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str | None]:
     """Apply every pending migration; return the revisions before and after."""
     before = current_revision(engine)
     if before != head_revision(engine):
+        from alembic import command
+
         migrator = _transactional_sqlite(engine)
         try:
             command.upgrade(alembic_config(migrator), "head")

@@ -3,6 +3,11 @@
 One statement compiled once and executed for the whole batch (SQLAlchemy's "insertmanyvalues"
 sends it in large multi-row chunks), instead of a round trip per row; rerunning a sync with
 the same data changes nothing, which is what makes a crashed run safe to repeat.
+
+On SQLite the same statement goes straight to the driver's `executemany` with each value
+converted once by its column type: SQLAlchemy's per-row parameter handling was a third of a
+first sync's CPU (100,000 rows). Tables whose columns have Python-side defaults keep the
+SQLAlchemy path, which applies them.
 """
 
 from __future__ import annotations
@@ -41,8 +46,47 @@ def upsert(
         for name in rows[0]
         if update and name not in keys and name not in keep_on_update
     }
+    if dialect == "sqlite" and _plain_columns(table, rows[0]):
+        _sqlite_executemany(session, table, rows, keys, list(changed))
+        return
     if changed:
         statement = statement.on_conflict_do_update(index_elements=keys, set_=changed)
     else:
         statement = statement.on_conflict_do_nothing(index_elements=keys)
     session.execute(statement, list(rows))
+
+
+def _plain_columns(table: Table, row: Mapping[str, Any]) -> bool:
+    """No column would get a Python-side default or onupdate value that raw SQL would miss."""
+    return all(
+        column.onupdate is None and (column.name in row or column.default is None)
+        for column in table.columns
+    )
+
+
+def _sqlite_executemany(
+    session: Session,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    keys: Sequence[str],
+    changed: Sequence[str],
+) -> None:
+    dialect = session.get_bind().dialect
+    quote = dialect.identifier_preparer.quote
+    names = list(rows[0])
+    convert = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
+    action = (
+        "DO UPDATE SET " + ", ".join(f"{quote(n)} = excluded.{quote(n)}" for n in changed)
+        if changed
+        else "DO NOTHING"
+    )
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+        f"VALUES ({', '.join('?' * len(names))}) "
+        f"ON CONFLICT ({', '.join(quote(k) for k in keys)}) {action}"
+    )
+    columns = [
+        [row[name] for row in rows] if c is None else list(map(c, (row[name] for row in rows)))
+        for name, c in zip(names, convert, strict=True)
+    ]
+    session.connection().exec_driver_sql(sql, list(zip(*columns, strict=True)))

@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from moodle_sync.client import Requester
 from moodle_sync.settings import MoodleSettings
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "moodle"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "moodle" / "recordings"
 URL = "https://moodle.example.test"
 ENDPOINT = URL + "/webservice/rest/server.php"
 TOKEN = "tok-3f9a0c-secret"
@@ -24,7 +24,7 @@ MakeRequester = Callable[..., Requester]
 
 
 def recording(name: str) -> dict[str, Any]:
-    """One file of tests/fixtures/moodle (copied from ../shared/moodle/recordings)."""
+    """One file of tests/fixtures/moodle/recordings (copied from ../shared/moodle/recordings)."""
     data: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text())
     return data
 

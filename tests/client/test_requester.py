@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import requests
 import responses
+from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from moodle_sync.client import Requester
 from moodle_sync.client.politeness import RateLimiter
@@ -239,3 +240,26 @@ def test_the_rate_limit_spaces_request_starts() -> None:
     unlimited = RateLimiter(0, clock=lambda: now[0], sleep=sleep)
     unlimited.acquire()
     assert waits == [0.25, 0.5]
+
+
+def _refused() -> requests.exceptions.ConnectionError:
+    reason = NewConnectionError(None, "Failed to establish a new connection: [Errno 111] refused")  # type: ignore[arg-type]
+    return requests.exceptions.ConnectionError(MaxRetryError(None, ENDPOINT, reason))  # type: ignore[arg-type]
+
+
+def test_a_site_that_never_answered_and_refuses_is_one_fatal_error(
+    req: Requester, moodle: Mock
+) -> None:
+    moodle.add(responses.POST, ENDPOINT, body=_refused())
+    with pytest.raises(FatalError, match=r"cannot connect to .* check moodle\.url") as caught:
+        req.call("core_webservice_get_site_info")
+    assert (caught.value.errorcode, len(moodle.calls), req.stats.retries) == ("unreachable", 1, 0)
+
+
+def test_a_refusal_after_the_site_answered_is_retried(req: Requester, moodle: Mock) -> None:
+    reply(moodle, "core_webservice_get_site_info")
+    req.call("core_webservice_get_site_info")
+    moodle.add(responses.POST, ENDPOINT, body=_refused())
+    reply(moodle, "core_webservice_get_site_info")
+    assert req.call("core_webservice_get_site_info")["userid"] == 3
+    assert req.stats.retries == 1

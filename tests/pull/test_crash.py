@@ -10,7 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.rules.policy import load_programme
 from moodle_sync.sandbox.faults import FaultPlan
@@ -35,26 +36,46 @@ def sync_process(url: str, database: str) -> subprocess.Popen[bytes]:
                             stderr=subprocess.DEVNULL)  # fmt: skip
 
 
+def latest_run(sessions: sessionmaker[Session]) -> int:
+    with sessions() as session:
+        return session.scalar(select(func.max(SyncRun.id))) or 0
+
+
+def running_since(
+    sessions: sessionmaker[Session], process: subprocess.Popen[bytes], after: int
+) -> bool:
+    """Wait until the process has recorded its own run (False if it ended first)."""
+    while process.poll() is None:
+        if latest_run(sessions) > after:
+            return True
+        time.sleep(0.02)
+    return False
+
+
 def test_sigkill_mid_sync_then_a_clean_run_converges(tmp_path: Path) -> None:
     database = f"sqlite:///{tmp_path}/store.db"
     _, sessions = open_database(database)
+    timing = f"sqlite:///{tmp_path}/timing.db"
+    _, timing_sessions = open_database(timing)  # migrated first, like `database`
     chance = random.Random(4)
     programme = load_programme(REPO / "config" / "programme.toml")
     with start_sandbox(faults=FaultPlan(latency_ms=150)) as sandbox:
+        process = sync_process(sandbox.url, timing)
+        assert running_since(timing_sessions, process, 0)
         started = time.monotonic()
-        assert sync_process(sandbox.url, f"sqlite:///{tmp_path}/timing.db").wait(timeout=120) == 0
-        duration = time.monotonic() - started  # of a whole run, process start included
+        assert process.wait(timeout=120) == 0
+        duration = time.monotonic() - started  # of the run itself, from its record on
         killed_mid_run = 0
         for _ in range(4):
+            before = latest_run(sessions)
             process = sync_process(sandbox.url, database)
-            time.sleep(chance.uniform(0.4, 0.95) * duration)
+            if running_since(sessions, process, before):  # kill inside the run, not in imports
+                time.sleep(chance.uniform(0.05, 0.9) * duration)
             process.send_signal(signal.SIGKILL)
             process.wait()
             with sessions() as session:
-                killed_mid_run += (
-                    session.scalar(select(SyncRun.id).where(SyncRun.outcome == "running").limit(1))
-                    is not None
-                )
+                mine = select(SyncRun.id).where(SyncRun.id > before, SyncRun.outcome == "running")
+                killed_mid_run += session.scalar(mine.limit(1)) is not None
             sandbox.state.submit(5 + len(sandbox.state.submissions) % 3, 5)
         assert sync_process(sandbox.url, database).wait(timeout=120) == 0
         scope = {c.id for c in sandbox.state.courses.values()

@@ -17,7 +17,7 @@ from moodle_sync.sandbox import INTEGRATION_TOKEN, Sandbox, start_sandbox
 from moodle_sync.sandbox.faults import FaultKind, FaultPlan, FaultRule
 from tests.sandbox.conftest import NOW, Rest
 
-RECORDINGS = Path(__file__).resolve().parents[2].parent / "shared" / "moodle" / "recordings"
+RECORDINGS = Path(__file__).resolve().parents[1] / "fixtures" / "moodle" / "recordings"
 SITE_INFO = "core_webservice_get_site_info"
 SEND = "core_message_send_instant_messages"
 ONE_MESSAGE = {"messages[0][touserid]": 6, "messages[0][text]": "hello"}

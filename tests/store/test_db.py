@@ -94,3 +94,20 @@ def test_sqlite_runs_in_wal_mode(tmp_path) -> None:  # type: ignore[no-untyped-d
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_the_head_read_from_the_files_is_alembics_and_so_is_the_current_revision(
+    database_url: str,
+) -> None:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from moodle_sync.store.db import alembic_config, script_head
+
+    engine, _ = open_database(database_url)
+    assert script_head() == ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    with engine.connect() as connection:
+        assert (
+            current_revision(engine)
+            == MigrationContext.configure(connection).get_current_revision()
+        )
