@@ -33,6 +33,9 @@ NO_CAPABILITY_TOKEN = "sandbox-no-capability-token-0000"
 PARTIAL_SERVICE_TOKEN = "sandbox-partial-service-token-0000"
 NO_MESSAGING_TOKEN = "sandbox-no-messaging-token-0000"
 ADMIN_TOKEN = "sandbox-admin-token-0000"
+# the same user on the service with local_cetadsync's functions (and without its capabilities)
+PLUGIN_TOKEN = "sandbox-plugin-token-0000"
+PLUGIN_NO_CAPABILITY_TOKEN = "sandbox-plugin-no-capability-token-0000"
 REST_PATH = "/webservice/rest/server.php"
 
 # Consulted on every REST request: a FaultInjector (any Interceptor) decides the whole exchange;
