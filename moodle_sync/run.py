@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.alerts import raise_alarm
 from moodle_sync.client import Requester
+from moodle_sync.client.sitepath import SitePath, detect_path
 from moodle_sync.cohort import Evaluation, evaluate_store
 from moodle_sync.errors import MoodleSyncError
 from moodle_sync.ledger import RunRecord, recorded_run
@@ -69,11 +70,18 @@ class RunContext:
     kind: str | None = None
     should_stop: Callable[[], bool] = lambda: False
     progress: Progress | None = None
+    path: SitePath | None = None  # plugin or core: from site info, once, at the run's start
     _started: float = field(default_factory=time.monotonic)
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:
             raise ValueError(f"now={self.now!r} is naive: pass an aware datetime")
+
+    def site_path(self) -> SitePath:
+        """The one place a run decides between local_cetadsync and core Moodle alone."""
+        if self.path is None:
+            self.path = detect_path(self.requester)
+        return self.path
 
     def clock(self) -> dt.datetime:
         return self.now + dt.timedelta(seconds=time.monotonic() - self._started)
@@ -188,7 +196,8 @@ def run_pipeline(ctx: RunContext) -> PipelineReport:
 def _stages(ctx: RunContext, run: RunRecord) -> PipelineReport:
     pulled = pull(ctx.requester, ctx.sessions, ctx.programme, run, courses=ctx.courses,
                   full=ctx.full, now=ctx.now, safety_window=ctx.safety_window,
-                  should_stop=ctx.should_stop, progress=ctx.progress)  # fmt: skip
+                  should_stop=ctx.should_stop, progress=ctx.progress,
+                  path=ctx.site_path())  # fmt: skip
     if ctx.should_stop():
         return PipelineReport(pulled, PlanReport(run.id, ctx.dry_run), DeliveryReport(),
                               ProfileReport(ctx.dry_run), ctx.now, ctx.dry_run,
