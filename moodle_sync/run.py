@@ -39,8 +39,9 @@ from moodle_sync.push.dispatch import Delivery, DeliveryReport, deliver
 from moodle_sync.push.outbox import SendWindow
 from moodle_sync.push.planner import PlanReport, make_plan, write_plan
 from moodle_sync.push.profile import ProfileReport, push_profiles
+from moodle_sync.push.progression import save_changed_progression
 from moodle_sync.push.render import Renderer
-from moodle_sync.push.writer import DryRunWrites, LiveWrites, MoodleWrites
+from moodle_sync.push.writer import DryRunWrites, LiveWrites, MoodleWrites, PluginWrites
 from moodle_sync.rules.policy import Programme
 from moodle_sync.settings import Settings
 from moodle_sync.store.db import open_database, rolled_back
@@ -82,6 +83,11 @@ class RunContext:
         if self.path is None:
             self.path = detect_path(self.requester)
         return self.path
+
+    def writes(self) -> MoodleWrites:
+        """How this run writes to Moodle: notifications by key on the plugin path."""
+        plugin = self.path.plugin if self.path else False  # not detected: the run failed first
+        return PluginWrites(self.requester) if plugin else LiveWrites(self.requester)
 
     def clock(self) -> dt.datetime:
         return self.now + dt.timedelta(seconds=time.monotonic() - self._started)
@@ -229,10 +235,12 @@ def push(
     delivered = DeliveryReport(dry_run=ctx.dry_run)
     if ctx.send:
         delivery = Delivery(ctx.requester, sessions, writes, settings, ctx.clock, ctx.window,
-                            plan.verdict, ctx.dry_run)  # fmt: skip
+                            plan.verdict, ctx.dry_run, plugin=ctx.site_path().plugin)  # fmt: skip
         delivered = deliver(delivery)
     profiles = push_profiles(evaluation, sessions, writes, settings, ctx.clock(), run_id,
                              dry_run=ctx.dry_run, only_user=ctx.only_user)  # fmt: skip
+    if ctx.site_path().plugin and not ctx.dry_run:
+        profiles.progression_saved = save_changed_progression(ctx.requester, evaluation, profiles)
     return planned, delivered, profiles
 
 
@@ -240,7 +248,7 @@ def push(
 def _push_scope(ctx: RunContext) -> Iterator[tuple[sessionmaker[Session], MoodleWrites]]:
     """The real store and Moodle, or (dry run) a transaction rolled back and a recorder."""
     if not ctx.dry_run:
-        yield ctx.sessions, LiveWrites(ctx.requester)
+        yield ctx.sessions, ctx.writes()
         return
     with rolled_back(engine_of(ctx.sessions)) as sessions:
         yield sessions, DryRunWrites()

@@ -9,7 +9,9 @@ from typing import Any, Literal
 from pydantic import Field
 
 from moodle_sync.client.models import MoodleModel, MoodleWarning, Role, Timestamp
+from moodle_sync.client.params import chunk_rows
 from moodle_sync.client.requester import Requester
+from moodle_sync.errors import InDoubtError
 
 __all__ = [
     "Delivery",
@@ -88,14 +90,28 @@ def get_effective_dates(
 
 
 def send_notifications(req: Requester, notifications: Sequence[dict[str, Any]]) -> list[Delivery]:
-    """Calls: local_cetadsync_send_notifications; one result per notification, in order."""
-    raw = req.call("local_cetadsync_send_notifications", {"notifications": list(notifications)})
-    return [Delivery.model_validate(row) for row in raw["results"]]
+    """Calls: local_cetadsync_send_notifications (a write: chunked, never retried); one
+    result per notification, in order. A key seen before sends nothing and answers
+    `duplicate`. If a chunk's outcome is unknown, ``InDoubtError`` is raised with
+    ``.completed`` holding the earlier chunks' results (`get_delivered` settles the rest)."""
+    results: list[Delivery] = []
+    chunks = chunk_rows(list(notifications), "notifications", fixed=None,
+                        budget=req.settings.max_input_vars,
+                        max_rows=req.settings.max_ids_per_call)  # fmt: skip
+    for chunk in chunks:
+        try:
+            raw = req.call("local_cetadsync_send_notifications", {"notifications": chunk},
+                           write=True)  # fmt: skip
+        except InDoubtError as exc:
+            exc.completed = list(results)
+            raise
+        results.extend(Delivery.model_validate(row) for row in raw["results"])
+    return results
 
 
 def get_delivered(req: Requester, keys: Sequence[str]) -> list[Delivery]:
-    """Calls: local_cetadsync_get_delivered; one result per key, in the order asked."""
-    raw = req.call("local_cetadsync_get_delivered", {"idempotencykeys": list(keys)})
+    """Calls: local_cetadsync_get_delivered (chunked); one result per key, in the order asked."""
+    raw = req.call_batched("local_cetadsync_get_delivered", "idempotencykeys", list(keys))
     return [Delivery.model_validate(row) for row in raw["results"]]
 
 
