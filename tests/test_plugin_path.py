@@ -117,6 +117,10 @@ def test_both_paths_store_the_same_rows_and_decide_the_same_statuses(
     assert plugin.functions["local_cetadsync_get_effective_dates"] == 1
     assert not plugin.functions["mod_assign_get_participant"]
     assert not plugin.functions["core_enrol_get_enrolled_users"]
+    plugin.functions.clear()
+    plugin.run()
+    assert plugin.functions["core_course_get_courses_by_field"] == 1, "known courses: one call"
+    assert not plugin.functions["core_user_get_users_by_field"], "known users: names stored"
 
 
 def test_an_override_after_the_first_run_lands_the_same_on_both_paths(

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from moodle_sync.client import Requester
 from moodle_sync.client.assignments import get_assignments
 from moodle_sync.client.enrolments import get_enrolled_users
-from moodle_sync.client.models import Assignment, Course, EnrolledUser, MoodleWarning
+from moodle_sync.client.models import Assignment, Course, EnrolledUser, MoodleWarning, User
 from moodle_sync.errors import RetriableError, SkippableError
 from moodle_sync.pull.streams import ASSIGNMENT_STREAMS, AssignmentStream
 
@@ -87,6 +87,7 @@ def fetch_courses(
     progress: Progress | None = None,
     *,
     plugin: bool = False,
+    known_users: Mapping[int, User] | None = None,
 ) -> Fetched:
     """Every course's enrolments and assignments: small, and needed before any records.
 
@@ -99,7 +100,7 @@ def fetch_courses(
     counted = Counted("reading enrolments", len(courses), progress)
     if plugin:
         fetch_assignments(requester, fetched, known_cmids)
-        fetch_enrolments_bulk(requester, fetched, counted)
+        fetch_enrolments_bulk(requester, fetched, counted, known_users or {})
         return fetched
     fetch_enrolments(requester, fetched, counted)
     fetch_assignments(requester, fetched, known_cmids)

@@ -24,6 +24,7 @@ from moodle_sync.client import Requester
 from moodle_sync.client.sitepath import CORE, SitePath
 from moodle_sync.errors import FatalError
 from moodle_sync.ledger import RunRecord, recorded_run
+from moodle_sync.pull.bulk import stored_people
 from moodle_sync.pull.diff import StreamCounts
 from moodle_sync.pull.enrolments import store_courses
 from moodle_sync.pull.fetch import (
@@ -199,7 +200,9 @@ def read(
     if should_stop():
         report.failed_courses.update(dict.fromkeys((c.idnumber for c in scope.courses), STOPPED))
         return
-    fetched = fetch_courses(requester, scope.courses, cmids, progress, plugin=plugin)
+    people = stored_people(sessions) if plugin and not full else {}
+    fetched = fetch_courses(requester, scope.courses, cmids, progress, plugin=plugin,
+                            known_users=people)  # fmt: skip
     writer = Writer(sessions, report, fetched, should_stop, progress, len(scope.courses))
     read_and_write(requester, fetched, bookmarks, writer, full=full, window=window)
     if writer.stopped:
