@@ -15,7 +15,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
@@ -114,11 +114,11 @@ def _unconfirmed(report: OwnDatesReport, pairs: list[Pair], aids: set[int], why:
 
 
 def _stored(session: Session, pairs: list[Pair]) -> set[Pair]:
-    if not pairs:
-        return set()
-    key = tuple_(OwnDates.assignment_id, OwnDates.user_id)
-    found = session.execute(select(OwnDates.assignment_id, OwnDates.user_id).where(key.in_(pairs)))
-    return {(aid, uid) for aid, uid in found}
+    """The pairs with a stored row (asked by assignment: a few thousand ids at most, where
+    tens of thousands of pairs would pass a database's limit on bound parameters)."""
+    aids = sorted({aid for aid, _ in pairs})
+    query = select(OwnDates.assignment_id, OwnDates.user_id).where(OwnDates.assignment_id.in_(aids))
+    return {(aid, uid) for aid, uid in session.execute(query)} & set(pairs)
 
 
 def _bookmarks(session: Session, aids: set[int]) -> dict[int, int]:
