@@ -23,7 +23,6 @@ from moodle_sync.errors import MoodleError, MoodleSyncError
 from moodle_sync.push import outbox
 from moodle_sync.push.dispatch import Delivery, deliver
 from moodle_sync.push.indoubt import marker
-from moodle_sync.push.writer import LiveWrites
 from moodle_sync.settings import Settings
 
 if TYPE_CHECKING:
@@ -169,9 +168,10 @@ def raise_alarm(ctx: RunContext, report: PipelineReport | BaseException) -> int:
     caller reports."""
     planned = plan_alerts(ctx.sessions, ctx.settings, report, ctx.clock())
     if planned:
-        writes, push = LiveWrites(ctx.requester), ctx.settings.push
+        writes, push = ctx.writes(), ctx.settings.push
+        plugin = ctx.path.plugin if ctx.path else False
         delivery = Delivery(ctx.requester, ctx.sessions, writes, push, ctx.clock, ctx.window,
-                            outbox.still_true)  # fmt: skip
+                            outbox.still_true, plugin=plugin)  # fmt: skip
         try:
             deliver(delivery, kind=ALERT_KIND)
         except MoodleSyncError as exc:

@@ -20,6 +20,7 @@ from moodle_sync.sandbox.server import (
     INTEGRATION_TOKEN,
     NO_MESSAGING_TOKEN,
     PARTIAL_SERVICE_TOKEN,
+    PLUGIN_TOKEN,
     Sandbox,
     start_sandbox,
 )
@@ -50,6 +51,13 @@ def test_check_passes_against_a_complete_service(sandbox: Sandbox, tmp_path: Pat
     result = run_cli("check", env=cli_env(sandbox, tmp_path))
     assert result.returncode == 0, result.stderr
     assert "all 7 mapped courses found" in result.stdout
+    assert "path: core" in result.stdout and "local_cetadsync would add" in result.stdout
+
+
+def test_check_says_the_plugin_path_is_in_use(sandbox: Sandbox, tmp_path: Path) -> None:
+    result = run_cli("check", env=cli_env(sandbox, tmp_path, PLUGIN_TOKEN))
+    assert result.returncode == 0, result.stderr
+    assert "path: plugin" in result.stdout
 
 
 def test_check_json_lists_every_problem_for_a_machine(sandbox: Sandbox, tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from moodle_sync.client.requester import Requester
 
 __all__ = ["COURSE_FIELDS", "get_courses_by_field"]
 
-COURSE_FIELDS = ("id", "shortname", "idnumber", "category")
+COURSE_FIELDS = ("id", "ids", "shortname", "idnumber", "category")
 
 
 def get_courses_by_field(req: Requester, field: str, values: Sequence[str]) -> Result[list[Course]]:

@@ -32,6 +32,9 @@ class OutgoingMessage:
     text: str
     clientmsgid: str | None = None
     textformat: int = FORMAT_HTML
+    subject: str = ""  # for a notification (local_cetadsync); core messages have none
+    plain: str = ""  # the plain-text body, for a notification
+    provider: str = "studentreminder"  # local_cetadsync's message provider
 
     def __post_init__(self) -> None:
         if self.clientmsgid is not None and not _CLIENT_ID.fullmatch(self.clientmsgid):

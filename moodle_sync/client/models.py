@@ -234,6 +234,7 @@ class MessageResult(MoodleModel):
     errormessage: str | None = None
     timecreated: Timestamp = None
     conversationid: int | None = None
+    pending: bool = False  # local_cetadsync: an earlier call reserved the key, outcome unknown
 
     @property
     def ok(self) -> bool:

@@ -11,7 +11,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["FUNCTIONS", "Capability", "FunctionSpec", "missing_functions", "render_admin_guide"]
+__all__ = [
+    "FUNCTIONS",
+    "PLUGIN_FUNCTIONS",
+    "Capability",
+    "FunctionSpec",
+    "missing_functions",
+    "render_admin_guide",
+]
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,24 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                  ("moodle/site:sendmessage", "moodle/site:readallmessages"),
                  "send reminders; readallmessages lets a user who shares no course message "
                  "students despite their message preferences"),
+)  # fmt: skip
+
+
+# local_cetadsync's own functions: used when the token's service has them (see sitepath.py),
+# never required; the plugin grants their capabilities itself, so worker_needs.php leaves
+# them out.
+PLUGIN_FUNCTIONS: tuple[FunctionSpec, ...] = (
+    FunctionSpec("local_cetadsync_get_enrolments", "read", ("local/cetadsync:readenrolments",),
+                 "every mapped course's enrolments with status, in one call"),
+    FunctionSpec("local_cetadsync_get_effective_dates", "read", ("local/cetadsync:readdates",),
+                 "every student's own dates, in bulk and incrementally (since)"),
+    FunctionSpec("local_cetadsync_send_notifications", "write",
+                 ("local/cetadsync:sendnotifications",),
+                 "send reminders as notifications, at most once per outbox key"),
+    FunctionSpec("local_cetadsync_get_delivered", "read", ("local/cetadsync:sendnotifications",),
+                 "settle an in-doubt send exactly, by outbox key"),
+    FunctionSpec("local_cetadsync_save_progression", "write", ("local/cetadsync:saveprogression",),
+                 "store each participant's progression record in Moodle"),
 )  # fmt: skip
 
 

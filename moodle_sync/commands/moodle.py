@@ -11,6 +11,7 @@ import click
 from moodle_sync.client import Requester
 from moodle_sync.client.registry import missing_functions
 from moodle_sync.client.site import get_site_info
+from moodle_sync.client.sitepath import SitePath, detect_path
 from moodle_sync.commands.base import (
     Context,
     emit_json,
@@ -60,6 +61,8 @@ def check(ctx: Context, as_json: bool) -> None:
             f"moodle: {info.sitename!r} at {info.siteurl}, release {info.release}, "
             f"signed in as {info.username} (user id {info.userid})"
         )
+        path = SitePath.from_site_info(info)
+        say(path.describe())
         problems += [
             f"missing function: {spec.name} ({spec.purpose}); add it to the external service "
             "of this token (Site administration > Server > Web services > External services "
@@ -86,7 +89,8 @@ def check(ctx: Context, as_json: bool) -> None:
     rollovers = [rollover.describe() for rollover in scope.rolled_over]
     if as_json:
         emit_json({"ok": not problems, "site": info.siteurl, "release": info.release,
-                   "user": info.username, "courses": [c.idnumber for c in scope.courses],
+                   "user": info.username, "path": path.name,
+                   "courses": [c.idnumber for c in scope.courses],
                    "rollovers": rollovers, "problems": problems,
                    "messaging": access.messaging if access else None})  # fmt: skip
         sys.exit(ExitCode.FAILURE if problems else ExitCode.OK)
@@ -125,7 +129,7 @@ def sync(ctx: Context, full: bool, as_json: bool) -> None:
     with lock, Requester(settings.require_moodle()) as requester, bars as progress:
         window = timedelta(seconds=settings.sync.safety_window_seconds)
         report = run_sync(requester, sessions, programme, full=full, safety_window=window,
-                          progress=progress)  # fmt: skip
+                          progress=progress, path=detect_path(requester))  # fmt: skip
     if as_json:
         emit_json(report.as_dict())
     else:

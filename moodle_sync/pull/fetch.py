@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from moodle_sync.client import Requester
 from moodle_sync.client.assignments import get_assignments
 from moodle_sync.client.enrolments import get_enrolled_users
-from moodle_sync.client.models import Assignment, Course, EnrolledUser, MoodleWarning
+from moodle_sync.client.models import Assignment, Course, EnrolledUser, MoodleWarning, User
 from moodle_sync.errors import RetriableError, SkippableError
 from moodle_sync.pull.streams import ASSIGNMENT_STREAMS, AssignmentStream
 
@@ -85,10 +85,24 @@ def fetch_courses(
     courses: Sequence[Course],
     known_cmids: Mapping[int, int],
     progress: Progress | None = None,
+    *,
+    plugin: bool = False,
+    known_users: Mapping[int, User] | None = None,
 ) -> Fetched:
-    """Every course's enrolments and assignments: small, and needed before any records."""
+    """Every course's enrolments and assignments: small, and needed before any records.
+
+    With `plugin` (the site's path, `client.sitepath`) enrolments come through
+    local_cetadsync in bulk (`pull.bulk`), after the assignments, which say what needs groups.
+    """
+    from moodle_sync.pull.bulk import fetch_enrolments_bulk  # bulk builds on this module
+
     fetched = Fetched({course.id: CourseData(course) for course in courses})
-    fetch_enrolments(requester, fetched, Counted("reading enrolments", len(courses), progress))
+    counted = Counted("reading enrolments", len(courses), progress)
+    if plugin:
+        fetch_assignments(requester, fetched, known_cmids)
+        fetch_enrolments_bulk(requester, fetched, counted, known_users or {})
+        return fetched
+    fetch_enrolments(requester, fetched, counted)
     fetch_assignments(requester, fetched, known_cmids)
     return fetched
 
@@ -108,13 +122,17 @@ class Counted:
                 self.progress(self.stage, self.done, self.total)
 
 
-def fetch_enrolments(requester: Requester, fetched: Fetched, counted: Counted) -> None:
+def fetch_enrolments(
+    requester: Requester, fetched: Fetched, counted: Counted, only: Sequence[int] | None = None
+) -> None:
+    """Calls: core_enrol_get_enrolled_users, once per course (or per course of `only`)."""
+
     def read(course_id: int) -> list[EnrolledUser] | Exception:
         answer = attempt(lambda: get_enrolled_users(requester, course_id))
         counted.step()
         return answer
 
-    ids = list(fetched.courses)
+    ids = list(fetched.courses) if only is None else list(only)
     answers = requester.map(read, ids)
     for course_id, answer in zip(ids, answers, strict=True):
         if isinstance(answer, Exception):

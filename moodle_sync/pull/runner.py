@@ -21,8 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
+from moodle_sync.client.sitepath import CORE, SitePath
 from moodle_sync.errors import FatalError
 from moodle_sync.ledger import RunRecord, recorded_run
+from moodle_sync.pull.bulk import stored_people
 from moodle_sync.pull.diff import StreamCounts
 from moodle_sync.pull.enrolments import store_courses
 from moodle_sync.pull.fetch import (
@@ -35,6 +37,7 @@ from moodle_sync.pull.fetch import (
     record_groups,
 )
 from moodle_sync.pull.owndates import OwnDatesReport, refresh_own_dates
+from moodle_sync.pull.owndates_bulk import refresh_own_dates_bulk
 from moodle_sync.pull.partition import write_courses
 from moodle_sync.pull.scope import Rollover, resolve_scope
 from moodle_sync.rules.policy import Programme
@@ -114,12 +117,13 @@ def run_sync(
     should_stop: Callable[[], bool] | None = None,
     progress: Progress | None = None,
     kind: str | None = None,
+    path: SitePath = CORE,
 ) -> SyncReport:
     """The pull recorded as a run of its own (`moodle-sync sync`, a reconciliation)."""
     with recorded_run(sessions, kind or ("full" if full else "incremental")) as run:
         report = pull(requester, sessions, programme, run, courses=courses, full=full, now=now,
                       safety_window=safety_window, should_stop=should_stop,
-                      progress=progress)  # fmt: skip
+                      progress=progress, path=path)  # fmt: skip
         run.close(report.outcome, *report.ledger())
     return report
 
@@ -136,9 +140,13 @@ def pull(
     safety_window: timedelta = timedelta(minutes=10),
     should_stop: Callable[[], bool] | None = None,
     progress: Progress | None = None,
+    path: SitePath = CORE,
 ) -> SyncReport:
     """Pull the mapped courses (or `courses`) and everything in them into the store, then the
     students' own dates where they matter at `now` (the decision time; default: now).
+
+    On the plugin `path` enrolments and own dates come through local_cetadsync in bulk
+    (`pull.bulk`, `pull.owndates_bulk`); the store rows are the same.
 
     `should_stop` is asked before the read and before each transaction of whole courses (the
     worker's SIGTERM): once it says yes, the courses not yet written are left at their old
@@ -149,10 +157,15 @@ def pull(
     stop = should_stop or (lambda: False)
     try:
         read(requester, sessions, idnumbers, report, full, safety_window, stop,
-             progress or no_progress)  # fmt: skip
+             progress or no_progress, plugin=path.plugin)  # fmt: skip
         if not stop():
             decided_at = now or datetime.now(UTC)
-            report.own_dates = refresh_own_dates(requester, sessions, programme, decided_at)
+            report.own_dates = (
+                refresh_own_dates_bulk(requester, sessions, programme, decided_at, full=full,
+                                       run_id=run.id)
+                if path.plugin
+                else refresh_own_dates(requester, sessions, programme, decided_at)
+            )  # fmt: skip
     except FatalError as exc:
         report.error = str(exc)
         _finish(report, requester, "failed")
@@ -172,6 +185,8 @@ def read(
     window: timedelta,
     should_stop: Callable[[], bool],
     progress: Progress,
+    *,
+    plugin: bool = False,
 ) -> None:
     known, bookmarks, cmids = load_state(sessions)
     scope = resolve_scope(requester, idnumbers, known)
@@ -185,7 +200,9 @@ def read(
     if should_stop():
         report.failed_courses.update(dict.fromkeys((c.idnumber for c in scope.courses), STOPPED))
         return
-    fetched = fetch_courses(requester, scope.courses, cmids, progress)
+    people = stored_people(sessions) if plugin and not full else {}
+    fetched = fetch_courses(requester, scope.courses, cmids, progress, plugin=plugin,
+                            known_users=people)  # fmt: skip
     writer = Writer(sessions, report, fetched, should_stop, progress, len(scope.courses))
     read_and_write(requester, fetched, bookmarks, writer, full=full, window=window)
     if writer.stopped:

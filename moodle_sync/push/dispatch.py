@@ -29,6 +29,7 @@ from moodle_sync.client.site import get_site_info
 from moodle_sync.errors import InDoubtError, MoodleError, SafetyValveError
 from moodle_sync.push import outbox
 from moodle_sync.push.indoubt import InDoubtReport, resolve_in_doubt
+from moodle_sync.push.indoubt_exact import settle_by_key
 from moodle_sync.push.outbox import Delivered, SendWindow, Verdict
 from moodle_sync.push.writer import MoodleWrites
 from moodle_sync.settings import PushSettings
@@ -38,6 +39,7 @@ __all__ = ["DeliveryReport", "WouldSend", "deliver"]
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+PROVIDERS = {"tutor_digest": "tutordigest", "alert": "adminalert"}  # else studentreminder
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ class Delivery:
     window: SendWindow
     verdict: Verdict
     dry_run: bool = False
+    plugin: bool = False  # the site's path: settle rows in doubt by key (local_cetadsync)
 
 
 def deliver(d: Delivery, *, limit: int | None = None, kind: str | None = None) -> DeliveryReport:
@@ -125,6 +128,8 @@ def _settle_in_doubt(d: Delivery) -> InDoubtReport | None:
     with d.sessions() as session:
         if outbox.counts_by_state(session)[outbox.State.SENDING] == 0:
             return None
+    if d.plugin:
+        return settle_by_key(d.requester, d.sessions, d.clock())
     userid = get_site_info(d.requester).userid
     return resolve_in_doubt(d.requester, d.sessions, userid, d.clock())
 
@@ -148,7 +153,10 @@ def _message(row: OutboxMessage) -> OutgoingMessage:
     html = row.payload["html"]
     if not isinstance(html, str) or not html.strip():
         raise ValueError(f"payload 'html' of {row.key!r} is empty or not text: {html!r}")
-    return OutgoingMessage(row.recipient_id, html, clientmsgid=row.key)
+    return OutgoingMessage(row.recipient_id, html, clientmsgid=row.key,
+                           subject=str(row.payload.get("subject") or ""),
+                           plain=str(row.payload.get("text") or ""),
+                           provider=PROVIDERS.get(row.kind, "studentreminder"))  # fmt: skip
 
 
 def _send_all(
@@ -231,8 +239,8 @@ def _record(
     refused: dict[int, str] = {}
     now = d.clock()
     for (row, message), result in zip(batch, results, strict=False):
-        if result.clientmsgid not in (None, row.key):
-            continue  # not the answer for this row: leave it in doubt rather than guess
+        if result.clientmsgid not in (None, row.key) or result.pending:
+            continue  # not this row's answer, or its outcome unknown: in doubt, never guessed
         if result.ok and result.msgid is not None:
             delivered.append(Delivered(row.id, result.msgid, now))
             if d.dry_run:

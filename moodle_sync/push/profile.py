@@ -43,6 +43,7 @@ class ProfileReport:
     pushed: int = 0  # users Moodle accepted
     failed: dict[int, str] = field(default_factory=dict)  # user id -> Moodle's warning
     in_doubt: list[int] = field(default_factory=list)  # pushed again next run
+    progression_saved: int = 0  # records sent to local_cetadsync (plugin path only)
 
     def as_dict(self) -> dict[str, Any]:
         return {**vars(self), "failed": {str(k): v for k, v in self.failed.items()}}

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from moodle_sync.client import Requester
+from moodle_sync.client.cetadsync import Delivery, send_notifications
 from moodle_sync.client.messages import OutgoingMessage, send_instant_messages
 from moodle_sync.client.models import MessageResult, Result
 from moodle_sync.client.users import UserUpdate, update_users
@@ -34,6 +35,39 @@ class LiveWrites:
 
     def update_users(self, updates: Sequence[UserUpdate]) -> Result[list[int]]:
         return update_users(self.requester, updates)
+
+
+@dataclass
+class PluginWrites:
+    """Calls: local_cetadsync_send_notifications (the outbox key as idempotency key: a key
+    seen before sends nothing and answers with the original send), core_user_update_users."""
+
+    requester: Requester
+
+    def send_messages(self, messages: Sequence[OutgoingMessage]) -> list[MessageResult]:
+        answers = send_notifications(self.requester, [notification(m) for m in messages])
+        return [message_result(answer) for answer in answers]
+
+    def update_users(self, updates: Sequence[UserUpdate]) -> Result[list[int]]:
+        return update_users(self.requester, updates)
+
+
+def notification(message: OutgoingMessage) -> dict[str, object]:
+    subject = message.subject or "CETAD"
+    return {"idempotencykey": message.clientmsgid, "provider": message.provider,
+            "touserid": message.touserid, "subject": subject,
+            "fullmessage": message.plain or message.text, "fullmessagehtml": message.text,
+            "smallmessage": subject}  # fmt: skip
+
+
+def message_result(answer: Delivery) -> MessageResult:
+    """sent (now or before) -> delivered; pending -> in doubt; failed -> refused with its code."""
+    key = answer.idempotencykey
+    if answer.status == "sent":
+        return MessageResult(msgid=answer.messageid, clientmsgid=key)  # 0: stored, no id
+    if answer.status == "failed":
+        return MessageResult(clientmsgid=key, errormessage=f"local_cetadsync: {answer.errorcode}")
+    return MessageResult(clientmsgid=key, pending=True)
 
 
 @dataclass

@@ -31,6 +31,8 @@ WRITE_FUNCTIONS = frozenset(
         "core_message_send_instant_messages",
         "core_user_update_users",
         "mod_assign_save_user_extensions",
+        "local_cetadsync_send_notifications",
+        "local_cetadsync_save_progression",
     }
 )
 SITE_MAINTENANCE = WsError(

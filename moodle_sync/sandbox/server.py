@@ -36,6 +36,9 @@ ADMIN_TOKEN = "sandbox-admin-token-0000"
 # The role the recordings were made with (it had course:update, so answers carry idnumbers):
 # the fidelity test replays them with it. The integration token has exactly the admin guide's.
 RECORDED_ROLE_TOKEN = "sandbox-recorded-role-token-0000"
+# the same user on the service with local_cetadsync's functions (and without its capabilities)
+PLUGIN_TOKEN = "sandbox-plugin-token-0000"
+PLUGIN_NO_CAPABILITY_TOKEN = "sandbox-plugin-no-capability-token-0000"
 REST_PATH = "/webservice/rest/server.php"
 
 # Consulted on every REST request: a FaultInjector (any Interceptor) decides the whole exchange;

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -46,6 +47,11 @@ class SiteState:
     installed_functions: set[str]
     messages: list[Message] = field(default_factory=list)
     groups: dict[int, Group] = field(default_factory=dict)
+    # local_cetadsync's tables: sent notifications by key, progression by (user, course), and
+    # when each assignment's dates last moved (its events; a row written straight is not seen)
+    plugin_sent: dict[str, dict[str, Any]] = field(default_factory=dict)
+    plugin_progress: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    dates_changed: dict[int, int] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _started: float = field(default_factory=time.monotonic, repr=False)
     _base: float | None = field(default=None, repr=False)  # set by set_clock; else `now`
@@ -224,6 +230,7 @@ class SiteState:
         """Set `extensionduedate`; 0 removes the extension."""
         with self.lock:
             self._flag_for(assignid, userid).extensionduedate = until
+            self._dates_moved([assignid])
 
     def remove_extension(self, assignid: int, userid: int) -> None:
         self.grant_extension(assignid, userid, 0)
@@ -245,6 +252,7 @@ class SiteState:
                 self.overrides.append(Override(assignid, userid, duedate=duedate))
             else:
                 existing.duedate = duedate
+            self._dates_moved([assignid])
 
     def add_course(self, courseid: int, idnumber: str, fullname: str, shortname: str) -> None:
         """A new course in the programme's category (next year's run of a module)."""
@@ -264,6 +272,7 @@ class SiteState:
     def enrol(self, userid: int, courseid: int, role: str = "student") -> None:
         with self.lock:
             self.enrolments.append(Enrolment(userid, courseid, role))
+            self._dates_moved(a.id for a in self.course_assignments(courseid))
 
     def add_assignment(
         self, assignid: int, courseid: int, name: str, duedate: int, cutoffdate: int = 0
@@ -282,12 +291,14 @@ class SiteState:
             if enrolment is None:
                 raise KeyError(f"user {userid} is not enrolled in course {courseid}")
             enrolment.status = "suspended"
+            self._dates_moved(a.id for a in self.course_assignments(courseid))
 
     def unenrol(self, userid: int, courseid: int) -> None:
         with self.lock:
             self.enrolments = [
                 e for e in self.enrolments if not (e.userid == userid and e.courseid == courseid)
             ]
+            self._dates_moved(a.id for a in self.course_assignments(courseid))
 
     def delete_assignment(self, assignid: int) -> None:
         """Remove an assignment and its rows; Moodle leaves no tombstone."""
@@ -307,6 +318,12 @@ class SiteState:
         with self.lock:
             self.site.maintenance = enabled
 
+    def _dates_moved(self, assignids: Iterable[int]) -> None:
+        """What the plugin's event observers record (`local_cetadsync_datechange`)."""
+        now = self.clock()
+        for assignid in assignids:
+            self.dates_changed[assignid] = now
+
     def _flag_for(self, assignid: int, userid: int) -> UserFlag:
         flag = self.flag(assignid, userid)
         if flag is None:
@@ -321,6 +338,7 @@ class SiteState:
             return {
                 "now": self.clock(),
                 "messages": [asdict(m) for m in self.messages],
+                "notifications": [dict(row) for row in self.plugin_sent.values()],
                 "profile_fields": {
                     str(u.id): dict(u.customfields) for u in self.users.values() if u.customfields
                 },

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from moodle_sync.sandbox.functions import (
     assignments,
+    cetadsync,
     courses,
     enrolments,
     grading,
@@ -15,7 +16,7 @@ from moodle_sync.sandbox.functions.base import Call, WsFunction
 
 REGISTRY: dict[str, WsFunction] = {
     fn.name: fn
-    for module in (site, courses, enrolments, assignments, grading, users, messages)
+    for module in (site, courses, enrolments, assignments, grading, users, messages, cetadsync)
     for fn in module.FUNCTIONS
 }
 

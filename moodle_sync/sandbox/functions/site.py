@@ -25,6 +25,8 @@ _ADVANCED = (
 
 def _function_version(state_version: str, name: str) -> str:
     """Plugin functions carry their plugin's version, core ones the core version."""
+    if name.startswith("local_cetadsync_"):
+        return "2026120202"  # local_cetadsync/version.php
     return "2023100900" if name.startswith(("mod_", "gradereport_")) else state_version
 
 

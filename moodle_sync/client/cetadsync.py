@@ -1,0 +1,123 @@
+"""The local_cetadsync plugin's functions (local_cetadsync/README.md): bulk reads core lacks,
+notifications sent at most once per key, and progression records."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from pydantic import Field
+
+from moodle_sync.client.models import MoodleModel, MoodleWarning, Role, Timestamp
+from moodle_sync.client.params import chunk_rows
+from moodle_sync.client.requester import Requester
+from moodle_sync.errors import InDoubtError
+
+__all__ = [
+    "Delivery",
+    "EffectiveDates",
+    "PluginEnrolment",
+    "get_delivered",
+    "get_effective_dates",
+    "get_enrolments",
+    "save_progression",
+    "send_notifications",
+]
+
+
+class PluginEnrolment(MoodleModel):
+    """One user enrolment (a user enrolled by two methods has two)."""
+
+    courseid: int
+    userid: int
+    method: str
+    status: Literal["active", "suspended", "notcurrent"]
+    reason: str = ""
+    roles: list[Role] = Field(default_factory=list)
+
+
+class StudentDates(MoodleModel):
+    userid: int
+    duedate: Timestamp = None
+    cutoffdate: Timestamp = None
+    extensionduedate: Timestamp = None
+
+
+class AssignmentDates(MoodleModel):
+    assignmentid: int
+    courseid: int
+    duedate: Timestamp = None
+    cutoffdate: Timestamp = None
+    changed: bool
+    students: list[StudentDates] = Field(default_factory=list)
+
+
+class EffectiveDates(MoodleModel):
+    time: int  # the next call's `since`
+    assignments: list[AssignmentDates] = Field(default_factory=list)
+    warnings: list[MoodleWarning] = Field(default_factory=list)
+
+
+class Delivery(MoodleModel):
+    """One key's outcome: sent (duplicate: an earlier call sent it), failed, pending, unknown."""
+
+    idempotencykey: str
+    status: Literal["sent", "failed", "pending", "unknown"]
+    duplicate: bool = False
+    messageid: int = 0
+    errorcode: str = ""
+
+
+def get_enrolments(
+    req: Requester, course_ids: Sequence[int]
+) -> tuple[list[PluginEnrolment], list[MoodleWarning]]:
+    """Calls: local_cetadsync_get_enrolments (every course at once, chunked if many)."""
+    raw = req.call_batched("local_cetadsync_get_enrolments", "courseids", list(course_ids))
+    rows = [PluginEnrolment.model_validate(row) for row in raw["enrolments"]]
+    return rows, [MoodleWarning.model_validate(w) for w in raw.get("warnings") or []]
+
+
+def get_effective_dates(
+    req: Requester, assignment_ids: Sequence[int], since: int = 0
+) -> EffectiveDates:
+    """Calls: local_cetadsync_get_effective_dates (chunked if many); `since` is a previous
+    answer's `time`. Chunks answer at about the same moment: the first chunk's `time` is kept."""
+    raw = req.call_batched(
+        "local_cetadsync_get_effective_dates", "assignmentids", list(assignment_ids),
+        {"since": since},
+    )  # fmt: skip
+    return EffectiveDates.model_validate(raw)
+
+
+def send_notifications(req: Requester, notifications: Sequence[dict[str, Any]]) -> list[Delivery]:
+    """Calls: local_cetadsync_send_notifications (a write: chunked, never retried); one
+    result per notification, in order. A key seen before sends nothing and answers
+    `duplicate`. If a chunk's outcome is unknown, ``InDoubtError`` is raised with
+    ``.completed`` holding the earlier chunks' results (`get_delivered` settles the rest)."""
+    results: list[Delivery] = []
+    chunks = chunk_rows(list(notifications), "notifications", fixed=None,
+                        budget=req.settings.max_input_vars,
+                        max_rows=req.settings.max_ids_per_call)  # fmt: skip
+    for chunk in chunks:
+        try:
+            raw = req.call("local_cetadsync_send_notifications", {"notifications": chunk},
+                           write=True)  # fmt: skip
+        except InDoubtError as exc:
+            exc.completed = list(results)
+            raise
+        results.extend(Delivery.model_validate(row) for row in raw["results"])
+    return results
+
+
+def get_delivered(req: Requester, keys: Sequence[str]) -> list[Delivery]:
+    """Calls: local_cetadsync_get_delivered (chunked); one result per key, in the order asked."""
+    raw = req.call_batched("local_cetadsync_get_delivered", "idempotencykeys", list(keys))
+    return [Delivery.model_validate(row) for row in raw["results"]]
+
+
+def save_progression(req: Requester, records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Calls: local_cetadsync_save_progression (one transaction for the batch)."""
+    answer: dict[str, Any] = req.call(
+        "local_cetadsync_save_progression", {"records": list(records)}
+    )
+    return answer

@@ -1,0 +1,52 @@
+"""Which way the worker talks to this site: through local_cetadsync or core Moodle alone.
+
+Decided once per run from site info's `functions` (the plugin's README: detect it by
+`local_cetadsync_get_enrolments`), carried in the run's context, and asked nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from moodle_sync.client.models import SiteInfo
+from moodle_sync.client.registry import PLUGIN_FUNCTIONS
+from moodle_sync.client.requester import Requester
+from moodle_sync.client.site import get_site_info
+
+__all__ = ["CORE", "SitePath", "detect_path"]
+
+PLUGIN_ADDS = (
+    "local_cetadsync would add: enrolments of every course in one call, students' own dates "
+    "in bulk and incrementally, notifications sent exactly once by key, progression records"
+)
+
+
+@dataclass(frozen=True)
+class SitePath:
+    """`plugin`: every function of local_cetadsync is on the token's service."""
+
+    plugin: bool
+    userid: int = 0
+
+    @classmethod
+    def from_site_info(cls, info: SiteInfo) -> SitePath:
+        have = set(info.functions)
+        return cls(all(spec.name in have for spec in PLUGIN_FUNCTIONS), info.userid)
+
+    @property
+    def name(self) -> str:
+        return "plugin" if self.plugin else "core"
+
+    def describe(self) -> str:
+        """One line for `check`."""
+        if self.plugin:
+            return "path: plugin (local_cetadsync's functions are on the token's service)"
+        return f"path: core (local_cetadsync not on the token's service); {PLUGIN_ADDS}"
+
+
+CORE = SitePath(plugin=False)
+
+
+def detect_path(req: Requester) -> SitePath:
+    """Calls: core_webservice_get_site_info."""
+    return SitePath.from_site_info(get_site_info(req))

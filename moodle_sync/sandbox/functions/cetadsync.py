@@ -1,0 +1,225 @@
+"""The local_cetadsync plugin's five functions, as local_cetadsync/README.md and
+classes/external/*.php define them: bulk enrolments, bulk own dates with `since`,
+notifications sent at most once per idempotency key, an exact delivered look-up, and
+progression records.
+
+Each checks its plugin capability at system level (the whole call fails without it) and turns
+an item the caller may not read into a warning, never a failed call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moodle_sync.sandbox.functions.base import Call, WsFunction
+from moodle_sync.sandbox.model import ROLE_IDS, Assignment, Enrolment
+from moodle_sync.sandbox.params import ListOf, Scalar, Struct, ids, invalid
+
+PROVIDERS = ("studentreminder", "tutordigest", "adminalert")
+DATES = ("duedate", "cutoffdate", "allowsubmissionsfromdate")
+READ_ENROLMENTS = "local/cetadsync:readenrolments"
+READ_DATES = "local/cetadsync:readdates"
+SEND = "local/cetadsync:sendnotifications"
+SAVE = "local/cetadsync:saveprogression"
+NO_ACCESS = "Course or activity not accessible. (Not enrolled)"
+
+
+def _warning(item: str, itemid: int, code: str, message: str) -> dict[str, Any]:
+    return {"item": item, "itemid": itemid, "warningcode": code, "message": message}
+
+
+def _course_refusal(call: Call, courseid: int) -> dict[str, Any] | None:
+    if courseid not in call.state.courses:
+        return _warning("course", courseid, "invalidrecord", "Can't find data record")
+    if not call.can_enter(courseid):
+        return _warning("course", courseid, "requireloginerror", NO_ACCESS)
+    if not call.token.can("moodle/course:viewparticipants"):
+        return _warning("course", courseid, "nopermissions", "View participants")
+    return None
+
+
+def _enrolment_row(call: Call, e: Enrolment) -> dict[str, Any]:
+    return {
+        "courseid": e.courseid, "userid": e.userid, "enrolid": e.courseid * 10 + 1,
+        "method": "manual", "status": e.status,
+        "reason": "" if e.status == "active" else "suspended",
+        "timestart": 0, "timeend": 0, "timemodified": call.state.courses[e.courseid].timecreated,
+        "roles": [{"roleid": ROLE_IDS[e.role], "shortname": e.role}],
+    }  # fmt: skip
+
+
+def get_enrolments(call: Call) -> dict[str, Any]:
+    call.require(READ_ENROLMENTS, "Read enrolments in bulk")
+    rows, warnings = [], []
+    with call.state.lock:
+        for courseid in sorted(set(call.params["courseids"])):
+            refusal = _course_refusal(call, courseid)
+            if refusal is not None:
+                warnings.append(refusal)
+                continue
+            found = sorted(call.state.course_enrolments(courseid), key=lambda e: e.userid)
+            rows += [_enrolment_row(call, e) for e in found]
+    return {"enrolments": rows, "warnings": warnings}
+
+
+def _assignment_refusal(call: Call, assignid: int) -> dict[str, Any] | None:
+    assign = call.state.assignments.get(assignid)
+    if assign is None:
+        return _warning("assignment", assignid, "invalidrecord", "Can't find data record")
+    if not call.can_enter(assign.courseid):
+        return _warning("assignment", assignid, "requireloginerror", NO_ACCESS)
+    if not call.token.can("mod/assign:viewgrades"):
+        return _warning("assignment", assignid, "nopermissions", "View grades")
+    return None
+
+
+def _student_row(call: Call, assign: Assignment, userid: int) -> dict[str, Any] | None:
+    """One student's dates, or None when they are the assignment's and there is no extension."""
+    override = call.state.override(assign.id, userid)
+    flag = call.state.flag(assign.id, userid)
+    extension = flag.extensionduedate if flag else 0
+    row: dict[str, Any] = {"userid": userid, "source": "user" if override else "none",
+                           "groupid": 0, "extensionduedate": extension}  # fmt: skip
+    for key in DATES:
+        mine = getattr(override, key, None) if override else None
+        row[key] = getattr(assign, key) if mine is None else mine
+    differs = extension > 0 or any(row[key] != getattr(assign, key) for key in DATES)
+    return row if differs else None
+
+
+def _dates(call: Call, assign: Assignment, since: int) -> dict[str, Any]:
+    changed_at = max(assign.timemodified, call.state.dates_changed.get(assign.id, 0))
+    changed = since == 0 or changed_at >= since
+    enrolled = sorted({e.userid for e in call.state.course_enrolments(assign.courseid)})
+    rows = [_student_row(call, assign, uid) for uid in enrolled] if changed else []
+    return {
+        "assignmentid": assign.id, "courseid": assign.courseid,
+        **{key: getattr(assign, key) for key in DATES},
+        "timechanged": changed_at, "changed": changed,
+        "students": [row for row in rows if row is not None],
+    }  # fmt: skip
+
+
+def get_effective_dates(call: Call) -> dict[str, Any]:
+    call.require(READ_DATES, "Read students' own dates in bulk")
+    now = call.state.clock()
+    found, warnings = [], []
+    with call.state.lock:
+        for assignid in dict.fromkeys(call.params["assignmentids"]):
+            refusal = _assignment_refusal(call, assignid)
+            if refusal is not None:
+                warnings.append(refusal)
+                continue
+            found.append(_dates(call, call.state.assignments[assignid], call.params["since"]))
+    return {"time": now, "assignments": found, "warnings": warnings}
+
+
+def _result(row: dict[str, Any], duplicate: bool) -> dict[str, Any]:
+    keys = ("idempotencykey", "status", "messageid", "userid", "timesent", "errorcode")
+    return {key: row[key] for key in keys} | {"duplicate": duplicate}
+
+
+def _failure(key: str, code: str) -> dict[str, Any]:
+    return {"idempotencykey": key, "status": "failed", "duplicate": False, "messageid": 0,
+            "userid": 0, "timesent": 0, "errorcode": code}  # fmt: skip
+
+
+def _send_one(call: Call, item: dict[str, Any]) -> dict[str, Any]:
+    key, sent = item["idempotencykey"], call.state.plugin_sent
+    if key in sent:
+        return _result(sent[key], True)
+    if item["provider"] not in PROVIDERS:
+        return _failure(key, "invalidprovider")
+    if item["touserid"] not in call.state.users:
+        return _failure(key, "invaliduser")
+    now = call.state.clock()
+    sent[key] = {"idempotencykey": key, "status": "sent", "messageid": len(sent) + 1,
+                 "userid": item["touserid"], "timesent": now, "errorcode": "",
+                 "provider": item["provider"], "courseid": item["courseid"],
+                 "subject": item["subject"], "fullmessage": item["fullmessage"]}  # fmt: skip
+    return _result(sent[key], False)
+
+
+def send_notifications(call: Call) -> dict[str, Any]:
+    call.require(SEND, "Send notifications")
+    items = call.params["notifications"]
+    if any(not 1 <= len(item["idempotencykey"]) <= 128 for item in items):
+        raise invalid("idempotencykey must be 1 to 128 characters")
+    with call.state.lock:
+        return {"results": [_send_one(call, item) for item in items]}
+
+
+def get_delivered(call: Call) -> dict[str, Any]:
+    call.require(SEND, "Send notifications")
+    sent = call.state.plugin_sent
+    unknown = {"status": "unknown", "messageid": 0, "userid": 0, "timesent": 0, "errorcode": ""}
+    with call.state.lock:
+        return {"results": [
+            _result(sent[key], True) if key in sent
+            else _result({"idempotencykey": key, **unknown}, False)
+            for key in call.params["idempotencykeys"]
+        ]}  # fmt: skip
+
+
+def save_progression(call: Call) -> dict[str, Any]:
+    call.require(SAVE, "Save progression")
+    results, warnings = [], []
+    with call.state.lock:
+        for record in call.params["records"]:
+            userid, courseid = record["userid"], record["courseid"]
+            if userid not in call.state.users:
+                warnings.append(_warning("user", userid, "invaliduser", "Unknown user"))
+            elif courseid != 1 and courseid not in call.state.courses:
+                warnings.append(_warning("course", courseid, "invalidcourseid", "Unknown course"))
+            else:
+                results.append({"userid": userid, "courseid": courseid,
+                                "outcome": _save(call, record)})  # fmt: skip
+    return {"results": results, "warnings": warnings}
+
+
+def _save(call: Call, record: dict[str, Any]) -> str:
+    key = (record["userid"], record["courseid"])
+    values = {k: record[k] for k in ("status", "reasons", "credits", "nextdeadline")}
+    before = call.state.plugin_progress.get(key)
+    if before is not None and {k: before[k] for k in values} == values:
+        return "unchanged"
+    call.state.plugin_progress[key] = values | {"timemodified": call.state.clock()}
+    return "created" if before is None else "updated"
+
+
+_NOTIFICATION = Struct({
+    "idempotencykey": Scalar("alphanumext"), "provider": Scalar("alphanumext"),
+    "touserid": Scalar("int"), "subject": Scalar("text"), "fullmessage": Scalar("raw"),
+    "fullmessagehtml": Scalar("raw"), "smallmessage": Scalar("text"),
+    "contexturl": Scalar("raw", "default", ""), "contexturlname": Scalar("text", "default", ""),
+    "courseid": Scalar("int", "default", 0),
+})  # fmt: skip
+_RECORD = Struct({
+    "userid": Scalar("int"), "courseid": Scalar("int"), "status": Scalar("alphanumext"),
+    "reasons": ListOf(Scalar("alphanumext"), "default"), "credits": Scalar("float"),
+    "nextdeadline": Scalar("int", "default", 0),
+})  # fmt: skip
+
+FUNCTIONS = [
+    WsFunction("local_cetadsync_get_enrolments", Struct({"courseids": ids()}), get_enrolments),
+    WsFunction(
+        "local_cetadsync_get_effective_dates",
+        Struct({"assignmentids": ids(), "since": Scalar("int", "default", 0)}),
+        get_effective_dates,
+    ),
+    WsFunction(
+        "local_cetadsync_send_notifications",
+        Struct({"notifications": ListOf(_NOTIFICATION)}),
+        send_notifications,
+    ),
+    WsFunction(
+        "local_cetadsync_get_delivered",
+        Struct({"idempotencykeys": ListOf(Scalar("alphanumext"))}),
+        get_delivered,
+    ),
+    WsFunction(
+        "local_cetadsync_save_progression", Struct({"records": ListOf(_RECORD)}), save_progression
+    ),
+]
+
+__all__ = ["FUNCTIONS", "PROVIDERS"]

@@ -1,0 +1,137 @@
+"""The plugin's five functions in the sandbox, answering as local_cetadsync/README.md says."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moodle_sync.sandbox import (
+    INTEGRATION_TOKEN,
+    PLUGIN_NO_CAPABILITY_TOKEN,
+    PLUGIN_TOKEN,
+    Sandbox,
+)
+from tests.sandbox.conftest import Rest
+
+COURSES = {f"courseids[{i}]": cid for i, cid in enumerate(range(2, 9))}
+
+
+def _note(key: str, touserid: int = 5, i: int = 0, provider: str = "studentreminder") -> dict:
+    fields = {"idempotencykey": key, "provider": provider, "touserid": touserid,
+              "subject": "Due soon", "fullmessage": "text", "fullmessagehtml": "<p>text</p>",
+              "smallmessage": "Due soon"}  # fmt: skip
+    return {f"notifications[{i}][{k}]": v for k, v in fields.items()}
+
+
+def _send(rest: Rest, key: str, **more: Any) -> dict[str, Any]:
+    return rest("local_cetadsync_send_notifications", PLUGIN_TOKEN, **_note(key, **more)).json()
+
+
+def test_site_info_lists_the_plugin_functions_only_on_the_plugin_service(rest: Rest) -> None:
+    def names(token: str) -> set[str]:
+        body = rest("core_webservice_get_site_info", token).json()
+        return {f["name"] for f in body["functions"]}
+
+    assert "local_cetadsync_get_enrolments" in names(PLUGIN_TOKEN)
+    assert not {n for n in names(INTEGRATION_TOKEN) if n.startswith("local_")}
+
+
+def test_enrolments_of_every_course_come_in_one_call_with_status(rest: Rest) -> None:
+    body = rest("local_cetadsync_get_enrolments", PLUGIN_TOKEN, **COURSES).json()
+    assert body["warnings"] == []
+    rows = body["enrolments"]
+    assert {r["courseid"] for r in rows} == set(range(2, 9))
+    assert rows == sorted(rows, key=lambda r: (r["courseid"], r["userid"]))
+    assert {r["status"] for r in rows} <= {"active", "suspended"}
+    assert all(r["reason"] == ("" if r["status"] == "active" else "suspended") for r in rows)
+
+
+def test_a_course_the_caller_cannot_read_is_a_warning(rest: Rest) -> None:
+    body = rest("local_cetadsync_get_enrolments", PLUGIN_TOKEN, **{"courseids[0]": 999}).json()
+    assert body == {"enrolments": [], "warnings": [
+        {"item": "course", "itemid": 999, "warningcode": "invalidrecord",
+         "message": "Can't find data record"}]}  # fmt: skip
+
+
+def test_each_function_refuses_a_caller_without_its_capability(rest: Rest) -> None:
+    calls = {
+        "local_cetadsync_get_enrolments": {"courseids[0]": 2},
+        "local_cetadsync_get_effective_dates": {"assignmentids[0]": 1},
+        "local_cetadsync_send_notifications": _note("k1"),
+        "local_cetadsync_get_delivered": {"idempotencykeys[0]": "k1"},
+        "local_cetadsync_save_progression": {"records[0][userid]": 5, "records[0][courseid]": 1,
+                                             "records[0][status]": "on_track",
+                                             "records[0][credits]": "0"},
+    }  # fmt: skip
+    for function, params in calls.items():
+        body = rest(function, PLUGIN_NO_CAPABILITY_TOKEN, **params).json()
+        assert body["errorcode"] == "nopermissions", function
+
+
+def test_own_dates_list_only_students_whose_dates_differ(rest: Rest, sandbox: Sandbox) -> None:
+    body = rest("local_cetadsync_get_effective_dates", PLUGIN_TOKEN,
+                **{"assignmentids[0]": 3}).json()  # fmt: skip
+    [assignment] = body["assignments"]
+    assert assignment["changed"] is True
+    [student] = [s for s in assignment["students"] if s["userid"] == 15]
+    override = sandbox.state.override(3, 15)
+    assert override is not None
+    assert (student["duedate"], student["source"]) == (override.duedate, "user")
+
+
+def test_since_reports_unchanged_until_a_date_moves(rest: Rest, sandbox: Sandbox) -> None:
+    first = rest("local_cetadsync_get_effective_dates", PLUGIN_TOKEN,
+                 **{"assignmentids[0]": 3}).json()  # fmt: skip
+    sandbox.state.advance_clock(60)
+    again = {"assignmentids[0]": 3, "since": first["time"] + 1}
+    quiet = rest("local_cetadsync_get_effective_dates", PLUGIN_TOKEN, **again).json()
+    assert quiet["assignments"][0]["changed"] is False
+    assert quiet["assignments"][0]["students"] == []
+    sandbox.state.grant_extension(3, 5, sandbox.state.clock() + 86400)
+    moved = rest("local_cetadsync_get_effective_dates", PLUGIN_TOKEN, **again).json()
+    assert moved["assignments"][0]["changed"] is True
+    assert 5 in {s["userid"] for s in moved["assignments"][0]["students"]}
+
+
+def test_a_key_seen_before_returns_the_original_result_and_sends_nothing(
+    rest: Rest, sandbox: Sandbox
+) -> None:
+    first = _send(rest, "outbox-1")["results"][0]
+    again = _send(rest, "outbox-1")["results"][0]
+    assert (first["status"], first["duplicate"]) == ("sent", False)
+    assert again == first | {"duplicate": True}
+    assert len(sandbox.state.snapshot()["notifications"]) == 1
+
+
+def test_a_bad_key_fails_the_whole_batch_before_anything_is_sent(
+    rest: Rest, sandbox: Sandbox
+) -> None:
+    params = _note("good-key") | _note("bad.key", i=1)
+    body = rest("local_cetadsync_send_notifications", PLUGIN_TOKEN, **params).json()
+    assert body["errorcode"] == "invalidparameter"
+    assert sandbox.state.snapshot()["notifications"] == []
+
+
+def test_unknown_user_or_provider_fails_that_item_only(rest: Rest) -> None:
+    assert _send(rest, "k-user", touserid=99999)["results"][0]["errorcode"] == "invaliduser"
+    bad = _send(rest, "k-prov", provider="chat")["results"][0]
+    assert (bad["status"], bad["errorcode"]) == ("failed", "invalidprovider")
+
+
+def test_delivered_tells_sent_from_unknown(rest: Rest) -> None:
+    _send(rest, "sent-key")
+    params = {"idempotencykeys[0]": "sent-key", "idempotencykeys[1]": "never-key"}
+    body = rest("local_cetadsync_get_delivered", PLUGIN_TOKEN, **params).json()
+    assert [(r["idempotencykey"], r["status"]) for r in body["results"]] == [
+        ("sent-key", "sent"), ("never-key", "unknown")]  # fmt: skip
+
+
+def test_progression_is_written_only_when_it_changed(rest: Rest) -> None:
+    def save(status: str, userid: int = 5) -> dict[str, Any]:
+        record = {"records[0][userid]": userid, "records[0][courseid]": 1,
+                  "records[0][status]": status, "records[0][credits]": "60",
+                  "records[0][reasons][0]": "overdue"}  # fmt: skip
+        return rest("local_cetadsync_save_progression", PLUGIN_TOKEN, **record).json()
+
+    outcomes = [save(s)["results"][0]["outcome"] for s in ("at_risk", "at_risk", "on_track")]
+    assert outcomes == ["created", "unchanged", "updated"]
+    assert save("on_track", userid=99999)["warnings"][0]["warningcode"] == "invaliduser"

@@ -1,0 +1,140 @@
+"""The plugin path (local_cetadsync) against the core path: the same facts, fewer calls.
+
+The same scenario, at the same moment, is pulled once with the core-only token and once with
+the plugin's; the stored rows the rules read and the statuses they decide must be identical.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from moodle_sync.client import Requester
+from moodle_sync.client.sitepath import detect_path
+from moodle_sync.rules.policy import load_programme
+from moodle_sync.run import PipelineReport
+from moodle_sync.sandbox import INTEGRATION_TOKEN, PLUGIN_TOKEN, Sandbox, start_sandbox
+from moodle_sync.settings import MoodleSettings, Settings
+from moodle_sync.store.db import open_database
+from moodle_sync.store.tables import Enrolment, OwnDates, User
+from tests.conftest import REPO, pipeline
+
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+PROGRAMME = load_programme(REPO / "config" / "programme.toml")
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with start_sandbox(now=NOW) as running:
+        yield running
+
+
+class Worker:
+    """One store and requester on one token."""
+
+    def __init__(self, sandbox: Sandbox, token: str, folder: Path) -> None:
+        folder.mkdir()
+        self.settings = Settings(
+            moodle=MoodleSettings(url=sandbox.url, token=SecretStr(token), max_attempts=1),
+            push={"templates_dir": REPO / "config" / "templates"},
+        )
+        self.sessions: sessionmaker[Session] = open_database(f"sqlite:///{folder}/s.db")[1]
+        self.requester = Requester(self.settings.require_moodle(), sleep=lambda _s: None)
+        self.functions: Counter[str] = Counter()
+        call = self.requester.call
+
+        def counted(function: str, *args: Any, **kwargs: Any) -> Any:
+            self.functions[function] += 1
+            return call(function, *args, **kwargs)
+
+        self.requester.call = counted  # type: ignore[method-assign]
+
+    def run(self, **options: Any) -> PipelineReport:
+        return pipeline(self.settings, PROGRAMME, self.requester, self.sessions, NOW,
+                        dry_run=True, **options)  # fmt: skip
+
+    def rows(self) -> dict[str, Any]:
+        with self.sessions() as session:
+            enrolments = session.execute(
+                select(
+                    Enrolment.course_id,
+                    Enrolment.user_id,
+                    Enrolment.status,
+                    Enrolment.roles,
+                    Enrolment.groups,
+                    Enrolment.ended_at,
+                )
+            ).all()
+            users = session.execute(
+                select(User.id, User.username, User.firstname, User.lastname, User.email)
+            ).all()
+            own = session.execute(
+                select(
+                    OwnDates.assignment_id,
+                    OwnDates.user_id,
+                    OwnDates.due_at,
+                    OwnDates.cutoff_at,
+                    OwnDates.due_overridden,
+                    OwnDates.cutoff_overridden,
+                    OwnDates.participant,
+                )
+            ).all()
+        return {"enrolments": sorted(enrolments), "users": sorted(users), "own": sorted(own)}
+
+
+def statuses(report: PipelineReport) -> dict[int, tuple[str, tuple[str, ...]]]:
+    assert report.evaluation is not None
+    return {uid: (r.progression.status, tuple(r.progression.reasons))
+            for uid, r in report.evaluation.results.items()}  # fmt: skip
+
+
+def test_site_info_decides_the_path(sandbox: Sandbox, tmp_path: Path) -> None:
+    core = Worker(sandbox, INTEGRATION_TOKEN, tmp_path / "core")
+    plugin = Worker(sandbox, PLUGIN_TOKEN, tmp_path / "plugin")
+    assert (detect_path(core.requester).name, detect_path(plugin.requester).name) == (
+        "core", "plugin")  # fmt: skip
+
+
+def test_both_paths_store_the_same_rows_and_decide_the_same_statuses(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    core = Worker(sandbox, INTEGRATION_TOKEN, tmp_path / "core")
+    plugin = Worker(sandbox, PLUGIN_TOKEN, tmp_path / "plugin")
+    core_report, plugin_report = core.run(), plugin.run()
+    assert plugin.rows() == core.rows()
+    assert plugin.rows()["own"], "the scenario has open pairs to compare"
+    assert statuses(plugin_report) == statuses(core_report)
+    assert core.functions["mod_assign_get_participant"] > 1
+    assert plugin.functions["local_cetadsync_get_enrolments"] == 1
+    assert plugin.functions["local_cetadsync_get_effective_dates"] == 1
+    assert not plugin.functions["mod_assign_get_participant"]
+    assert not plugin.functions["core_enrol_get_enrolled_users"]
+    plugin.functions.clear()
+    plugin.run()
+    assert plugin.functions["core_course_get_courses_by_field"] == 1, "known courses: one call"
+    assert not plugin.functions["core_user_get_users_by_field"], "known users: names stored"
+
+
+def test_an_override_after_the_first_run_lands_the_same_on_both_paths(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    core = Worker(sandbox, INTEGRATION_TOKEN, tmp_path / "core")
+    plugin = Worker(sandbox, PLUGIN_TOKEN, tmp_path / "plugin")
+    core.run(), plugin.run()
+    state = sandbox.state
+    for aid, uid in [row[:2] for row in core.rows()["own"]][:3]:
+        state.advance_clock(5)
+        state.override_due_date(aid, uid, state.clock() + 9 * 86400)
+        state.grant_extension(aid, uid, state.clock() + 12 * 86400)
+    state.advance_clock(5)
+    core_report, plugin_report = core.run(), plugin.run()
+    assert plugin.rows() == core.rows()
+    assert statuses(plugin_report) == statuses(core_report)
