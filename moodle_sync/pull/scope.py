@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from moodle_sync.client import Requester
 from moodle_sync.client.courses import get_courses_by_field
 from moodle_sync.client.models import Course
-from moodle_sync.errors import RetriableError, SkippableError
 
 
 @dataclass(frozen=True)
@@ -49,14 +48,13 @@ def resolve_scope(
 ) -> Scope:
     """Find each mapped course; a missing one is reported, never silently dropped.
 
-    Calls: core_course_get_courses_by_field: once (field ids) for the courses already known,
-    then once per idnumber (field idnumber) for the others.
+    Calls: core_course_get_courses_by_field (field idnumber), once per idnumber. Asking for
+    known ids in one call saves nothing on a site set up from the admin guide: without
+    moodle/course:update the answer carries no idnumber, so a rollover could not be seen.
     """
     wanted = sorted(set(idnumbers))
-    found = _still_known(requester, wanted, known or {})
-    rest = [i for i in wanted if i not in found]
-    answers = requester.map(lambda i: get_courses_by_field(requester, "idnumber", [i]), rest)
-    found |= {i: answer.data[0] for i, answer in zip(rest, answers, strict=True) if answer.data}
+    answers = requester.map(lambda i: get_courses_by_field(requester, "idnumber", [i]), wanted)
+    found = {i: answer.data[0] for i, answer in zip(wanted, answers, strict=True) if answer.data}
     courses = [found[i].model_copy(update={"idnumber": i}) for i in wanted if i in found]
     rolled = [
         Rollover(c.idnumber, (known or {})[c.idnumber], c.id, c.fullname)
@@ -64,19 +62,3 @@ def resolve_scope(
         if known and c.idnumber in known and known[c.idnumber] != c.id
     ]
     return Scope(courses, [i for i in wanted if i not in found], rolled)
-
-
-def _still_known(
-    requester: Requester, wanted: list[str], known: Mapping[str, int]
-) -> dict[str, Course]:
-    """The known courses that still carry their idnumber, in one call. Moodle keeps course
-    idnumbers unique, so none of them can have rolled over. Moodle fails the whole `ids`
-    call on an id it no longer has: then every idnumber is looked up on its own."""
-    ids = {known[i]: i for i in wanted if i in known}
-    if not ids:
-        return {}
-    try:
-        answer = get_courses_by_field(requester, "ids", [",".join(map(str, sorted(ids)))])
-    except (SkippableError, RetriableError):
-        return {}
-    return {ids[c.id]: c for c in answer.data if c.id in ids and c.idnumber == ids[c.id]}
