@@ -42,7 +42,15 @@ DEFAULT_CONFIG = Path("config/moodle-sync.toml")
 WS_PATH = "/webservice/rest/server.php"
 SECRET_NAMES = frozenset({"token", "password", "userprivateaccesskey"})
 # MOODLE_SYNC_* variables that are not settings: the settings file, and the test suite's own.
-OTHER_VARIABLES = frozenset({CONFIG_ENV, "MOODLE_SYNC_REQUIRE_POSTGRES"})
+# The test harness's switches: CI exports them, and the CLI runs under them in the tests.
+OTHER_VARIABLES = frozenset(
+    {
+        CONFIG_ENV,
+        "MOODLE_SYNC_REQUIRE_POSTGRES",
+        "MOODLE_SYNC_REQUIRE_LIVE",
+        "MOODLE_SYNC_LIVE_SITE",
+    }
+)
 TEST_VARIABLE_PREFIX = "MOODLE_SYNC_TEST_"
 # Settings whose value is a file or folder: relative ones are read from the settings file's folder.
 PATH_SETTINGS = (("programme_file",), ("push", "templates_dir"), ("moodle", "token_file"))

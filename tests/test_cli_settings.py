@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -88,3 +89,18 @@ def test_pydantic_wording_is_not_shown(tmp_path: Path) -> None:
     for raw in ("Extra inputs", "String should match pattern", "Field required"):
         assert raw not in result.stderr
     assert "push.bogus: unknown setting" in result.stderr
+
+
+def test_every_variable_ci_and_the_test_harness_export_is_one_the_cli_accepts() -> None:
+    """CI runs the CLI with these set: an unknown one would make every command exit 2."""
+    from moodle_sync.settings import OTHER_VARIABLES, TEST_VARIABLE_PREFIX, setting_variables
+
+    known = set(setting_variables()) | OTHER_VARIABLES
+    sources = [
+        REPO / ".ci" / "run",
+        REPO / "tests" / "postgres.py",
+        REPO / "tests" / "live" / "conftest.py",
+    ]
+    exported = {n for f in sources for n in re.findall(r"MOODLE_SYNC_[A-Z_]+", f.read_text())}
+    strays = {n for n in exported if n not in known and not n.startswith(TEST_VARIABLE_PREFIX)}
+    assert strays == set()
