@@ -247,9 +247,8 @@ class LiveSite:
 
     def upgrade(self) -> None:
         """Install or upgrade plugins copied into dirroot, then let the admin call their
-        functions. The snapshot is retaken, so reset() keeps the plugin; the starting data is
-        restored first, so what earlier tests sent never enters the snapshot."""
-        self.reset()
+        functions. The snapshot is retaken, so reset() keeps the plugin: call reset() first
+        when earlier tests may have changed the data, or the snapshot keeps their changes."""
         self._checked(
             self.php_cli("admin/cli/upgrade.php", "--non-interactive", "--allow-unstable")
         )

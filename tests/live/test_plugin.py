@@ -63,6 +63,7 @@ def site(request: pytest.FixtureRequest) -> Iterator[Any]:
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(PLUGIN, target)
+    live_site.reset()  # what earlier tests sent must not enter upgrade()'s new snapshot
     live_site.upgrade()
     yield live_site
     shutil.rmtree(target)
