@@ -6,15 +6,18 @@ MOODLE_SYNC_REQUIRE_LIVE=1 turns that into a failure, which is how CI (`.ci/run`
 
 Fixtures: `live_site` (session; the contract the plugin's tests use too: url, admin_token,
 token, dirroot, dataroot, php, reset(), call(), php_cli(), upgrade()), `fresh_site` (the same
-site reset to its starting data first), and `cli` (runs `moodle-sync` against the site).
+site reset to its starting data first), `cli` (runs `moodle-sync` against the site),
+`plugin_site` (session: the site with this checkout's local_cetadsync, and block_cetadsync when
+it exists, installed once for every test that needs them).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -25,6 +28,8 @@ from tests.live.site import STATE_FILE, LiveSite, LiveSiteError
 LIVE_ENV = "MOODLE_SYNC_LIVE_SITE"
 REQUIRE_ENV = "MOODLE_SYNC_REQUIRE_LIVE"
 ROOT = Path(__file__).resolve().parents[2]
+# This checkout's plugins and where each goes in the site's code; a missing folder is skipped.
+PLUGINS = {"local_cetadsync": "local/cetadsync", "block_cetadsync": "blocks/cetadsync"}
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -57,6 +62,29 @@ def live_site() -> LiveSite:
     except (LiveSiteError, OSError) as exc:
         unavailable(f"the site in {path} could not be started: {exc}")
     return site
+
+
+@pytest.fixture(scope="session")
+def plugin_site(live_site: LiveSite) -> Iterator[LiveSite]:
+    """The live site with this checkout's plugins copied in and installed by Moodle's upgrade,
+    once per session for the plugin's tests and the pages' browser tests alike.
+
+    Afterwards the plugins' code is removed and the site reset, so that the tests of the core
+    path, and a reset restoring a database without the plugins, never meet code that asks for
+    an upgrade.
+    """
+    targets = [(ROOT / name, Path(live_site.dirroot) / to) for name, to in PLUGINS.items()
+               if (ROOT / name).is_dir()]  # fmt: skip
+    for source, target in targets:
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(source, target)
+    live_site.reset()  # what earlier tests sent must not enter upgrade()'s new snapshot
+    live_site.upgrade()
+    yield live_site
+    for _, target in targets:
+        shutil.rmtree(target, ignore_errors=True)
+    live_site.reset()
 
 
 @pytest.fixture

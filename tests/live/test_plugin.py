@@ -1,6 +1,7 @@
 """local_cetadsync on a real Moodle: installed by Moodle's own upgrade, driven through REST.
 
-Depends only on the ``live_site`` fixture of tests/live/conftest.py. Every test builds its own
+Depends only on the ``plugin_site`` fixture of tests/live/conftest.py (shared with the pages'
+browser tests, so the plugin is installed once per session). Every test builds its own
 data with a unique tag (tests/live/php/cetadsync_fixture.php), so no test needs a reset and the
 suite can run twice on the same site; the session ends with the plugin removed and a reset.
 """
@@ -8,10 +9,8 @@ suite can run twice on the same site; the session ends with the plugin removed a
 from __future__ import annotations
 
 import json
-import shutil
 import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -22,8 +21,6 @@ from moodle_sync.client.registry import FUNCTIONS, all_capabilities
 
 pytestmark = pytest.mark.live
 
-REPO = Path(__file__).resolve().parents[2]
-PLUGIN = REPO / "local_cetadsync"
 HELPER = Path(__file__).resolve().parent / "php/cetadsync_fixture.php"
 PLUGIN_FUNCTIONS = {
     "local_cetadsync_get_enrolments",
@@ -48,26 +45,9 @@ def _errorcode(error: BaseException) -> str:
 
 
 @pytest.fixture(scope="session")
-def site(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """The live site with this checkout's plugin copied in and installed by Moodle's upgrade.
-
-    Afterwards the plugin's code is removed and the site reset, so that the tests of the core
-    path, and a reset restoring a database without the plugin, never meet code that asks for
-    an upgrade.
-    """
-    try:
-        live_site = request.getfixturevalue("live_site")
-    except pytest.FixtureLookupError:
-        pytest.skip("no live_site fixture: tests/live/conftest.py is not on this branch")
-    target = Path(live_site.dirroot) / "local/cetadsync"
-    if target.exists():
-        shutil.rmtree(target)
-    shutil.copytree(PLUGIN, target)
-    live_site.reset()  # what earlier tests sent must not enter upgrade()'s new snapshot
-    live_site.upgrade()
-    yield live_site
-    shutil.rmtree(target)
-    live_site.reset()
+def site(plugin_site: Any) -> Any:
+    """The live site with the plugin installed: tests/live/conftest.py's ``plugin_site``."""
+    return plugin_site
 
 
 def _helper(site: Any, *args: Any) -> Any:
