@@ -8,7 +8,8 @@ Fixtures: `live_site` (session; the contract the plugin's tests use too: url, ad
 token, dirroot, dataroot, php, reset(), call(), php_cli(), upgrade()), `fresh_site` (the same
 site reset to its starting data first), `cli` (runs `moodle-sync` against the site),
 `plugin_site` (session: the site with this checkout's local_cetadsync, and block_cetadsync when
-it exists, installed once for every test that needs them).
+it exists, installed once for every test that needs them) and `browser` (tests/live/browser.py:
+headless Chromium on the site).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from moodle_sync.client import registry
+from tests.live.browser import browser  # noqa: F401  (the fixture, for every live test)
 from tests.live.site import STATE_FILE, LiveSite, LiveSiteError
 
 LIVE_ENV = "MOODLE_SYNC_LIVE_SITE"
