@@ -201,12 +201,12 @@ function make_bulk(string $tag, int $count, string $password): array {
     $users = [];
     for ($i = 0; $i < $count; $i++) {
         $users[] = (object)['auth' => 'manual', 'confirmed' => 1, 'mnethostid' => $CFG->mnet_localhost_id,
-            'username' => "pb_{$i}_$tag", 'password' => $hash, 'firstname' => "Student$i", 'lastname' => "Pb$tag",
+            'username' => "pbs_{$i}_$tag", 'password' => $hash, 'firstname' => "Student$i", 'lastname' => "Pb$tag",
             'email' => "pb_{$i}_$tag@example.invalid", 'timecreated' => $now, 'timemodified' => $now,
             'lang' => $CFG->lang, 'calendartype' => 'gregorian'];
     }
     $DB->insert_records('user', $users);
-    $ids = $DB->get_fieldset_select('user', 'id', $DB->sql_like('username', '?'), ["pb\\_%\\_$tag"]);
+    $ids = $DB->get_fieldset_select('user', 'id', $DB->sql_like('username', '?'), ["pbs\\_%\\_$tag"]);
     $enrolments = $assignments = $records = [];
     foreach (array_values($ids) as $i => $id) {
         $enrolments[] = (object)['enrolid' => $enrol->id, 'userid' => $id, 'status' => ENROL_USER_ACTIVE,
