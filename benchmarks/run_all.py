@@ -2,7 +2,8 @@
 
 Each `benchmarks/bench_*.py` prints one JSON object with at least `name`, `seconds`,
 `baseline_name`, `baseline_seconds` and `ratio` (the baseline is measured in the same run,
-so the ratio means something on any machine). This writes `reports/bench.json` and
+so the ratio means something on any machine), or `name` and `skipped` (why it could not run
+here, e.g. bench_pages.py without a live Moodle site). This writes `reports/bench.json` and
 `reports/bench.md` with the machine's CPU count and the command that reproduces each figure.
 """
 
@@ -47,6 +48,10 @@ def markdown(report: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|",
     ]
     for row in report["benchmarks"]:
+        if "skipped" in row:
+            why = f"skipped: {row['skipped']}"
+            lines.append(f"| {row['name']} | {why} | | | | `{row['command']}` |")
+            continue
         lines.append(
             f"| {row['name']} | {row['seconds']} | {row['baseline_name']} | "
             f"{row['baseline_seconds']} | {row['ratio']} | `{row['command']}` |"
@@ -80,15 +85,22 @@ def cpu_lines(report: dict[str, Any]) -> list[str]:
 
 
 def startup_lines(report: dict[str, Any]) -> list[str]:
+    """Benchmarks of several figures, each against one baseline (start-up; the pages, with the
+    rows each page rendered)."""
     lines = []
     for row in report["benchmarks"]:
         if "ratios" not in row:
             continue
-        lines += ["", f"## {row['name']}: seconds and ratio to `python -c pass` "
+        label = row.get("baseline_label", "`python -c pass`")
+        lines += ["", f"## {row['name']}: seconds and ratio to {label} "
                   f"({row['baseline_seconds']} s)", "",
                   "| what | seconds | ratio |", "|---|---|---|"]  # fmt: skip
+        pages = row.get("pages", {})
+        if pages:
+            lines[-2:] = ["| what | seconds | ratio | rows rendered |", "|---|---|---|---|"]
         for name, seconds in row["figures"].items():
-            lines.append(f"| {name.replace('_', ' ')} | {seconds} | {row['ratios'][name]} |")
+            rows = f" {pages[name]['rows_rendered']} |" if name in pages else ""
+            lines.append(f"| {name.replace('_', ' ')} | {seconds} | {row['ratios'][name]} |{rows}")
     return lines
 
 
