@@ -6,7 +6,8 @@ the output is the same at any hour. Then, with the embedded SQLite database
 (config/demo.toml): `moodle-sync check`; `moodle-sync run --now <12:00 Europe/London today>`
 (pull, plan, send, push statuses); what the sandbox received (messages in full, as the
 student reads them, and profile fields, read back through its side channel); and a second run
-that sends nothing new. Exits non-zero if any step failed.
+that sends nothing new. Exits non-zero if any step failed. When a live Moodle site is built
+(`make live-site`, var/live/site.json), it ends with the addresses of the plugin's pages there.
 """
 
 from __future__ import annotations
@@ -79,6 +80,30 @@ def show_received(url: str, examples: int = 3) -> dict[str, Any]:
     return state
 
 
+def show_live_pages(state_file: Path = ROOT / "var" / "live" / "site.json") -> None:
+    """Where the plugin's pages (issue 14) are on the live site, if one is built. Only the
+    address and course ids are read: site.json also holds tokens, never printed."""
+    if not state_file.exists():
+        return
+    state = json.loads(state_file.read_text())
+    url = state["url"]
+    courses = sorted(int(i) for i in state.get("ids", {}).get("courses", {}).values() if int(i) > 1)
+    course = courses[0] if courses else 2
+    print("\n== inside Moodle: the plugin's pages on the live site (var/live, `make live-site`)")
+    for title, path in (("course progression (tutor)", f"/local/cetadsync/course.php?id={course}"),
+                        ("my students", "/local/cetadsync/mystudents.php"),
+                        ("my progress (student)", "/local/cetadsync/myprogress.php"),
+                        ("dashboard with the block", "/my/")):  # fmt: skip
+        print(f"   {title + ':':30} {url}{path}")
+    print("   log in as admin (password: ADMIN_PASSWORD in tests/live/site.py)")
+    dirroot = Path(state.get("dirroot", ""))
+    if not (dirroot / "local" / "cetadsync").is_dir():
+        print(f"   the plugin is not installed there now (the live tests install it for their\n"
+              f"   session only): copy local_cetadsync/ to {dirroot}/local/cetadsync and\n"
+              f"   block_cetadsync/ to {dirroot}/blocks/cetadsync, then run\n"
+              f"   admin/cli/upgrade.php there")  # fmt: skip
+
+
 def run_step(title: str, args: list[str], env: dict[str, str]) -> int:
     print(f"\n== {title}: moodle-sync {' '.join(args)}", flush=True)
     return subprocess.call([*CLI, *args], env=env, cwd=ROOT)
@@ -113,6 +138,7 @@ def main() -> int:
         if code != 0 or again != sent:
             print(f"demo: the second run exited {code} and sent {again - sent}", file=sys.stderr)
             return code or 1
+        show_live_pages()
         print("\ndemo: done; the data is in var/demo.db, the sandbox's log in var/demo-sandbox.log")
         return 0
     finally:
