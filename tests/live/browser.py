@@ -80,8 +80,11 @@ class Browser:
 
     # -- navigation --
 
-    def get(self, path: str) -> None:
-        """Open a page of the site (a path such as "/my/"), waiting for its load event."""
+    def get(self, path: str, again: bool = True) -> None:
+        """Open a page of the site (a path such as "/my/"), waiting for its load event; with
+        again=False, not when the browser shows that page already (saves a rendering)."""
+        if not again and self.path == path:
+            return
         started = time.monotonic()
         self.driver.get(self.url + path if path.startswith("/") else path)
         self.timings[path] = round(time.monotonic() - started, 3)
@@ -158,12 +161,14 @@ class Browser:
 
     # -- evidence --
 
-    def screenshot(self, name: str) -> Path:
+    def screenshot(self, name: str, max_height: int = MAX_SCREENSHOT_HEIGHT) -> Path:
         """The page as a PNG in reports/screenshots/NAME.png, 1280 wide, the whole page up to
-        MAX_SCREENSHOT_HEIGHT pixels tall."""
+        max_height pixels tall."""
         self.screenshots.mkdir(parents=True, exist_ok=True)
-        height = int(self.driver.execute_script("return document.documentElement.scrollHeight"))
-        self.driver.set_window_size(WIDTH, max(HEIGHT, min(height, MAX_SCREENSHOT_HEIGHT)))
+        height, inner = self.driver.execute_script(
+            "return [document.documentElement.scrollHeight, window.innerHeight]")  # fmt: skip
+        frame = HEIGHT - int(inner)  # the window's own bars, outside the page
+        self.driver.set_window_size(WIDTH, min(int(height), max_height) + frame)
         try:
             path = self.screenshots / f"{name}.png"
             self.driver.save_screenshot(str(path))

@@ -139,8 +139,8 @@ function make_pages_data(string $tag, string $password): array {
         ['code' => 'MOD702', 'title' => 'Research methods', 'credits' => 20, 'outcome' => $first, 'mark' => $first === 'passed' ? 64.0 : null],
         ['code' => 'MOD703', 'title' => 'Leading practice', 'credits' => 20, 'outcome' => 'not_started', 'mark' => null],
     ];
-    // Three days and a minute overdue, so floor and round agree on "3 days" at render time.
-    $late = $now - 3 * DAYSECS - 60;
+    // Due 2 days 23 hours ago: 3 days overdue in started days, as the worker counts them.
+    $late = $now - 3 * DAYSECS + HOURSECS;
     $soon = $now + 5 * DAYSECS;
     // 11:30 UTC three days on: 00:30 the next day in Auckland (the editing teacher's zone).
     $own = (intdiv($now, DAYSECS) + 3) * DAYSECS + 11 * HOURSECS + 30 * MINSECS;
@@ -149,7 +149,7 @@ function make_pages_data(string $tag, string $password): array {
             [item($course, $one, 'MOD702', $late, 'new', 'overdue'), item($course, $two, 'MOD702', $soon, 'new', '')],
             3003, $modules('in_progress')),
         'a2' => record($users['a2']->id, 'on_track', [], 60,
-            [item($course, $one, 'MOD702', $now + 4 * DAYSECS, 'submitted', 'awaiting_marking', $now + 4 * DAYSECS),
+            [item($course, $one, 'MOD702', $now + 4 * DAYSECS, 'new', '', $now + 4 * DAYSECS),
              item($course, $two, 'MOD702', $own, 'draft', 'draft_due_soon', 0, 1)],
             1096, $modules('in_progress')),
         'a3' => record($users['a3']->id, 'referred', ["MOD702 Research methods referred: resubmit by the new date"], 40,
@@ -167,6 +167,9 @@ function make_pages_data(string $tag, string $password): array {
         save_record($record, $now);
     }
     set_config('lastsync', $now, 'local_cetadsync');
+    // No user tour: its first-visit backdrop would cover the pages in the screenshots.
+    $DB->set_field('tool_usertours_tours', 'enabled', 0);
+    \tool_usertours\cache::notify_tour_change();
     $block = add_dashboard_block([$users['editingteacher']->id, $users['teacher']->id, $users['a1']->id]);
     return ['courseid' => (int)$course->id, 'groups' => array_map(fn($g) => (int)$g->id, $groups),
         'users' => array_map(fn($u) => ['id' => (int)$u->id, 'username' => $u->username,
