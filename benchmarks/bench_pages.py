@@ -58,11 +58,13 @@ def login(url: str, username: str) -> requests.Session:
     return session
 
 
-def timed(session: requests.Session, url: str, runs: int) -> dict[str, Any]:
-    """Median seconds of `runs` renderings after one warm-up; the rows it rendered."""
+def timed(session: requests.Session, url: str, runs: int, shows: str) -> dict[str, Any]:
+    """Median seconds of `runs` renderings after one warm-up; the rows it rendered. The page
+    must hold `shows` (so a refusal or an empty page is never timed as the page)."""
     first = session.get(url, timeout=600)
-    if first.status_code != 200 or "/login/index.php" in first.url:
-        raise SystemExit(f"bench_pages: {url} answered {first.status_code} at {first.url}")
+    if first.status_code != 200 or "/login/index.php" in first.url or shows not in first.text:
+        raise SystemExit(f"bench_pages: {url} answered {first.status_code} at {first.url} "
+                         f"without {shows!r}")  # fmt: skip
     seconds = []
     for _ in range(runs):
         started = time.perf_counter()
@@ -116,18 +118,19 @@ def measure(site: LiveSite, students: int, runs: int) -> int:
     generate = round(time.perf_counter() - started, 2)
     course, url = made["courseid"], site.url
     tutor = login(url, made["tutor"])
+    participants, rows = "user-index-participants", 'data-userid="'
     pages = {
-        "participants_default": f"{url}/user/index.php?id={course}",
-        "participants_all_rows": f"{url}/user/index.php?id={course}&perpage=5000",
-        "course_php": f"{url}/local/cetadsync/course.php?id={course}",
-        "mystudents_php": f"{url}/local/cetadsync/mystudents.php",
+        "participants_default": (f"{url}/user/index.php?id={course}", participants),
+        "participants_all_rows": (f"{url}/user/index.php?id={course}&perpage=5000", participants),
+        "course_php": (f"{url}/local/cetadsync/course.php?id={course}", rows),
+        "mystudents_php": (f"{url}/local/cetadsync/mystudents.php", rows),
     }
     # All 5,000 rows of the participants page take ~25 s on the 2-CPU machine: fewer runs.
-    figures = {name: timed(tutor, page, 2 if name == "participants_all_rows" else runs)
-               for name, page in pages.items()}  # fmt: skip
+    figures = {name: timed(tutor, page, 2 if name == "participants_all_rows" else runs, shows)
+               for name, (page, shows) in pages.items()}  # fmt: skip
     student = login(url, made["student"])
     myprogress = f"{url}/local/cetadsync/myprogress.php"
-    figures["myprogress_php_student"] = timed(student, myprogress, runs)
+    figures["myprogress_php_student"] = timed(student, myprogress, runs, 'data-region="credits"')
     baseline = figures["participants_default"]["median_seconds"]
     ratios = {name: round(f["median_seconds"] / baseline, 2) for name, f in figures.items()}
     report = {
