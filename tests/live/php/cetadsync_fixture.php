@@ -28,6 +28,8 @@ $out = match ($command) {
     'downgrade' => downgrade((int)$args[0], $args[1]),
     'progresscount' => ['progress' => $DB->count_records('local_cetadsync_progress'),
         'version' => (int)get_config('local_cetadsync', 'version')],
+    'progress' => ['row' => $DB->get_record('local_cetadsync_progress', ['userid' => (int)$args[0], 'courseid' => 1]),
+        'lastsync' => (int)get_config('local_cetadsync', 'lastsync')],
     'fields' => array_values($DB->get_fieldset_select('user_info_field', 'shortname', '1 = 1')),
     default => throw new coding_exception("unknown command $command"),
 };
