@@ -493,6 +493,8 @@ def test_an_upgrade_from_an_older_version_keeps_data_and_restores_a_lost_field(
     after = _helper(site, "progresscount")
     assert after["progress"] == before["progress"] > 0
     assert after["version"] > 2026110100
+    teacher = _helper(site, "progress", data["users"]["teacher"])["row"]
+    assert (teacher["status"], teacher["award"], int(teacher["urgency"])) == ("staff", "", 0)
 
 
 def test_the_same_key_sent_concurrently_is_sent_once(
