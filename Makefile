@@ -31,7 +31,7 @@ lint: $(STAMP)  ## ruff (lint and format check), mypy, php -l on the plugin, wor
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	@if command -v php >/dev/null; then \
-		find local_cetadsync -name '*.php' -print0 | xargs -0 -n1 php -l >/dev/null && echo "php -l: local_cetadsync OK"; \
+		find local_cetadsync block_cetadsync -name '*.php' -print0 | xargs -0 -n1 php -l >/dev/null && echo "php -l: local_cetadsync, block_cetadsync OK"; \
 	else echo "php -l skipped: php is not installed"; fi
 	$(BIN)/python scripts/gen_worker_needs.py --check
 

@@ -39,7 +39,9 @@ def test_worker_needs_php_is_generated_from_the_registry() -> None:
 
 @needs_php
 @pytest.mark.parametrize(
-    "path", sorted(PLUGIN.rglob("*.php")), ids=lambda p: str(p.relative_to(PLUGIN))
+    "path",
+    sorted([*PLUGIN.rglob("*.php"), *(PLUGIN.parent / "block_cetadsync").rglob("*.php")]),
+    ids=lambda p: str(p.relative_to(PLUGIN.parent)),
 )
 def test_every_php_file_parses(path: Path) -> None:
     done = subprocess.run([PHP, "-l", str(path)], capture_output=True, text=True)
@@ -76,21 +78,29 @@ def test_the_service_holds_every_registry_function_by_regex() -> None:
     assert "worker_needs::FUNCTIONS" in (PLUGIN / "db/services.php").read_text()
 
 
-def _defined_strings() -> set[str]:
-    text = (PLUGIN / "lang/en/local_cetadsync.php").read_text()
+def _defined_strings(plugin: Path = PLUGIN) -> set[str]:
+    text = next((plugin / "lang/en").glob("*.php")).read_text()
     return set(re.findall(r"^\$string\['([^']+)'\]", text, re.M))
 
 
-def _used_strings() -> set[str]:
+def _strings_in_code(plugin: Path, component: str) -> set[str]:
+    """Keys passed literally to get_string or {{#str}}; a family built at run time (a call
+    with "status_{$code}") counts every defined key of that family as used."""
     used = {"pluginname"}
-    for path in PLUGIN.rglob("*.php"):
+    families: set[str] = set()
+    for path in [*plugin.rglob("*.php"), *plugin.rglob("*.mustache")]:
         if "lang" in path.parts:
             continue
         text = path.read_text()
-        used |= set(
-            re.findall(r"(?:get_string|lang_string)\('([^'$]+)',\s*'local_cetadsync'", text)
-        )
-        used |= set(re.findall(r"'(privacy:metadata:[a-z_:]+)'", text))
+        used |= set(re.findall(rf"(?:get_string|lang_string)\('([^'$]+)',\s*'{component}'", text))
+        used |= set(re.findall(rf"{{{{#str}}}}\s*([a-z_]+),\s*{component}\b", text))
+        used |= set(re.findall(r"'(privacy:metadata(?::[a-z_:]+)?)'", text))
+        families |= {a or b for a, b in re.findall(r"\"([a-z]+_)\{\$|'([a-z]+_)' \.", text)}
+    return used | {key for key in _defined_strings(plugin) if key.startswith(tuple(families))}
+
+
+def _used_strings() -> set[str]:
+    used = _strings_in_code(PLUGIN, "local_cetadsync")
     access = (PLUGIN / "db/access.php").read_text()
     used |= {f"cetadsync:{c}" for c in re.findall(r"'local/cetadsync:([a-z]+)'", access)}
     messages = (PLUGIN / "db/messages.php").read_text()
@@ -105,3 +115,28 @@ def test_every_language_string_used_is_defined_and_every_one_defined_is_used() -
     defined, used = _defined_strings(), _used_strings()
     assert used - defined == set(), "used but not defined"
     assert defined - used == set(), "defined but never used"
+
+
+def test_the_blocks_strings_too() -> None:
+    block = PLUGIN.parent / "block_cetadsync"
+    defined, used = _defined_strings(block), _strings_in_code(block, "block_cetadsync")
+    access = (block / "db/access.php").read_text()
+    used |= {f"cetadsync:{c}" for c in re.findall(r"'block/cetadsync:([a-z]+)'", access)}
+    assert used - defined == set(), "used but not defined"
+    assert defined - used == set(), "defined but never used"
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(PLUGIN.parent.glob("*_cetadsync/templates/*.mustache")),
+    ids=lambda p: str(p.relative_to(PLUGIN.parent)),
+)
+def test_each_template_names_itself_and_its_example_context_is_json(path: Path) -> None:
+    """Moodle's template library renders the example; a `}}` inside it would end the comment
+    early and print the rest of the example on every page."""
+    text = path.read_text()
+    component = path.parent.parent.name
+    assert f"@template {component}/{path.stem}\n" in text
+    comment = text[text.index("{{!", text.index("}}")) : text.index("}}", text.index("{{!", 4))]
+    assert "Example context (json):" in comment, "no example context, or it holds a `}}`"
+    json.loads(comment.split("Example context (json):", 1)[1])

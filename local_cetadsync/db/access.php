@@ -15,9 +15,11 @@
 // along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
 
 /**
- * Capabilities of the CETAD Sync integration plugin, each checked at system level.
+ * Capabilities of the CETAD Sync integration plugin.
  *
- * No archetype holds them: cli/setup.php gives them to the integration role only.
+ * The four web-service capabilities are checked at system level and no archetype holds them:
+ * cli/setup.php gives them to the integration role only. The pages' capabilities follow the
+ * course: teachers see their students' progression, every user sees her own.
  *
  * @package    local_cetadsync
  * @copyright  2026 CETAD
@@ -50,5 +52,22 @@ $capabilities = [
         'captype' => 'write',
         'contextlevel' => CONTEXT_SYSTEM,
         'archetypes' => [],
+    ],
+    'local/cetadsync:viewcourse' => [
+        'riskbitmask' => RISK_PERSONAL,
+        'captype' => 'read',
+        'contextlevel' => CONTEXT_COURSE,
+        'archetypes' => [
+            'editingteacher' => CAP_ALLOW,
+            'teacher' => CAP_ALLOW,
+            'manager' => CAP_ALLOW,
+        ],
+    ],
+    'local/cetadsync:viewown' => [
+        'captype' => 'read',
+        'contextlevel' => CONTEXT_SYSTEM,
+        'archetypes' => [
+            'user' => CAP_ALLOW,
+        ],
     ],
 ];

@@ -30,6 +30,34 @@
  * @return bool
  */
 function xmldb_local_cetadsync_upgrade($oldversion) {
+    global $DB;
+    $dbman = $DB->get_manager();
+
+    if ($oldversion < 2026120400) {
+        // What the progression pages show: the target award, prior learning and its cap, the
+        // worker's urgency, the late-work rule and each module and assessment (JSON).
+        $table = new xmldb_table('local_cetadsync_progress');
+        $fields = [
+            new xmldb_field('award', XMLDB_TYPE_CHAR, '255', null, XMLDB_NOTNULL, null, '', 'nextdeadline'),
+            new xmldb_field('awardcredits', XMLDB_TYPE_INTEGER, '10', null, XMLDB_NOTNULL, null, '0', 'award'),
+            new xmldb_field('priorcredits', XMLDB_TYPE_INTEGER, '10', null, XMLDB_NOTNULL, null, '0', 'awardcredits'),
+            new xmldb_field('priorcap', XMLDB_TYPE_INTEGER, '10', null, XMLDB_NOTNULL, null, '0', 'priorcredits'),
+            new xmldb_field('urgency', XMLDB_TYPE_INTEGER, '10', null, XMLDB_NOTNULL, null, '0', 'priorcap'),
+            new xmldb_field('latework', XMLDB_TYPE_TEXT, null, null, null, null, null, 'urgency'),
+            new xmldb_field('detail', XMLDB_TYPE_TEXT, null, null, null, null, null, 'latework'),
+        ];
+        foreach ($fields as $field) {
+            if (!$dbman->field_exists($table, $field)) {
+                $dbman->add_field($table, $field);
+            }
+        }
+        $index = new xmldb_index('courseurgency', XMLDB_INDEX_NOTUNIQUE, ['courseid', 'urgency']);
+        if (!$dbman->index_exists($table, $index)) {
+            $dbman->add_index($table, $index);
+        }
+        upgrade_plugin_savepoint(true, 2026120400, 'local', 'cetadsync');
+    }
+
     \local_cetadsync\local\profile_fields::ensure();
     return true;
 }

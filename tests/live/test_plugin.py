@@ -340,6 +340,48 @@ def test_progression_is_written_only_where_changed(
     )
 
 
+def test_progression_keeps_what_the_pages_show_and_the_time_of_each_call(
+    site: Any, token: str, data: dict[str, Any]
+) -> None:
+    item = {"courseid": data["courses"][0], "assignid": 1, "cmid": 1, "name": "Essay: 'one'",
+            "module": "MOD702", "duedate": 1900000000, "extension": 1900086400, "owndate": 1,
+            "state": "draft", "concern": "", "required": 1}  # fmt: skip
+    record = {
+        "userid": data["users"]["grouped"], "courseid": 1, "status": "at_risk",
+        "reasons": ["MOD702 Essay: 3 days overdue (mark 38.5, 'capped')"], "credits": 80,
+        "nextdeadline": 1900086400, "award": "Postgraduate Diploma", "awardcredits": 120,
+        "priorcredits": 60, "priorcap": 60, "urgency": 3003,
+        "latework": "Late work loses 5 marks a day.",
+        "modules": [
+            {"code": "RAPL", "title": "Prior learning", "credits": 60, "outcome": "passed"}
+        ],
+        "items": [item],
+    }  # fmt: skip
+    outcomes = [
+        site.call("local_cetadsync_save_progression", token=token, records=[r])["results"][0][
+            "outcome"
+        ]
+        for r in (record, record, {**record, "items": [{**item, "state": "submitted"}]})
+    ]
+    assert outcomes == ["created", "unchanged", "updated"]
+    row = _helper(site, "progress", record["userid"])["row"]
+    assert json.loads(row["reasons"]) == record["reasons"]  # plain words, not slugs
+    assert (row["award"], int(row["priorcap"]), int(row["urgency"])) == (
+        "Postgraduate Diploma",
+        60,
+        3003,
+    )
+    detail = json.loads(row["detail"])
+    assert detail["modules"][0]["mark"] is None and detail["items"][0]["state"] == "submitted"
+    assert detail["items"][0]["owndate"] is True and detail["items"][0]["name"] == item["name"]
+    before = _helper(site, "progress", record["userid"])["lastsync"]
+    time.sleep(1.1)
+    assert site.call("local_cetadsync_save_progression", token=token, records=[]) == {
+        "results": [], "warnings": []
+    }  # fmt: skip
+    assert _helper(site, "progress", record["userid"])["lastsync"] > before
+
+
 @pytest.mark.parametrize(
     ("function", "params"),
     [
@@ -431,6 +473,8 @@ def test_an_upgrade_from_an_older_version_keeps_data_and_restores_a_lost_field(
     after = _helper(site, "progresscount")
     assert after["progress"] == before["progress"] > 0
     assert after["version"] > 2026110100
+    teacher = _helper(site, "progress", data["users"]["teacher"])["row"]
+    assert (teacher["status"], teacher["award"], int(teacher["urgency"])) == ("staff", "", 0)
 
 
 def test_the_same_key_sent_concurrently_is_sent_once(

@@ -27,7 +27,9 @@ use core_external\external_warnings;
 use local_cetadsync\local\progression;
 
 /**
- * Store participants' progression status, reasons, credits and next deadline, only where changed.
+ * Store participants' progression as moodle-sync computed it, only where changed; the pages read it.
+ *
+ * Every call, even with no records, is the worker saying it has synchronised (config lastsync).
  *
  * @package    local_cetadsync
  * @copyright  2026 CETAD
@@ -47,10 +49,40 @@ class save_progression extends external_api {
                 'courseid' => new external_value(PARAM_INT, 'Course; the site course id for the whole programme'),
                 'status' => new external_value(PARAM_ALPHANUMEXT, 'Progression status, e.g. on_track, at_risk'),
                 'reasons' => new external_multiple_structure(
-                    new external_value(PARAM_ALPHANUMEXT, 'Reason code'), 'Why', VALUE_DEFAULT, []),
-                'credits' => new external_value(PARAM_FLOAT, 'Credits earned'),
+                    new external_value(PARAM_TEXT, 'Reason in plain words'), 'Why', VALUE_DEFAULT, []),
+                'credits' => new external_value(PARAM_FLOAT, 'Credits toward the target award'),
                 'nextdeadline' => new external_value(PARAM_INT, 'Next deadline, 0 = none', VALUE_DEFAULT, 0),
-            ]), 'Progression records'),
+                'award' => new external_value(PARAM_TEXT, 'Title of the target award', VALUE_DEFAULT, ''),
+                'awardcredits' => new external_value(PARAM_INT, 'Credits the target award needs', VALUE_DEFAULT, 0),
+                'priorcredits' => new external_value(PARAM_INT, 'Prior-learning credits counted', VALUE_DEFAULT, 0),
+                'priorcap' => new external_value(PARAM_INT, 'Cap on prior-learning credits', VALUE_DEFAULT, 0),
+                'urgency' => new external_value(PARAM_INT, 'Sort key, higher is more urgent', VALUE_DEFAULT, 0),
+                'latework' => new external_value(PARAM_TEXT, 'The late-work rule in words', VALUE_DEFAULT, ''),
+                'modules' => new external_multiple_structure(new external_single_structure([
+                    'code' => new external_value(PARAM_ALPHANUMEXT, 'Module code'),
+                    'title' => new external_value(PARAM_TEXT, 'Module title'),
+                    'credits' => new external_value(PARAM_INT, 'Module credits'),
+                    'outcome' => new external_value(PARAM_ALPHANUMEXT, 'passed, referred, failed, in_progress...'),
+                    'mark' => new external_value(PARAM_FLOAT, 'Module mark', VALUE_DEFAULT, null, NULL_ALLOWED),
+                ]), 'Modules', VALUE_DEFAULT, []),
+                'items' => new external_multiple_structure(new external_single_structure([
+                    'courseid' => new external_value(PARAM_INT, 'Course of the assignment'),
+                    'assignid' => new external_value(PARAM_INT, 'Assignment instance'),
+                    'cmid' => new external_value(PARAM_INT, 'Course module'),
+                    'name' => new external_value(PARAM_TEXT, 'Assignment name'),
+                    'module' => new external_value(PARAM_ALPHANUMEXT, 'Programme module code'),
+                    'duedate' => new external_value(PARAM_INT, 'Effective deadline for the student, 0 = none'),
+                    'extension' => new external_value(PARAM_INT, 'Extension until, 0 = none', VALUE_DEFAULT, 0),
+                    'owndate' => new external_value(PARAM_BOOL, 'The student has her own due date', VALUE_DEFAULT, false),
+                    'state' => new external_value(PARAM_ALPHA, 'new, draft, submitted or graded'),
+                    'concern' => new external_value(PARAM_ALPHANUMEXT, 'overdue, draft_due_soon, awaiting_marking or empty',
+                        VALUE_DEFAULT, ''),
+                    'required' => new external_value(PARAM_BOOL, 'Whether the student must do it', VALUE_DEFAULT, true),
+                    'mark' => new external_value(PARAM_FLOAT, 'Final mark after any penalty', VALUE_DEFAULT, null,
+                        NULL_ALLOWED),
+                ]), 'Assessments', VALUE_DEFAULT, []),
+            ]), 'Progression records; none (REST cannot send an empty list) is a call that only says "synchronised"',
+                VALUE_DEFAULT, []),
         ]);
     }
 
@@ -86,6 +118,7 @@ class save_progression extends external_api {
                 'outcome' => progression::upsert($record, $now)];
         }
         $transaction->allow_commit();
+        set_config('lastsync', $now, 'local_cetadsync');
         return ['results' => $results, 'warnings' => $warnings];
     }
 

@@ -20,6 +20,8 @@ namespace local_cetadsync\local;
 /**
  * Participants' progression records: one row per user and course, written only where changed.
  *
+ * The one place that knows how a record is stored; the pages read rows back through detail().
+ *
  * @package    local_cetadsync
  * @copyright  2026 CETAD
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
@@ -28,6 +30,9 @@ class progression {
 
     /** @var string The table of progression records. */
     const TABLE = 'local_cetadsync_progress';
+
+    /** @var int The course the worker files each participant's programme-wide record under (the site). */
+    const PROGRAMME = 1;
 
     /**
      * Insert, update or leave one record.
@@ -38,12 +43,7 @@ class progression {
      */
     public static function upsert(array $record, int $now): string {
         global $DB;
-        $values = [
-            'status' => $record['status'],
-            'reasons' => json_encode(array_values($record['reasons'])),
-            'credits' => format_float($record['credits'], 2, false),
-            'nextdeadline' => $record['nextdeadline'],
-        ];
+        $values = self::values($record);
         $key = ['userid' => $record['userid'], 'courseid' => $record['courseid']];
         $existing = $DB->get_record(self::TABLE, $key);
         if (!$existing) {
@@ -58,6 +58,40 @@ class progression {
     }
 
     /**
+     * The columns one record is stored as; modules and items travel together as JSON (detail).
+     *
+     * @param array $record validated save_progression record
+     * @return array column => value
+     */
+    public static function values(array $record): array {
+        $detail = ['modules' => array_values($record['modules'] ?? []), 'items' => array_values($record['items'] ?? [])];
+        return [
+            'status' => $record['status'],
+            'reasons' => json_encode(array_values($record['reasons'])),
+            'credits' => format_float($record['credits'], 2, false),
+            'nextdeadline' => (int)($record['nextdeadline'] ?? 0),
+            'award' => (string)($record['award'] ?? ''),
+            'awardcredits' => (int)($record['awardcredits'] ?? 0),
+            'priorcredits' => (int)($record['priorcredits'] ?? 0),
+            'priorcap' => (int)($record['priorcap'] ?? 0),
+            'urgency' => (int)($record['urgency'] ?? 0),
+            'latework' => (string)($record['latework'] ?? ''),
+            'detail' => json_encode($detail),
+        ];
+    }
+
+    /**
+     * The stored detail of one row: its modules and items, as arrays.
+     *
+     * @param \stdClass $row a local_cetadsync_progress row
+     * @return array{modules: array, items: array}
+     */
+    public static function detail(\stdClass $row): array {
+        $detail = json_decode($row->detail ?? '', true);
+        return ['modules' => $detail['modules'] ?? [], 'items' => $detail['items'] ?? []];
+    }
+
+    /**
      * Whether the stored row already holds these values.
      *
      * @param \stdClass $row
@@ -65,7 +99,57 @@ class progression {
      * @return bool
      */
     private static function same(\stdClass $row, array $values): bool {
-        return $row->status === $values['status'] && $row->reasons === $values['reasons']
-            && (float)$row->credits === (float)$values['credits'] && (int)$row->nextdeadline === $values['nextdeadline'];
+        foreach ($values as $column => $value) {
+            $stored = $row->$column ?? null;
+            $equal = $column === 'credits' ? (float)$stored === (float)$value : (string)$stored === (string)$value;
+            if (!$equal) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * How many of these students hold each status, most students first.
+     *
+     * @param array|null $audience [sql, params] selecting student ids (audience), or null for all
+     * @return array status => count
+     */
+    public static function counts(?array $audience): array {
+        global $DB;
+        $join = '';
+        $params = ['programme' => self::PROGRAMME];
+        if ($audience !== null) {
+            $join = "JOIN ({$audience[0]}) s ON s.id = p.userid";
+            $params += $audience[1];
+        }
+        return $DB->get_records_sql_menu("SELECT p.status, COUNT(1)
+                                            FROM {" . self::TABLE . "} p $join
+                                           WHERE p.courseid = :programme
+                                        GROUP BY p.status
+                                        ORDER BY COUNT(1) DESC, p.status", $params);
+    }
+
+    /**
+     * The most urgent records among these students (urgency above 0), with the students' names.
+     *
+     * @param array|null $audience [sql, params] selecting student ids, or null for all
+     * @param int $limit
+     * @return \stdClass[]
+     */
+    public static function most_urgent(?array $audience, int $limit): array {
+        global $DB;
+        $names = \core_user\fields::for_name()->get_sql('u', false, '', '', false)->selects;
+        $join = '';
+        $params = ['programme' => self::PROGRAMME];
+        if ($audience !== null) {
+            $join = "JOIN ({$audience[0]}) s ON s.id = p.userid";
+            $params += $audience[1];
+        }
+        return array_values($DB->get_records_sql("SELECT p.*, {$names}
+                                                    FROM {" . self::TABLE . "} p
+                                                    JOIN {user} u ON u.id = p.userid AND u.deleted = 0 $join
+                                                   WHERE p.courseid = :programme AND p.urgency > 0
+                                                ORDER BY p.urgency DESC, u.lastname, u.id", $params, 0, $limit));
     }
 }

@@ -63,6 +63,13 @@ class provider implements
             'reasons' => 'privacy:metadata:progress:reasons',
             'credits' => 'privacy:metadata:progress:credits',
             'nextdeadline' => 'privacy:metadata:progress:nextdeadline',
+            'award' => 'privacy:metadata:progress:award',
+            'awardcredits' => 'privacy:metadata:progress:awardcredits',
+            'priorcredits' => 'privacy:metadata:progress:priorcredits',
+            'priorcap' => 'privacy:metadata:progress:priorcap',
+            'urgency' => 'privacy:metadata:progress:urgency',
+            'latework' => 'privacy:metadata:progress:latework',
+            'detail' => 'privacy:metadata:progress:detail',
             'timemodified' => 'privacy:metadata:progress:timemodified',
         ], 'privacy:metadata:progress');
         $collection->add_subsystem_link('core_message', [], 'privacy:metadata:core_message');
@@ -131,6 +138,10 @@ class provider implements
                         'status' => $row->status, 'reasons' => json_decode($row->reasons ?? '[]'),
                         'credits' => $row->credits,
                         'nextdeadline' => $row->nextdeadline ? transform::datetime($row->nextdeadline) : '',
+                        'award' => $row->award, 'awardcredits' => $row->awardcredits,
+                        'priorcredits' => $row->priorcredits, 'priorcap' => $row->priorcap,
+                        'latework' => $row->latework ?? '',
+                        'detail' => \local_cetadsync\local\progression::detail($row),
                         'timemodified' => transform::datetime($row->timemodified),
                     ]);
                 }

@@ -28,6 +28,8 @@ $out = match ($command) {
     'downgrade' => downgrade((int)$args[0], $args[1]),
     'progresscount' => ['progress' => $DB->count_records('local_cetadsync_progress'),
         'version' => (int)get_config('local_cetadsync', 'version')],
+    'progress' => ['row' => $DB->get_record('local_cetadsync_progress', ['userid' => (int)$args[0], 'courseid' => 1]),
+        'lastsync' => (int)get_config('local_cetadsync', 'lastsync')],
     'fields' => array_values($DB->get_fieldset_select('user_info_field', 'shortname', '1 = 1')),
     default => throw new coding_exception("unknown command $command"),
 };
@@ -143,6 +145,14 @@ function downgrade(int $version, string $lostfield): array {
     set_config('version', $version, 'local_cetadsync');
     set_config('allversionshash', ''); // Otherwise the upgrade sees unchanged code and does nothing.
     $DB->delete_records('user_info_field', ['shortname' => $lostfield]);
+    if ($version < 2026120400) { // The progression table as 2026120203 had it: no page columns.
+        $dbman = $DB->get_manager();
+        $table = new xmldb_table('local_cetadsync_progress');
+        $dbman->drop_index($table, new xmldb_index('courseurgency', XMLDB_INDEX_NOTUNIQUE, ['courseid', 'urgency']));
+        foreach (['award', 'awardcredits', 'priorcredits', 'priorcap', 'urgency', 'latework', 'detail'] as $name) {
+            $dbman->drop_field($table, new xmldb_field($name));
+        }
+    }
     return ['version' => $version, 'progress' => $DB->count_records('local_cetadsync_progress')];
 }
 
