@@ -108,14 +108,17 @@ class students extends \table_sql {
     /**
      * Add the student's id to the row (flexible_table has no hook for row attributes).
      *
+     * Not to the padding rows flexible_table prints after the last student (class emptyrow):
+     * they would carry that student's id.
+     *
      * @param array|null $row cells
      * @param string $classname
      * @return string
      */
     public function get_row_html($row, $classname = '') {
         $html = parent::get_row_html($row, $classname);
-        return $this->currentuserid ? preg_replace('/^<tr /', '<tr data-userid="' . $this->currentuserid . '" ', $html, 1)
-            : $html;
+        $student = $classname !== 'emptyrow' && $this->currentuserid;
+        return $student ? preg_replace('/^<tr /', '<tr data-userid="' . $this->currentuserid . '" ', $html, 1) : $html;
     }
 
     /** @var int The student of the row being drawn. */
