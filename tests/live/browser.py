@@ -165,6 +165,7 @@ class Browser:
         """The page as a PNG in reports/screenshots/NAME.png, 1280 wide, the whole page up to
         max_height pixels tall."""
         self.screenshots.mkdir(parents=True, exist_ok=True)
+        self.settle()
         height, inner = self.driver.execute_script(
             "return [document.documentElement.scrollHeight, window.innerHeight]")  # fmt: skip
         frame = HEIGHT - int(inner)  # the window's own bars, outside the page
@@ -175,6 +176,15 @@ class Browser:
         finally:
             self.driver.set_window_size(WIDTH, HEIGHT)
         return path
+
+    def settle(self, seconds: float = 5) -> None:
+        """Wait (a while at most) for the page's own JavaScript to finish loading what it
+        loads after the load event (the timeline, the course index): M.util.pending_js, the
+        list Moodle's Behat steps wait on."""
+        deadline = time.monotonic() + seconds
+        script = "return !(window.M && M.util && M.util.pending_js && M.util.pending_js.length)"
+        while not self.driver.execute_script(script) and time.monotonic() < deadline:
+            time.sleep(0.1)
 
     def quit(self) -> None:
         self.driver.quit()
