@@ -39,8 +39,8 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(STAMP)  ## every benchmark, each against a baseline measured in the same run
-	$(BIN)/python benchmarks/run_all.py
+bench: $(STAMP)  ## every benchmark, each against a baseline measured in the same run; BENCH=pages one
+	$(BIN)/python benchmarks/run_all.py $(BENCH)
 
 clean:
 	-test -f var/live/site.json && $(BIN)/python -m tests.live.site stop

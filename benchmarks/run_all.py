@@ -5,6 +5,7 @@ Each `benchmarks/bench_*.py` prints one JSON object with at least `name`, `secon
 so the ratio means something on any machine), or `name` and `skipped` (why it could not run
 here, e.g. bench_pages.py without a live Moodle site). This writes `reports/bench.json` and
 `reports/bench.md` with the machine's CPU count and the command that reproduces each figure.
+`run_all.py NAME...` (or `make bench BENCH=NAME`) measures only those and keeps the others.
 """
 
 from __future__ import annotations
@@ -36,6 +37,15 @@ def run_benchmark(script: Path) -> dict[str, Any]:
     return figures
 
 
+def separately(report: dict[str, Any]) -> list[str]:
+    """A line for each benchmark measured on its own (`run_all.py NAME`), not with the rest."""
+    apart = [row for row in report["benchmarks"]
+             if row.get("measured_at", report["measured_at"]) != report["measured_at"]]  # fmt: skip
+    return ["", *(f"`{row['name']}` was measured on its own, {row['measured_at']} "
+                  f"(`run_all.py {Path(row['command'].split()[-1]).stem}`)."
+                  for row in apart)] if apart else []  # fmt: skip
+
+
 def markdown(report: dict[str, Any]) -> str:
     lines = [
         "# Benchmarks",
@@ -43,6 +53,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"Measured {report['measured_at']} on {report['cpu_count']} CPUs "
         f"({report['platform']}, Python {report['python']}). Each figure is set against a "
         "baseline measured in the same run; read the ratio, not the seconds.",
+        *separately(report),
         "",
         "| benchmark | seconds | baseline | baseline seconds | ratio | command |",
         "|---|---|---|---|---|---|",
@@ -104,16 +115,31 @@ def startup_lines(report: dict[str, Any]) -> list[str]:
     return lines
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    """Every benchmark, or only those named (`run_all.py bench_pages`, or `pages`): their
+    rows are replaced in the last report and the others kept, each with its own time."""
+    names = sys.argv[1:] if argv is None else argv
     scripts = sorted((ROOT / "benchmarks").glob("bench_*.py"))
+    if names:
+        scripts = [s for s in scripts if s.stem in names or s.stem.removeprefix("bench_") in names]
+        if not scripts:
+            raise SystemExit(f"no benchmark named {' '.join(names)} in benchmarks/")
+    measured_at = datetime.now(UTC).isoformat(timespec="seconds")
+    rows = [run_benchmark(script) | {"measured_at": measured_at} for script in scripts]
     report = {
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "measured_at": measured_at,
         "cpu_count": os.cpu_count(),
         "platform": platform.platform(),
         "python": platform.python_version(),
-        "benchmarks": [run_benchmark(script) for script in scripts],
+        "benchmarks": rows,
     }
     REPORTS.mkdir(exist_ok=True)
+    if names and (REPORTS / "bench.json").exists():
+        last = json.loads((REPORTS / "bench.json").read_text())
+        fresh = {row["command"] for row in rows}
+        kept = [row for row in last["benchmarks"] if row["command"] not in fresh]
+        report["measured_at"] = last["measured_at"]
+        report["benchmarks"] = sorted(kept + rows, key=lambda row: str(row["command"]))
     (REPORTS / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
     previous = REPORTS / "bench.md"
     notes = previous.read_text().partition(NOTES_MARK)[2] if previous.exists() else ""
