@@ -409,6 +409,7 @@ class _Builder:
             released=not a.marking_workflow
             or (flag is not None and flag.workflow_state == "released"),
             resit=self.programme.resit_regex.search(a.name) is not None,
+            own_date=own is not None and own.due_overridden,
         )
 
 

@@ -2,9 +2,10 @@
 
 A leaver is a user all of whose stored enrolments have ended (Moodle stopped returning them)
 and the latest of them before the cut-off. For each leaver the purge deletes their
-submissions, grades, flags, own due dates, pushed profile values and enrolments, blanks the
-names, username, idnumber and email of their user row (the Moodle id stays, so a returning
-student is not confused with a new one), and empties the text of every message to them.
+submissions, grades, flags, own due dates, pushed profile values, progression fingerprints
+and enrolments, blanks the names, username, idnumber and email of their user row (the Moodle
+id stays, so a returning student is not confused with a new one), and empties the text of
+every message to them.
 Texts of finished messages older than the cut-off are emptied for everyone, because tutor
 digests name students. A dry run executes the same statements, counts, and rolls back.
 What is kept: anonymised counts per course, in the audit log entry of the purge.
@@ -31,13 +32,16 @@ from moodle_sync.store.tables import (
     OutboxMessage,
     OwnDates,
     ProfileValue,
+    ProgressionFingerprint,
     Submission,
     User,
     UserFlags,
 )
 
 _CHUNK = 500
-_PER_USER = (Submission, Grade, UserFlags, OwnDates, ProfileValue, Enrolment)
+_PER_USER = (
+    Submission, Grade, UserFlags, OwnDates, ProfileValue, ProgressionFingerprint, Enrolment
+)  # fmt: skip
 _FINAL_STATES = ("sent", "failed", "cancelled")
 
 

@@ -240,7 +240,9 @@ def push(
     profiles = push_profiles(evaluation, sessions, writes, settings, ctx.clock(), run_id,
                              dry_run=ctx.dry_run, only_user=ctx.only_user)  # fmt: skip
     if ctx.site_path().plugin and not ctx.dry_run:
-        profiles.progression_saved = save_changed_progression(ctx.requester, evaluation, profiles)
+        profiles.progression_saved = save_changed_progression(
+            ctx.requester, evaluation, sessions, ctx.clock(), run_id, ctx.only_user
+        )
     return planned, delivered, profiles
 
 

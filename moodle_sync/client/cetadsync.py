@@ -17,6 +17,8 @@ __all__ = [
     "Delivery",
     "EffectiveDates",
     "PluginEnrolment",
+    "SavedProgression",
+    "SavedRecord",
     "get_delivered",
     "get_effective_dates",
     "get_enrolments",
@@ -115,9 +117,26 @@ def get_delivered(req: Requester, keys: Sequence[str]) -> list[Delivery]:
     return [Delivery.model_validate(row) for row in raw["results"]]
 
 
-def save_progression(req: Requester, records: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Calls: local_cetadsync_save_progression (one transaction for the batch)."""
-    answer: dict[str, Any] = req.call(
-        "local_cetadsync_save_progression", {"records": list(records)}
-    )
-    return answer
+class SavedRecord(MoodleModel):
+    """One stored record's outcome: created, updated or unchanged (the upsert compares every
+    column)."""
+
+    userid: int
+    courseid: int
+    outcome: str
+
+
+class SavedProgression(MoodleModel):
+    """The records the plugin stored; a record it refused (unknown user or course) is a
+    warning instead."""
+
+    results: list[SavedRecord] = Field(default_factory=list)
+    warnings: list[MoodleWarning] = Field(default_factory=list)
+
+
+def save_progression(req: Requester, records: Sequence[dict[str, Any]]) -> SavedProgression:
+    """Calls: local_cetadsync_save_progression (one transaction for the batch). An upsert, so a
+    retried call is harmless; with no records it still records the time as the plugin's
+    "last synchronised" (a form-encoded empty list is no variable: `records` has a default)."""
+    raw = req.call("local_cetadsync_save_progression", {"records": list(records)})
+    return SavedProgression.model_validate(raw)

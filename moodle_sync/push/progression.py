@@ -1,45 +1,177 @@
 """Progression records in Moodle (local_cetadsync_save_progression), after the profile push.
 
-Only the participants whose profile values changed and were accepted this run are sent (the
-plugin writes nothing for an unchanged record either). The plugin takes reasons as
-`[A-Za-z0-9_-]` words, so each plain-English reason travels as a slug.
+The plugin's pages (issue 14) show only what is sent here, so each record carries the whole
+picture from the run's one evaluation: status and plain-English reasons, credits toward the
+target award and the prior-learning cap, the next deadline, an urgency to sort by, the
+late-work rule, each module and each piece of work. Every judgement in it is made in
+`rules/` (`rules.detail`); this module only assembles and sends.
+
+A record is sent when its fingerprint (a digest of the whole record) differs from that of
+the last one the plugin accepted, and the fingerprint is written only after the call
+succeeded: a call that fails, or whose outcome is unknown, leaves it, so the next run sends
+the record again (the plugin's upsert is idempotent). Each run calls at least once, with no
+records when nothing changed, so the pages' "last synchronised" is true.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
 import re
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client.cetadsync import save_progression
 from moodle_sync.client.params import chunk_rows
 from moodle_sync.client.requester import Requester
-from moodle_sync.cohort import Evaluation
-from moodle_sync.push.profile import ProfileReport
-from moodle_sync.rules.evaluate import ParticipantResult
+from moodle_sync.cohort import AssignmentInfo, Evaluation
+from moodle_sync.rules.detail import (
+    late_work,
+    module_outcome,
+    next_deadline,
+    urgency,
+    work_state,
+)
+from moodle_sync.rules.evaluate import AssessmentResult, ParticipantResult
+from moodle_sync.rules.outcomes import round_mark
+from moodle_sync.rules.policy import Programme
+from moodle_sync.store.tables import ProgressionFingerprint
+from moodle_sync.store.upsert import upsert
 
-__all__ = ["save_changed_progression"]
+__all__ = ["fingerprint", "record", "save_changed_progression"]
 
 SITE_COURSE = 1  # the programme as a whole
-_NOT_WORD = re.compile(r"[^A-Za-z0-9]+")
+# PARAM_TEXT strips tags and Moodle then refuses the changed value, failing the whole call:
+# a '<' that would open a tag gets a space after it (PHP's strip_tags leaves '< x' alone).
+_TAG_START = re.compile(r"<(?=[^\s<>])")
 
 
 def save_changed_progression(
-    requester: Requester, evaluation: Evaluation, profiles: ProfileReport
+    requester: Requester,
+    evaluation: Evaluation,
+    sessions: sessionmaker[Session],
+    now: dt.datetime,
+    run_id: int | None,
+    only_user: int | None = None,
 ) -> int:
-    """Calls: local_cetadsync_save_progression (chunked). Returns how many records were sent."""
-    skipped = set(profiles.failed) | set(profiles.in_doubt)
-    changed = sorted({u["user_id"] for u in profiles.updates} - skipped)
-    records = [record(uid, evaluation.results[uid]) for uid in changed]
-    for chunk in chunk_rows(records, "records", fixed=None,
-                            budget=requester.settings.max_input_vars,
-                            max_rows=requester.settings.max_ids_per_call):  # fmt: skip
-        save_progression(requester, chunk)
-    return len(records)
+    """Calls: local_cetadsync_save_progression (chunked; once with no records when nothing
+    changed). Returns how many records were sent."""
+    late = late_work(evaluation.programme)
+    wanted = {
+        uid: record(uid, result, evaluation, late)
+        for uid, result in sorted(evaluation.results.items())
+        if only_user in (None, uid)
+    }
+    prints = {uid: fingerprint(rec) for uid, rec in wanted.items()}
+    with sessions() as session:
+        stored = _stored(session, list(prints))
+    changed = [rec for uid, rec in wanted.items() if stored.get(uid) != prints[uid]]
+    chunks = chunk_rows(changed, "records", fixed=None,
+                        budget=requester.settings.max_input_vars,
+                        max_rows=requester.settings.max_ids_per_call)  # fmt: skip
+    for chunk in list(chunks) or [[]]:
+        saved = save_progression(requester, chunk)
+        accepted = {r.userid for r in saved.results}
+        rows = [{"user_id": uid, "fingerprint": prints[uid], "saved_at": now, "run_id": run_id}
+                for uid in (rec["userid"] for rec in chunk) if uid in accepted]  # fmt: skip
+        with sessions.begin() as session:
+            upsert(session, ProgressionFingerprint, rows)
+    return len(changed)
 
 
-def record(userid: int, result: ParticipantResult) -> dict[str, Any]:
-    progression = result.progression
-    reasons = [_NOT_WORD.sub("_", reason).strip("_")[:100] for reason in progression.reasons]
-    return {"userid": userid, "courseid": SITE_COURSE, "status": progression.status,
-            "reasons": [r for r in reasons if r], "credits": float(result.target.total),
-            "nextdeadline": 0}  # fmt: skip
+def _stored(session: Session, user_ids: Sequence[int]) -> dict[int, str]:
+    f = ProgressionFingerprint
+    rows = session.execute(select(f.user_id, f.fingerprint).where(f.user_id.in_(user_ids)))
+    return {uid: value for uid, value in rows}
+
+
+def fingerprint(rec: Mapping[str, Any]) -> str:
+    """sha256 of the record as canonical JSON: equal exactly when every field is equal."""
+    text = json.dumps(rec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def record(
+    userid: int, result: ParticipantResult, evaluation: Evaluation, late: str
+) -> dict[str, Any]:
+    """The participant's record as the plugin's external function takes it (issue 14)."""
+    programme, now = evaluation.programme, evaluation.now
+    status, target = result.progression.status, result.target
+    works = result.assessments
+    deadline = next_deadline(works, now)
+    return {
+        "userid": userid,
+        "courseid": SITE_COURSE,
+        "status": status,
+        "reasons": [_text(reason) for reason in result.progression.reasons],
+        "credits": float(target.total),
+        "nextdeadline": _epoch(deadline),
+        "award": _text(target.award.title),
+        "awardcredits": target.award.credits,
+        "priorcredits": target.prior,
+        "priorcap": programme.prior_cap(target.award),
+        "urgency": urgency(status, works, deadline, now),
+        "latework": _text(late),
+        "modules": _modules(result, programme, now),
+        "items": [
+            _item(w, info)
+            for w in works
+            if (info := evaluation.cohort.assignments.get(int(w.assessment.id))) is not None
+        ],
+    }
+
+
+def _modules(
+    result: ParticipantResult, programme: Programme, now: dt.datetime
+) -> list[dict[str, Any]]:
+    """One per module of the participant, in the programme's order, with the target award's
+    outcome (condonation applied)."""
+    by_code = {r.code: r for r in result.target.results}
+    return [
+        {
+            "code": code,
+            "title": _text(module.title),
+            "credits": module.credits,
+            "outcome": module_outcome(by_code[code], result.assessments, now),
+            "mark": _mark(by_code[code].mark),
+        }
+        for code, module in programme.modules.items()
+        if code in by_code
+    ]
+
+
+def _item(w: AssessmentResult, info: AssignmentInfo) -> dict[str, Any]:
+    a = w.assessment
+    return {
+        "courseid": info.course_id,
+        "assignid": info.id,
+        "cmid": info.cmid,
+        "name": _text(a.name),
+        "module": w.module,
+        "duedate": _epoch(w.deadline),
+        "extension": _epoch(a.extension),
+        "owndate": a.own_date,
+        "state": work_state(a),
+        "concern": w.concern.kind if w.concern is not None else "",
+        "required": w.required,
+        "mark": _mark(w.final_mark),
+    }
+
+
+def _epoch(moment: dt.datetime | None) -> int:
+    return 0 if moment is None else int(moment.timestamp())
+
+
+def _mark(mark: Decimal | None) -> float | None:
+    """One decimal place, as the regulations round marks; None (not sent: null) until
+    released."""
+    return None if mark is None else float(round_mark(mark))
+
+
+def _text(value: str) -> str:
+    return _TAG_START.sub("< ", value)

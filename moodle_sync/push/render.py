@@ -22,7 +22,7 @@ import jinja2
 from moodle_sync.client.messages import MAX_TEXT_BYTES
 from moodle_sync.errors import TemplateError
 from moodle_sync.rules.deadlines import late_window_end
-from moodle_sync.rules.penalties import effect_in_words
+from moodle_sync.rules.penalties import late_work_in_words
 from moodle_sync.rules.policy import Programme
 
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -108,14 +108,9 @@ def local_time(moment: dt.datetime, tz: ZoneInfo) -> str:
 
 def late_rule(deadline: dt.datetime, programme: Programme) -> str:
     """The late-work rule that would apply to this deadline, in words."""
-    rule = programme.late_penalty
-    effect = effect_in_words(rule, programme.pass_mark)
-    if not rule.zero_after_window:
-        return f"work submitted after the deadline {effect}"
-    if rule.window_days == 0:
-        return "work submitted after the deadline scores 0"
-    end = local_time(late_window_end(deadline, rule, programme.timezone), programme.timezone)
-    return f"work submitted after the deadline and up to {end} {effect}; after that it scores 0"
+    rule, tz = programme.late_penalty, programme.timezone
+    end = local_time(late_window_end(deadline, rule, tz), tz)
+    return late_work_in_words(rule, programme.pass_mark, window_end=end)
 
 
 def status_label(status: str) -> str:

@@ -30,6 +30,7 @@ class Assessment:
     released: bool = True
     resit: bool = False
     weight: Decimal | None = None
+    own_date: bool = False  # `due` is the student's own (a user or group override in Moodle)
 
     @property
     def is_submitted(self) -> bool:

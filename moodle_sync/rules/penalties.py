@@ -84,6 +84,31 @@ def effect_in_words(rule: LatePenalty, pass_mark: Decimal) -> str:
     }[rule.scheme]
 
 
+def late_work_in_words(rule: LatePenalty, pass_mark: Decimal, window_end: str | None = None) -> str:
+    """The whole late-work rule in one clause, worded here once for reminders and pages alike.
+
+    `window_end` names when the late window of one deadline ends (a reminder); without it the
+    window is said in days, for a page that covers every deadline.
+    """
+    effect = effect_in_words(rule, pass_mark)
+    if not rule.zero_after_window:
+        return f"work submitted after the deadline {effect}"
+    if rule.window_days == 0:
+        return "work submitted after the deadline scores 0"
+    if window_end is None:
+        window_end = _window_in_days(rule)
+    return (
+        f"work submitted after the deadline and up to {window_end} {effect}; after that it scores 0"
+    )
+
+
+def _window_in_days(rule: LatePenalty) -> str:
+    """'3 days after it (Monday 10:00 when that is a weekend)'."""
+    days = f"{rule.window_days} day{'s' * (rule.window_days != 1)} after it"
+    moved = rule.weekend_moves_to
+    return days if moved is None else f"{days} (Monday {moved:%H:%M} when that is a weekend)"
+
+
 def penalised_mark(mark: Decimal, late: Lateness, rule: LatePenalty, pass_mark: Decimal) -> Decimal:
     """The final mark after the late rule; never below zero, never above the mark itself."""
     if late.state == "on_time":

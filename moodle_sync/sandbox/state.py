@@ -51,6 +51,9 @@ class SiteState:
     # when each assignment's dates last moved (its events; a row written straight is not seen)
     plugin_sent: dict[str, dict[str, Any]] = field(default_factory=dict)
     plugin_progress: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    # each save_progression call: the user ids it carried (its config `lastsync` is the last)
+    plugin_saves: list[tuple[int, ...]] = field(default_factory=list)
+    plugin_lastsync: int = 0
     dates_changed: dict[int, int] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _started: float = field(default_factory=time.monotonic, repr=False)

@@ -253,3 +253,14 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(50))
     target: Mapped[str | None] = mapped_column(String(200))
     detail: Mapped[dict[str, Any]]
+
+
+class ProgressionFingerprint(Base):
+    """A digest of the last progression record local_cetadsync accepted for a participant, so
+    a record is sent again exactly when any of its fields changed (its detail included)."""
+
+    __tablename__ = "progression_fingerprints"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))  # sha256 of the record, hex
+    saved_at: Mapped[datetime]
+    run_id: Mapped[int | None]

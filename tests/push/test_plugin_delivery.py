@@ -69,11 +69,3 @@ def test_a_key_the_plugin_never_saw_goes_back_to_planned_and_is_sent_once(site: 
     site.heal()
     site.run(at(TODAY + timedelta(days=1), 10, 30))
     assert site.rows()[key].state == "sent" and notified(site)[key] == 1
-
-
-def test_progression_records_follow_only_changed_profile_values(site: Site) -> None:
-    first = site.run(at(TODAY + timedelta(days=1), 10))
-    assert first.profiles.progression_saved == first.profiles.pushed > 0
-    assert len(site.state.plugin_progress) == first.profiles.pushed
-    again = site.run(at(TODAY + timedelta(days=1), 11))
-    assert again.profiles.progression_saved == again.profiles.pushed < first.profiles.pushed

@@ -135,3 +135,79 @@ def test_progression_is_written_only_when_it_changed(rest: Rest) -> None:
     outcomes = [save(s)["results"][0]["outcome"] for s in ("at_risk", "at_risk", "on_track")]
     assert outcomes == ["created", "unchanged", "updated"]
     assert save("on_track", userid=99999)["warnings"][0]["warningcode"] == "invaliduser"
+
+
+def _record(**more: Any) -> dict[str, Any]:
+    """One issue-14 record, form-encoded, with one module and one item."""
+    fields: dict[str, Any] = {
+        "userid": 5, "courseid": 1, "status": "at_risk", "credits": "60",
+        "reasons[0]": "MPC Essay 3 days overdue", "nextdeadline": 1900000000,
+        "award": "PG Diploma in Professional Practice", "awardcredits": 120,
+        "priorcredits": 60, "priorcap": 60, "urgency": 3003,
+        "latework": "Work submitted after the deadline scores 0.",
+        "modules[0][code]": "MPC", "modules[0][title]": "Models for Planning Change",
+        "modules[0][credits]": 20, "modules[0][outcome]": "in_progress",
+        "items[0][courseid]": 3, "items[0][assignid]": 2, "items[0][cmid]": 12,
+        "items[0][name]": "MPC Essay", "items[0][module]": "MPC", "items[0][duedate]": 1800000000,
+        "items[0][extension]": 0, "items[0][owndate]": 1, "items[0][state]": "new",
+        "items[0][concern]": "overdue", "items[0][required]": 1,
+    } | more  # fmt: skip
+    return {_under_record(k): v for k, v in fields.items()}
+
+
+def _under_record(key: str) -> str:
+    """'items[0][cmid]' -> 'records[0][items][0][cmid]'."""
+    head, bracket, rest = key.partition("[")
+    return f"records[0][{head}]{bracket}{rest}"
+
+
+def test_a_full_record_is_stored_with_plain_reasons_and_an_unset_mark_null(
+    rest: Rest, sandbox: Sandbox
+) -> None:
+    body = rest("local_cetadsync_save_progression", PLUGIN_TOKEN, **_record()).json()
+    assert body["results"][0]["outcome"] == "created"
+    stored = sandbox.state.plugin_progress[(5, 1)]
+    assert stored["reasons"] == ["MPC Essay 3 days overdue"]
+    assert (stored["award"], stored["priorcap"], stored["urgency"]) == (
+        "PG Diploma in Professional Practice", 60, 3003)  # fmt: skip
+    [module], [item] = stored["detail"]["modules"], stored["detail"]["items"]
+    assert module["mark"] is None and item["mark"] is None
+    assert (item["owndate"], item["required"], item["cmid"]) == (True, True, 12)
+    again = rest("local_cetadsync_save_progression", PLUGIN_TOKEN,
+                 **_record(**{"items[0][extension]": 1800086400})).json()  # fmt: skip
+    assert again["results"][0]["outcome"] == "updated", "the items are compared too"
+
+
+def test_an_older_workers_record_still_validates_with_the_defaults(
+    rest: Rest, sandbox: Sandbox
+) -> None:
+    old = {"records[0][userid]": 5, "records[0][courseid]": 1, "records[0][status]": "on_track",
+           "records[0][credits]": "20"}  # fmt: skip
+    assert rest("local_cetadsync_save_progression", PLUGIN_TOKEN, **old).json()["results"]
+    stored = sandbox.state.plugin_progress[(5, 1)]
+    assert (stored["award"], stored["urgency"], stored["detail"]) == (
+        "", 0, {"modules": [], "items": []})  # fmt: skip
+
+
+def test_a_call_with_no_records_is_valid_and_marks_the_last_sync(
+    rest: Rest, sandbox: Sandbox
+) -> None:
+    body = rest("local_cetadsync_save_progression", PLUGIN_TOKEN).json()
+    assert body == {"results": [], "warnings": []}
+    assert sandbox.state.plugin_saves == [()] and sandbox.state.plugin_lastsync > 0
+
+
+def test_fields_are_validated_as_the_external_function_declares_them(rest: Rest) -> None:
+    bad = [
+        {"records[0][reasons][0]": "<b>late</b>"},  # PARAM_TEXT strips tags: refused
+        {"records[0][items][0][state]": "handed_in"},  # PARAM_ALPHA
+        {"records[0][items][0][owndate]": "yes"},  # PARAM_BOOL
+        {"records[0][modules][0][mark]": "n/a"},  # PARAM_FLOAT
+        {"records[0][items][0][colour]": "red"},  # unknown key
+    ]
+    for change in bad:
+        body = rest("local_cetadsync_save_progression", PLUGIN_TOKEN, **(_record() | change))
+        assert body.json()["errorcode"] == "invalidparameter", change
+    missing = {k: v for k, v in _record().items() if k != "records[0][items][0][cmid]"}
+    body = rest("local_cetadsync_save_progression", PLUGIN_TOKEN, **missing).json()
+    assert body["errorcode"] == "invalidparameter"

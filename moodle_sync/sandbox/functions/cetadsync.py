@@ -162,10 +162,15 @@ def get_delivered(call: Call) -> dict[str, Any]:
 
 
 def save_progression(call: Call) -> dict[str, Any]:
+    """Upsert each record; every call, even with no records, sets config `lastsync` (the pages
+    show "last synchronised")."""
     call.require(SAVE, "Save progression")
     results, warnings = [], []
     with call.state.lock:
-        for record in call.params["records"]:
+        records = call.params["records"]
+        call.state.plugin_saves.append(tuple(r["userid"] for r in records))
+        call.state.plugin_lastsync = call.state.clock()
+        for record in records:
             userid, courseid = record["userid"], record["courseid"]
             if userid not in call.state.users:
                 warnings.append(_warning("user", userid, "invaliduser", "Unknown user"))
@@ -178,8 +183,13 @@ def save_progression(call: Call) -> dict[str, Any]:
 
 
 def _save(call: Call, record: dict[str, Any]) -> str:
+    """As the plugin's table: one row per (user, course), `detail` the modules and items; the
+    comparison covers every column."""
     key = (record["userid"], record["courseid"])
-    values = {k: record[k] for k in ("status", "reasons", "credits", "nextdeadline")}
+    values = {
+        k: v for k, v in record.items() if k not in ("userid", "courseid", "modules", "items")
+    }
+    values["detail"] = {"modules": record["modules"], "items": record["items"]}
     before = call.state.plugin_progress.get(key)
     if before is not None and {k: before[k] for k in values} == values:
         return "unchanged"
@@ -194,10 +204,28 @@ _NOTIFICATION = Struct({
     "contexturl": Scalar("raw", "default", ""), "contexturlname": Scalar("text", "default", ""),
     "courseid": Scalar("int", "default", 0),
 })  # fmt: skip
+# The record as save_progression.php declares it (issue 14's contract): every
+# field after nextdeadline is optional with a default, so an older worker's call validates.
+_MODULE = Struct({
+    "code": Scalar("alphanumext"), "title": Scalar("text"), "credits": Scalar("int"),
+    "outcome": Scalar("alphanumext"), "mark": Scalar("float", "default", None),
+})  # fmt: skip
+_ITEM = Struct({
+    "courseid": Scalar("int"), "assignid": Scalar("int"), "cmid": Scalar("int"),
+    "name": Scalar("text"), "module": Scalar("alphanumext"),
+    "duedate": Scalar("int", "default", 0), "extension": Scalar("int", "default", 0),
+    "owndate": Scalar("bool", "default", False), "state": Scalar("alpha"),
+    "concern": Scalar("alphanumext", "default", ""), "required": Scalar("bool", "default", True),
+    "mark": Scalar("float", "default", None),
+})  # fmt: skip
 _RECORD = Struct({
     "userid": Scalar("int"), "courseid": Scalar("int"), "status": Scalar("alphanumext"),
-    "reasons": ListOf(Scalar("alphanumext"), "default"), "credits": Scalar("float"),
+    "reasons": ListOf(Scalar("text"), "default"), "credits": Scalar("float"),
     "nextdeadline": Scalar("int", "default", 0),
+    "award": Scalar("text", "default", ""), "awardcredits": Scalar("int", "default", 0),
+    "priorcredits": Scalar("int", "default", 0), "priorcap": Scalar("int", "default", 0),
+    "urgency": Scalar("int", "default", 0), "latework": Scalar("text", "default", ""),
+    "modules": ListOf(_MODULE, "default"), "items": ListOf(_ITEM, "default"),
 })  # fmt: skip
 
 FUNCTIONS = [
@@ -218,7 +246,11 @@ FUNCTIONS = [
         get_delivered,
     ),
     WsFunction(
-        "local_cetadsync_save_progression", Struct({"records": ListOf(_RECORD)}), save_progression
+        # `records` has a default: a form-encoded empty list is no variable at all, and the
+        # worker calls once per run with none so that `lastsync` is true
+        "local_cetadsync_save_progression",
+        Struct({"records": ListOf(_RECORD, "default")}),
+        save_progression,
     ),
 ]
 

@@ -1,0 +1,179 @@
+"""Progression records for local_cetadsync's pages (issue 14): what each carries, and which are
+sent (a fingerprint of the last accepted record per participant)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from moodle_sync.cohort import AssignmentInfo, Cohort, CourseInfo, evaluate
+from moodle_sync.push.progression import record
+from moodle_sync.rules.detail import late_work
+from moodle_sync.rules.facts import Assessment, ModuleRecord, Participant
+from moodle_sync.rules.policy import load_programme
+from moodle_sync.sandbox import PLUGIN_TOKEN, start_sandbox
+from moodle_sync.sandbox.faults import FaultKind, FaultPlan, FaultRule
+from moodle_sync.settings import MoodleSettings
+from tests.conftest import REPO
+from tests.test_every_student import AMELIA, MPC_REPORT, TODAY, Site, at
+
+PROGRAMME = load_programme(REPO / "config" / "programme.toml")
+NOW = datetime(2025, 12, 1, 10, tzinfo=UTC)
+DAY = timedelta(days=1)
+SAVE = "local_cetadsync_save_progression"
+MPC_COURSE, OCVB_COURSE = 3, 4
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _records(*participants: Participant) -> dict[int, dict]:
+    courses = {MPC_COURSE: CourseInfo(MPC_COURSE, "MPC", "Models", ()),
+               OCVB_COURSE: CourseInfo(OCVB_COURSE, "OCVB", "Organisations", ())}  # fmt: skip
+    assignments = {
+        aid: AssignmentInfo(aid, course, 100 + aid, name)
+        for aid, course, name in [(1, MPC_COURSE, "MPC Essay"), (2, MPC_COURSE, "MPC Report"),
+                                  (3, OCVB_COURSE, "Essay"), (4, OCVB_COURSE, "Essay resit")]
+    }  # fmt: skip
+    cohort = Cohort(participants, courses, assignments, {})
+    evaluation = evaluate(cohort, PROGRAMME, NOW)
+    late = late_work(PROGRAMME)
+    return {int(p.id): record(int(p.id), evaluation.results[p.id], evaluation, late)
+            for p in participants}  # fmt: skip
+
+
+OVERDUE = Assessment(1, "MPC Essay", due=NOW - 3 * DAY + timedelta(hours=1), own_date=True)
+EXTENDED = Assessment(2, "MPC Report", due=NOW - DAY, extension=NOW + 2 * DAY)
+
+
+def test_an_overdue_item_makes_an_urgent_record_with_plain_reasons() -> None:
+    [rec] = _records(Participant(7, "Ola", (ModuleRecord("MPC", (OVERDUE, EXTENDED)),))).values()
+    assert (rec["status"], rec["reasons"]) == ("at_risk", ["MPC Essay 3 days overdue"])
+    assert rec["urgency"] == 3003
+    assert rec["nextdeadline"] == _epoch(NOW + 2 * DAY), "the extension, not the passed due date"
+    essay, report = rec["items"]
+    assert essay == {
+        "courseid": MPC_COURSE, "assignid": 1, "cmid": 101, "name": "MPC Essay", "module": "MPC",
+        "duedate": _epoch(OVERDUE.due), "extension": 0, "owndate": True, "state": "new",
+        "concern": "overdue", "required": True, "mark": None,
+    }  # fmt: skip
+    assert (report["duedate"], report["extension"], report["owndate"], report["concern"]) == (
+        _epoch(NOW + 2 * DAY), _epoch(NOW + 2 * DAY), False, "")  # fmt: skip
+    assert rec["latework"].startswith("Work submitted after the deadline and up to 3 days")
+
+
+def test_a_referred_module_with_prior_learning_capped() -> None:
+    ocvb = ModuleRecord("OCVB", (
+        Assessment(3, "Essay", due=NOW - 30 * DAY, submitted_at=NOW - 31 * DAY,
+                   submission_status="submitted", grade=Decimal("41.25")),
+        Assessment(4, "Essay resit", due=NOW + 10 * DAY, resit=True),
+    ))  # fmt: skip
+    mpc = ModuleRecord("MPC", (EXTENDED,))
+    p = Participant(8, "Ravi", (ocvb, mpc), prior_learning_credits=80)
+    [rec] = _records(p).values()
+    assert (rec["status"], rec["reasons"]) == (
+        "referred",
+        ["OCVB referred: mark 41.3, resit pending"],
+    )
+    assert (rec["award"], rec["awardcredits"]) == ("PG Diploma in Professional Practice", 120)
+    assert (rec["priorcredits"], rec["priorcap"], rec["credits"]) == (60, 60, 60.0)
+    assert rec["urgency"] == 2000
+    assert rec["modules"] == [  # the programme's order, not the participant's
+        {"code": "MPC", "title": "Models for Planning Change", "credits": 20,
+         "outcome": "not_started", "mark": None},  # extended: no deadline has passed
+        {"code": "OCVB", "title": "Organisations: Culture, Values and Behaviours",
+         "credits": 20, "outcome": "referred", "mark": 41.3},
+    ]  # fmt: skip
+    by_name = {item["name"]: item for item in rec["items"]}
+    assert (by_name["Essay"]["state"], by_name["Essay"]["mark"]) == ("graded", 41.3)
+    assert by_name["Essay resit"]["required"] is True, "needed: the module is referred"
+
+
+def test_a_resit_not_needed_is_not_required_and_a_tag_like_name_survives_param_text() -> None:
+    passed = ModuleRecord("OCVB", (
+        Assessment(3, "Essay <draft>", due=NOW - 9 * DAY, submission_status="submitted",
+                   submitted_at=NOW - 10 * DAY, grade=Decimal(70)),
+        Assessment(4, "Essay resit", due=NOW + 10 * DAY, resit=True),
+    ))  # fmt: skip
+    [rec] = _records(Participant(9, "Li", (passed,))).values()
+    essay, resit = rec["items"]
+    assert essay["name"] == "Essay < draft>"
+    assert (resit["required"], rec["nextdeadline"], rec["modules"][0]["outcome"]) == (
+        False, 0, "passed")  # fmt: skip
+
+
+# --- which records are sent: the plugin path against the sandbox ---
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    with start_sandbox() as sandbox:
+        running = Site(sandbox, tmp_path)
+        moodle = MoodleSettings(url=sandbox.url, token=SecretStr(PLUGIN_TOKEN), max_attempts=1,
+                                read_timeout=1)  # fmt: skip
+        running.settings = running.settings.model_copy(update={"moodle": moodle})
+        running.requester.close()
+        running.requester = type(running.requester)(moodle, sleep=lambda _s: None)
+        yield running
+        running.requester.close()
+
+
+WHEN = at(TODAY + timedelta(days=1), 10)
+
+
+def _saves_during(site: Site, when: datetime) -> list[tuple[int, ...]]:
+    """The user ids of each save_progression call the run at `when` made."""
+    before = len(site.state.plugin_saves)
+    site.run(when)
+    return site.state.plugin_saves[before:]
+
+
+def test_every_participant_first_then_an_empty_call_when_nothing_changed(site: Site) -> None:
+    first = site.run(WHEN)
+    assert first.profiles.progression_saved == len(site.state.plugin_progress) > 0
+    stored = site.state.plugin_progress[(AMELIA, 1)]
+    assert stored["latework"] and stored["detail"]["items"], "the full record reached the plugin"
+    synced = site.state.plugin_lastsync
+    site.state.advance_clock(5)
+    assert _saves_during(site, WHEN) == [()], "one call, no records: only 'last synchronised'"
+    assert site.state.plugin_lastsync > synced
+
+
+def test_a_changed_extension_resends_that_participant_only(site: Site) -> None:
+    site.run(WHEN)
+    site.state.advance_clock(5)
+    until = int((WHEN + 20 * DAY).timestamp())
+    site.state.grant_extension(MPC_REPORT, AMELIA, until)
+    site.state.advance_clock(5)
+    assert _saves_during(site, WHEN) == [(AMELIA,)]
+    items = site.state.plugin_progress[(AMELIA, 1)]["detail"]["items"]
+    assert [i["extension"] for i in items if i["assignid"] == MPC_REPORT] == [until]
+
+
+def test_a_failed_or_unanswered_call_is_sent_again_next_run(site: Site) -> None:
+    site.run(WHEN)
+    site.state.advance_clock(5)
+    until = int((WHEN + 20 * DAY).timestamp())
+    site.state.grant_extension(MPC_REPORT, AMELIA, until)
+    site.state.advance_clock(5)
+    site.sandbox.set_faults(FaultPlan(rules=[FaultRule(function=SAVE, kind=FaultKind.HTTP_503)]))
+    site.fails(WHEN)
+    site.heal()
+    site.state.advance_clock(5)
+    assert _saves_during(site, WHEN) == [(AMELIA,)], "refused: sent again"
+    site.state.grant_extension(MPC_REPORT, AMELIA, until + 86400)
+    site.state.advance_clock(5)
+    lost = FaultRule(function=SAVE, kind=FaultKind.LOST_ANSWER, times=1)
+    site.sandbox.set_faults(FaultPlan(rules=[lost]))
+    site.fails(WHEN)
+    stored = site.state.plugin_progress[(AMELIA, 1)]["detail"]["items"]
+    assert until + 86400 in [i["extension"] for i in stored], "applied, answer lost"
+    site.heal()
+    site.state.advance_clock(5)
+    assert _saves_during(site, WHEN) == [(AMELIA,)], "in doubt: sent again (an upsert)"
+    site.state.advance_clock(5)
+    assert _saves_during(site, WHEN) == [()]
