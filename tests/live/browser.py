@@ -113,6 +113,20 @@ class Browser:
         assert found, f"no {css!r} on {self.path}"
         return found[0]
 
+    def choose(self, css: str, value: str, seconds: float = 30) -> None:
+        """Pick an option of a select as a person does, then wait for the page it submits to
+        (Moodle's single_select submits on change)."""
+        from selenium.webdriver.support.ui import Select
+
+        before = self.driver.current_url
+        Select(self.one(css)).select_by_value(value)
+        deadline = time.monotonic() + seconds
+        loaded = "return document.readyState === 'complete'"
+        while time.monotonic() < deadline and not (
+            self.driver.current_url != before and self.driver.execute_script(loaded)
+        ):
+            time.sleep(0.1)
+
     def sesskey(self) -> str:
         return str(self.driver.execute_script("return M.cfg.sesskey"))
 
