@@ -187,6 +187,11 @@ def test_my_students_counts_and_csv(browser: Browser, pages: dict[str, Any]) -> 
               for e in browser.all("[data-status-count]")}  # fmt: skip
     assert {k: v for k, v in counts.items() if v} == {
         "at_risk": 2, "on_track": 1, "referred": 1, "eligible_pg_diploma": 1}  # fmt: skip
+    # Readable apart, not "Referred 15 students in all": each count keeps a margin after it.
+    gaps = browser.driver.execute_script(
+        "return [...document.querySelectorAll('[data-status-count]')]"
+        ".map(e => parseFloat(getComputedStyle(e).marginRight))")  # fmt: skip
+    assert all(gap > 0 for gap in gaps), gaps
     assert browser.one('[data-region="lastsync"]').text.strip()
     browser.screenshot("mystudents")
     table = download_csv(browser)
