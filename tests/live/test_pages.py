@@ -6,7 +6,7 @@ is a course in separate groups mode: an editing teacher in no group (sees everyo
 zone Pacific/Auckland), a non-editing teacher in group A (sees A only), students a1, a2, a3 in
 A and b1, b2 in B, a user with no role. Names are unique to the run, so a page that shows
 anyone else's name, username, email or id is caught. One page of each kind is saved to
-reports/screenshots/ as evidence.
+var/screenshots/ (MOODLE_SYNC_TEST_SCREENSHOTS=reports/screenshots retakes the README's).
 """
 
 from __future__ import annotations
