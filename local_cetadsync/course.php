@@ -64,7 +64,7 @@ echo $OUTPUT->heading(get_string('progression', 'local_cetadsync'));
 echo roster::lastsync($OUTPUT);
 echo html_writer::start_div('d-flex flex-wrap align-items-center');
 echo groups_print_course_menu($course, $url, true);
-echo html_writer::div(roster::filter($OUTPUT, $url, $status), 'ml-3');
+echo html_writer::div(roster::filter($OUTPUT, $url, $status, [$sql, $params]), 'ml-3');
 echo html_writer::end_div();
 $table->out(50, false);
 echo $OUTPUT->footer();

@@ -54,6 +54,6 @@ if ($table->is_downloading()) {
 echo $OUTPUT->header();
 echo roster::lastsync($OUTPUT);
 echo roster::counts($OUTPUT, $students);
-echo roster::filter($OUTPUT, $url, $status);
+echo roster::filter($OUTPUT, $url, $status, $students);
 $table->out(50, false);
 echo $OUTPUT->footer();

@@ -52,18 +52,17 @@ class roster {
     }
 
     /**
-     * A select of the statuses there are, which reloads the page filtered.
+     * A select of the statuses the viewer's students hold, which reloads the page filtered.
      *
      * @param renderer_base $output
      * @param moodle_url $baseurl
      * @param string $status the current one
+     * @param array|null $audience [sql, params] of the viewer's student ids, or null for all
      * @return string HTML
      */
-    public static function filter(renderer_base $output, moodle_url $baseurl, string $status): string {
-        global $DB;
+    public static function filter(renderer_base $output, moodle_url $baseurl, string $status, ?array $audience): string {
         $options = [];
-        foreach ($DB->get_fieldset_select(progression::TABLE, 'DISTINCT status', 'courseid = ?',
-                [progression::PROGRAMME]) as $code) {
+        foreach (array_keys(progression::counts($audience)) as $code) {
             $options[$code] = presenter::status($code)['label'];
         }
         asort($options);
