@@ -119,9 +119,14 @@ def test_both_paths_store_the_same_rows_and_decide_the_same_statuses(
     assert not plugin.functions["core_enrol_get_enrolled_users"]
     plugin.functions.clear()
     plugin.run()
-    # one lookup per mapped idnumber: the documented role cannot see idnumbers by course id
-    assert plugin.functions["core_course_get_courses_by_field"] == 7
+    # the documented role cannot see idnumbers by course id: core looks each one up, the
+    # plugin finds every mapped idnumber in one call
+    assert plugin.functions["local_cetadsync_get_courses"] == 1
+    assert not plugin.functions["core_course_get_courses_by_field"]
     assert not plugin.functions["core_user_get_users_by_field"], "known users: names stored"
+    core.functions.clear()
+    core.run()
+    assert core.functions["core_course_get_courses_by_field"] == 7
 
 
 def test_an_override_after_the_first_run_lands_the_same_on_both_paths(
@@ -139,3 +144,48 @@ def test_an_override_after_the_first_run_lands_the_same_on_both_paths(
     core_report, plugin_report = core.run(), plugin.run()
     assert plugin.rows() == core.rows()
     assert statuses(plugin_report) == statuses(core_report)
+
+
+def test_a_rollover_is_seen_on_the_plugin_path_as_on_the_core_path(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """The plugin's course lookup carries idnumbers, so a moved idnumber is a rollover."""
+    core = Worker(sandbox, INTEGRATION_TOKEN, tmp_path / "core")
+    plugin = Worker(sandbox, PLUGIN_TOKEN, tmp_path / "plugin")
+    core.run(), plugin.run()
+    state = sandbox.state
+    old = next(c for c in state.courses.values() if c.idnumber == "CETAD-MPC")
+    state.set_course_idnumber(old.id, "CETAD-MPC-2026")
+    state.add_course(30, "CETAD-MPC", "Models for Planning Change 2027", "MPC27")
+    state.advance_clock(5)
+    core_report, plugin_report = core.run(), plugin.run()
+    moved = [(r.idnumber, r.old_id, r.new_id) for r in plugin_report.sync.rolled_over]
+    assert moved == [("CETAD-MPC", old.id, 30)]
+    assert moved == [(r.idnumber, r.old_id, r.new_id) for r in core_report.sync.rolled_over]
+    assert plugin.rows() == core.rows()
+    assert statuses(plugin_report) == statuses(core_report)
+
+
+def test_the_plugin_course_lookup_answers_like_core_and_refuses_without_its_capability(
+    sandbox: Sandbox,
+) -> None:
+    from moodle_sync.client.cetadsync import get_courses
+    from moodle_sync.client.courses import get_courses_by_field
+    from moodle_sync.errors import MoodleError
+    from moodle_sync.sandbox import PLUGIN_NO_CAPABILITY_TOKEN
+
+    def requester(token: str) -> Requester:
+        settings = MoodleSettings(url=sandbox.url, token=SecretStr(token), max_attempts=1)
+        return Requester(settings, sleep=lambda _s: None)
+
+    wanted = sorted(PROGRAMME.mapped_courses())
+    found, warnings = get_courses(requester(PLUGIN_TOKEN), [*wanted, "NO-SUCH-COURSE", ""])
+    assert not warnings and [c.idnumber for c in found] == wanted  # unknown ones: absent
+    core = requester(INTEGRATION_TOKEN)
+    for course in found:
+        [same] = get_courses_by_field(core, "idnumber", [course.idnumber]).data
+        fields = ("id", "shortname", "fullname", "startdate", "enddate", "visible")
+        assert [getattr(same, f) for f in fields] == [getattr(course, f) for f in fields]
+    with pytest.raises(MoodleError) as refused:
+        get_courses(requester(PLUGIN_NO_CAPABILITY_TOKEN), wanted)
+    assert refused.value.errorcode == "nopermissions"

@@ -32,6 +32,12 @@ if (!class_exists(\local_cetadsync\local\worker_needs::class, false)) {
 }
 
 $functions = [
+    'local_cetadsync_get_courses' => [
+        'classname' => 'local_cetadsync\external\get_courses',
+        'description' => 'Many courses by idnumber in one call, each with its idnumber.',
+        'type' => 'read',
+        'capabilities' => 'local/cetadsync:readenrolments',
+    ],
     'local_cetadsync_get_enrolments' => [
         'classname' => 'local_cetadsync\external\get_enrolments',
         'description' => 'Every enrolment of many courses in one call, with status, dates and roles.',

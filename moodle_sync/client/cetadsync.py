@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from moodle_sync.client.models import MoodleModel, MoodleWarning, Role, Timestamp
+from moodle_sync.client.models import Course, MoodleModel, MoodleWarning, Role, Timestamp
 from moodle_sync.client.params import chunk_rows
 from moodle_sync.client.requester import Requester
 from moodle_sync.errors import InDoubtError
@@ -17,6 +17,7 @@ __all__ = [
     "Delivery",
     "EffectiveDates",
     "PluginEnrolment",
+    "get_courses",
     "get_delivered",
     "get_effective_dates",
     "get_enrolments",
@@ -66,6 +67,19 @@ class Delivery(MoodleModel):
     duplicate: bool = False
     messageid: int = 0
     errorcode: str = ""
+
+
+def get_courses(
+    req: Requester, idnumbers: Sequence[str]
+) -> tuple[list[Course], list[MoodleWarning]]:
+    """Calls: local_cetadsync_get_courses (every idnumber at once, chunked if many). Each
+    course carries its idnumber; an idnumber no course holds is absent, a course the caller
+    may not read is a warning."""
+    if not idnumbers:
+        return [], []
+    raw = req.call_batched("local_cetadsync_get_courses", "idnumbers", list(idnumbers))
+    rows = [Course.model_validate(row) for row in raw["courses"]]
+    return rows, [MoodleWarning.model_validate(w) for w in raw.get("warnings") or []]
 
 
 def get_enrolments(

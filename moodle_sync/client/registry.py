@@ -98,6 +98,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
 # never required; the plugin grants their capabilities itself, so worker_needs.php leaves
 # them out.
 PLUGIN_FUNCTIONS: tuple[FunctionSpec, ...] = (
+    FunctionSpec("local_cetadsync_get_courses", "read", ("local/cetadsync:readenrolments",),
+                 "every mapped course by idnumber, idnumbers included, in one call"),
     FunctionSpec("local_cetadsync_get_enrolments", "read", ("local/cetadsync:readenrolments",),
                  "every mapped course's enrolments with status, in one call"),
     FunctionSpec("local_cetadsync_get_effective_dates", "read", ("local/cetadsync:readdates",),

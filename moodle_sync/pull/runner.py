@@ -189,7 +189,7 @@ def read(
     plugin: bool = False,
 ) -> None:
     known, bookmarks, cmids = load_state(sessions)
-    scope = resolve_scope(requester, idnumbers, known)
+    scope = resolve_scope(requester, idnumbers, known, plugin=plugin)
     report.missing_courses, report.rolled_over = scope.missing, scope.rolled_over
     for idnumber in scope.missing:
         log.error("course idnumber %r is mapped in the programme but not found in Moodle", idnumber)

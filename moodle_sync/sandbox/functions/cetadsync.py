@@ -1,6 +1,6 @@
-"""The local_cetadsync plugin's five functions, as local_cetadsync/README.md and
-classes/external/*.php define them: bulk enrolments, bulk own dates with `since`,
-notifications sent at most once per idempotency key, an exact delivered look-up, and
+"""The local_cetadsync plugin's six functions, as local_cetadsync/README.md and
+classes/external/*.php define them: courses by idnumber, bulk enrolments, bulk own dates with
+`since`, notifications sent at most once per idempotency key, an exact delivered look-up, and
 progression records.
 
 Each checks its plugin capability at system level (the whole call fails without it) and turns
@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from moodle_sync.sandbox.functions.base import Call, WsFunction
-from moodle_sync.sandbox.model import ROLE_IDS, Assignment, Enrolment
+from moodle_sync.sandbox.model import ROLE_IDS, Assignment, Course, Enrolment
 from moodle_sync.sandbox.params import ListOf, Scalar, Struct, ids, invalid
 
 PROVIDERS = ("studentreminder", "tutordigest", "adminalert")
@@ -36,6 +36,36 @@ def _course_refusal(call: Call, courseid: int) -> dict[str, Any] | None:
     if not call.token.can("moodle/course:viewparticipants"):
         return _warning("course", courseid, "nopermissions", "View participants")
     return None
+
+
+def get_courses(call: Call) -> dict[str, Any]:
+    """Courses holding the idnumbers, ordered by idnumber then id; an idnumber nobody holds is
+    absent, a course the caller may not enter (hidden: without viewhiddencourses) a warning."""
+    call.require(READ_ENROLMENTS, "Read enrolments in bulk")
+    wanted = {i for i in call.params["idnumbers"] if i != ""}
+    courses, warnings = [], []
+    with call.state.lock:
+        held = [c for c in call.state.courses.values()
+                if c.idnumber in wanted and c.format != "site"]  # fmt: skip
+        for course in sorted(held, key=lambda c: (c.idnumber, c.id)):
+            refusal = _entry_refusal(call, course)
+            if refusal is not None:
+                warnings.append(_warning("course", course.id, "requireloginerror", refusal))
+                continue
+            courses.append({
+                "id": course.id, "idnumber": course.idnumber, "shortname": course.shortname,
+                "fullname": course.fullname, "categoryid": course.categoryid,
+                "visible": course.visible, "startdate": course.startdate,
+                "enddate": course.enddate, "groupmode": 0, "timemodified": course.timecreated,
+            })  # fmt: skip
+    return {"courses": courses, "warnings": warnings}
+
+
+def _entry_refusal(call: Call, course: Course) -> str | None:
+    """require_login's refusal message, or None."""
+    if not course.visible and not call.token.can("moodle/course:viewhiddencourses"):
+        return "Course or activity not accessible. (Course is hidden)"
+    return None if call.can_enter(course.id) else NO_ACCESS
 
 
 def _enrolment_row(call: Call, e: Enrolment) -> dict[str, Any]:
@@ -201,6 +231,9 @@ _RECORD = Struct({
 })  # fmt: skip
 
 FUNCTIONS = [
+    WsFunction(
+        "local_cetadsync_get_courses", Struct({"idnumbers": ListOf(Scalar("raw"))}), get_courses
+    ),
     WsFunction("local_cetadsync_get_enrolments", Struct({"courseids": ids()}), get_enrolments),
     WsFunction(
         "local_cetadsync_get_effective_dates",
