@@ -50,6 +50,12 @@ $functions = [
         'type' => 'read',
         'capabilities' => 'local/cetadsync:readdates',
     ],
+    'local_cetadsync_get_assignment_records' => [
+        'classname' => 'local_cetadsync\external\get_assignment_records',
+        'description' => 'Submissions, grades (since) and user flags of every assignment of many courses.',
+        'type' => 'read',
+        'capabilities' => 'local/cetadsync:readrecords',
+    ],
     'local_cetadsync_send_notifications' => [
         'classname' => 'local_cetadsync\external\send_notifications',
         'description' => 'Send a batch of notifications, each at most once per idempotency key.',

@@ -4,11 +4,21 @@ notifications sent at most once per key, and progression records."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import Field
 
-from moodle_sync.client.models import Course, MoodleModel, MoodleWarning, Role, Timestamp
+from moodle_sync.client.models import (
+    Course,
+    Grade,
+    MoodleModel,
+    MoodleWarning,
+    Role,
+    Submission,
+    Timestamp,
+    UserFlags,
+)
 from moodle_sync.client.params import chunk_rows
 from moodle_sync.client.requester import Requester
 from moodle_sync.errors import InDoubtError
@@ -17,6 +27,7 @@ __all__ = [
     "Delivery",
     "EffectiveDates",
     "PluginEnrolment",
+    "get_assignment_records",
     "get_courses",
     "get_delivered",
     "get_effective_dates",
@@ -80,6 +91,26 @@ def get_courses(
     raw = req.call_batched("local_cetadsync_get_courses", "idnumbers", list(idnumbers))
     rows = [Course.model_validate(row) for row in raw["courses"]]
     return rows, [MoodleWarning.model_validate(w) for w in raw.get("warnings") or []]
+
+
+def get_assignment_records(
+    req: Requester, course_ids: Sequence[int], since: datetime | None = None
+) -> tuple[dict[str, list[Any]], list[MoodleWarning]]:
+    """Calls: local_cetadsync_get_assignment_records (chunked if many courses): every assignment
+    of the courses, its submissions and grades modified at or after ``since`` (None: all) and
+    all its user flags, as mod_assign_get_submissions, _get_grades and _get_user_flags select
+    them. Records by stream name (submissions, user_flags, grades), and the warnings."""
+    if not course_ids:
+        return {"submissions": [], "user_flags": [], "grades": []}, []
+    raw = req.call_batched("local_cetadsync_get_assignment_records", "courseids",
+                           list(course_ids), {"since": since or 0})  # fmt: skip
+    records: dict[str, list[Any]] = {"submissions": [], "user_flags": [], "grades": []}
+    for entry in raw.get("assignments") or []:
+        aid = {"assignment_id": entry["assignmentid"]}
+        records["submissions"] += [Submission.model_validate(r | aid) for r in entry["submissions"]]
+        records["user_flags"] += [UserFlags.model_validate(r | aid) for r in entry["userflags"]]
+        records["grades"] += [Grade.model_validate(r | aid) for r in entry["grades"]]
+    return records, [MoodleWarning.model_validate(w) for w in raw.get("warnings") or []]
 
 
 def get_enrolments(

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from moodle_sync.client.registry import FUNCTIONS, all_capabilities
 
@@ -26,6 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 PLUGIN = REPO / "local_cetadsync"
 HELPER = Path(__file__).resolve().parent / "php/cetadsync_fixture.php"
 PLUGIN_FUNCTIONS = {
+    "local_cetadsync_get_courses",
     "local_cetadsync_get_enrolments",
     "local_cetadsync_get_effective_dates",
     "local_cetadsync_send_notifications",
@@ -136,6 +138,86 @@ def test_install_created_the_profile_fields_the_worker_writes(
         if f["shortname"] == "cetad_progression"
         for k, v in f.items()
     }.items()
+
+
+COURSE_FIELDS = ("id", "idnumber", "shortname", "fullname", "categoryid", "visible",
+                 "startdate", "enddate", "groupmode", "timemodified")  # fmt: skip
+
+
+def _mapped_idnumbers(site: Any) -> list[str]:
+    """The sandbox scenario's course idnumbers, loaded into the site at build."""
+    rows = site.sql("SELECT idnumber FROM mdl_course WHERE idnumber LIKE 'CETAD-%' ORDER BY 1")
+    assert rows, "the live site holds the CETAD scenario's courses"
+    return [row[0] for row in rows]
+
+
+def test_courses_by_idnumber_match_cores_lookup_one_by_one(site: Any, token: str) -> None:
+    """The plugin's one call answers what core answers per idnumber (to an administrator: the
+    integration role does not see idnumbers through core), and absent idnumbers are absent."""
+    wanted = _mapped_idnumbers(site)
+    answer = site.call("local_cetadsync_get_courses", token=token,
+                       idnumbers=[*wanted, "NO-SUCH-COURSE", wanted[0]])  # fmt: skip
+    assert answer["warnings"] == []
+    assert [c["idnumber"] for c in answer["courses"]] == wanted
+    for ours in answer["courses"]:
+        assert set(ours) == set(COURSE_FIELDS)
+        [core] = site.call("core_course_get_courses_by_field", field="idnumber",
+                           value=ours["idnumber"])["courses"]  # fmt: skip
+        assert ours == {key: core[key] for key in COURSE_FIELDS}
+    # why the function exists: the worker's role reads courses by id without their idnumbers
+    by_ids = site.call("core_course_get_courses_by_field", token=token, field="ids",
+                       value=",".join(str(c["id"]) for c in answer["courses"]))  # fmt: skip
+    assert by_ids["courses"] and not any(c.get("idnumber") for c in by_ids["courses"])
+
+
+def test_courses_by_idnumber_see_a_rollover_and_warn_of_a_course_refused(
+    site: Any, token: str
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    first, second = _helper(site, "data", tag)["courses"]
+    name = f"ROLL-{tag}"
+    site.sql("UPDATE mdl_course SET idnumber = %s WHERE id = %s", name, first)
+    [found] = site.call("local_cetadsync_get_courses", token=token, idnumbers=[name])["courses"]
+    assert found["id"] == first
+    site.sql("UPDATE mdl_course SET idnumber = %s WHERE id = %s", f"{name}-2026", first)
+    site.sql("UPDATE mdl_course SET idnumber = %s, visible = 0 WHERE id = %s", name, second)
+    [moved] = site.call("local_cetadsync_get_courses", token=token, idnumbers=[name])["courses"]
+    assert (moved["id"], moved["visible"]) == (second, 0)  # the role holds viewhiddencourses
+    # the hidden course with viewhiddencourses prevented in its own context: a warning
+    site.sql(
+        "INSERT INTO mdl_role_capabilities (contextid, roleid, capability, permission, "
+        "timemodified, modifierid) SELECT ctx.id, r.id, 'moodle/course:viewhiddencourses', -1, "
+        "0, 2 FROM mdl_context ctx, mdl_role r WHERE ctx.contextlevel = 50 "
+        "AND ctx.instanceid = %s AND r.shortname = 'cetadsyncworker'",
+        second,
+    )
+    refused = site.call("local_cetadsync_get_courses", token=token, idnumbers=[name])
+    assert refused["courses"] == []
+    assert [(w["item"], w["itemid"], w["warningcode"]) for w in refused["warnings"]] == [
+        ("course", second, "requireloginerror")]  # fmt: skip
+
+
+def test_courses_by_idnumber_answer_as_the_sandbox_twin_does(site: Any, token: str) -> None:
+    from datetime import UTC, datetime
+
+    from moodle_sync.sandbox import PLUGIN_TOKEN, start_sandbox
+    from tests.live.site import flatten
+
+    wanted = _mapped_idnumbers(site)
+    real = site.call("local_cetadsync_get_courses", token=token, idnumbers=[*wanted, "NONE"])
+    with start_sandbox(now=datetime.fromtimestamp(site.anchor, UTC)) as sandbox:
+        asked = flatten({"idnumbers": [*wanted, "NONE"]})
+        form = [("wstoken", PLUGIN_TOKEN), ("wsfunction", "local_cetadsync_get_courses"),
+                ("moodlewsrestformat", "json"), *asked]  # fmt: skip
+        twin = requests.post(f"{sandbox.url}/webservice/rest/server.php", data=form,
+                             timeout=30).json()  # fmt: skip
+    assert set(twin) == set(real)
+    assert [sorted(c) for c in twin["courses"]] == [sorted(c) for c in real["courses"]]
+    same = ("idnumber", "shortname", "fullname", "visible", "groupmode", "startdate", "enddate")
+    assert [[c[k] for k in same] for c in twin["courses"]] == [
+        [c[k] for k in same] for c in real["courses"]]  # fmt: skip
+    for ours, theirs in zip(twin["courses"], real["courses"], strict=True):
+        assert {k: type(v) for k, v in ours.items()} == {k: type(v) for k, v in theirs.items()}
 
 
 def test_enrolments_in_bulk_match_core_course_by_course(
@@ -363,6 +445,7 @@ def test_progression_is_written_only_where_changed(
 @pytest.mark.parametrize(
     ("function", "params"),
     [
+        ("local_cetadsync_get_courses", {"idnumbers": ["CETAD-LOTC"]}),
         ("local_cetadsync_get_enrolments", {"courseids": [1]}),
         ("local_cetadsync_get_effective_dates", {"assignmentids": [1]}),
         ("local_cetadsync_send_notifications", {"notifications": [_notification("nocap-1", 2)]}),
@@ -425,6 +508,8 @@ def test_message_providers_default_to_popup_and_email(site: Any) -> None:
             {"records": [{"userid": 2, "courseid": 1, "status": "x", "credits": "1,5"}]},
         ),
         ("local_cetadsync_get_enrolments", {"courseids": [1], "extra": 1}),
+        ("local_cetadsync_get_courses", {"idnumbers": "CETAD-LOTC"}),
+        ("local_cetadsync_get_courses", {}),
     ],
 )
 def test_bad_parameters_are_moodles_invalidparameter(

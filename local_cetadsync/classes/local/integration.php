@@ -38,6 +38,7 @@ class integration {
     const PLUGIN_CAPABILITIES = [
         'local/cetadsync:readdates',
         'local/cetadsync:readenrolments',
+        'local/cetadsync:readrecords',
         'local/cetadsync:saveprogression',
         'local/cetadsync:sendnotifications',
     ];

@@ -27,6 +27,7 @@ defined('MOODLE_INTERNAL') || die();
 
 $string['cetadsync:readdates'] = 'Read every student\'s own assignment dates for moodle-sync';
 $string['cetadsync:readenrolments'] = 'Read courses by idnumber and enrolments of many courses for moodle-sync';
+$string['cetadsync:readrecords'] = 'Read submissions, grades and user flags of many courses for moodle-sync';
 $string['cetadsync:saveprogression'] = 'Store participants\' progression records for moodle-sync';
 $string['cetadsync:sendnotifications'] = 'Send moodle-sync notifications';
 $string['creditsfield'] = 'Credits profile field';
