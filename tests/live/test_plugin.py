@@ -27,6 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 PLUGIN = REPO / "local_cetadsync"
 HELPER = Path(__file__).resolve().parent / "php/cetadsync_fixture.php"
 PLUGIN_FUNCTIONS = {
+    "local_cetadsync_get_assignment_records",
     "local_cetadsync_get_courses",
     "local_cetadsync_get_enrolments",
     "local_cetadsync_get_effective_dates",
@@ -37,6 +38,7 @@ PLUGIN_FUNCTIONS = {
 PLUGIN_CAPABILITIES = {
     "local/cetadsync:readdates",
     "local/cetadsync:readenrolments",
+    "local/cetadsync:readrecords",
     "local/cetadsync:saveprogression",
     "local/cetadsync:sendnotifications",
 }
@@ -218,6 +220,104 @@ def test_courses_by_idnumber_answer_as_the_sandbox_twin_does(site: Any, token: s
         [c[k] for k in same] for c in real["courses"]]  # fmt: skip
     for ours, theirs in zip(twin["courses"], real["courses"], strict=True):
         assert {k: type(v) for k, v in ours.items()} == {k: type(v) for k, v in theirs.items()}
+
+
+def _mapped_course_ids(site: Any) -> list[int]:
+    rows = site.sql("SELECT id FROM mdl_course WHERE idnumber LIKE 'CETAD-%' ORDER BY id")
+    return [int(row[0]) for row in rows]
+
+
+def _core_records(site: Any, token: str, aids: list[int], since: int) -> dict[str, set[Any]]:
+    """What the worker's three core reads give for these assignments, as comparable tuples."""
+    subs = site.call("mod_assign_get_submissions", token=token, assignmentids=aids, since=since)
+    grades = site.call("mod_assign_get_grades", token=token, assignmentids=aids, since=since)
+    flags = site.call("mod_assign_get_user_flags", token=token, assignmentids=aids)
+    answers = {"submissions": subs, "grades": grades, "userflags": flags}
+    return _records({name: [(a["assignmentid"], row) for a in answer["assignments"]
+                            for row in a[name]] for name, answer in answers.items()})  # fmt: skip
+
+
+RECORD_KEYS = {
+    "submissions": ("id", "userid", "groupid", "attemptnumber", "status", "timecreated",
+                    "timemodified"),
+    "grades": ("id", "userid", "attemptnumber", "grade", "grader", "timecreated", "timemodified"),
+    "userflags": ("id", "userid", "locked", "mailed", "extensionduedate", "workflowstate",
+                  "allocatedmarker"),
+}  # fmt: skip
+
+
+def _records(rows: dict[str, list[tuple[int, dict[str, Any]]]]) -> dict[str, set[Any]]:
+    def value(row: dict[str, Any], key: str) -> Any:
+        found = row[key]
+        return int(found) if isinstance(found, bool) else (found or "" if key == "workflowstate"
+                                                            else found)  # fmt: skip
+
+    return {name: {(aid, *(value(row, k) for k in RECORD_KEYS[name])) for aid, row in listed}
+            for name, listed in rows.items()}  # fmt: skip
+
+
+def _plugin_records(answer: dict[str, Any]) -> dict[str, set[Any]]:
+    return _records({name: [(a["assignmentid"], row) for a in answer["assignments"]
+                            for row in a[name]] for name in RECORD_KEYS})  # fmt: skip
+
+
+def test_assignment_records_match_cores_three_reads_with_and_without_since(
+    site: Any, token: str
+) -> None:
+    courses = _mapped_course_ids(site)
+    answer = site.call("local_cetadsync_get_assignment_records", token=token, courseids=courses)
+    assert answer["warnings"] == []
+    aids = [a["assignmentid"] for a in answer["assignments"]]
+    listed = site.call("mod_assign_get_assignments", token=token, courseids=courses,
+                       includenotenrolledcourses=1)  # fmt: skip
+    assert sorted(aids) == sorted(a["id"] for c in listed["courses"] for a in c["assignments"])
+    ours, core = _plugin_records(answer), _core_records(site, token, aids, 0)
+    assert ours == core
+    assert all(ours.values()), "the CETAD scenario has submissions, grades and user flags"
+    times = sorted(row[-1] for row in ours["submissions"] | ours["grades"])
+    since = times[len(times) // 2]  # a time some records carry: `>=` must keep them
+    later = site.call("local_cetadsync_get_assignment_records", token=token, courseids=courses,
+                      since=since)  # fmt: skip
+    ours_since, core_since = _plugin_records(later), _core_records(site, token, aids, since)
+    assert ours_since == core_since
+    assert any(row[-1] == since for row in ours_since["submissions"] | ours_since["grades"])
+    assert ours_since["userflags"] == ours["userflags"], "flags carry no time: always whole"
+
+
+def test_assignment_records_warn_of_an_unknown_course(site: Any, token: str) -> None:
+    courses = _mapped_course_ids(site)
+    answer = site.call("local_cetadsync_get_assignment_records", token=token,
+                       courseids=[courses[0], 987654])  # fmt: skip
+    assert [(w["item"], w["itemid"]) for w in answer["warnings"]] == [("course", 987654)]
+    assert answer["assignments"] and {a["courseid"] for a in answer["assignments"]} == {courses[0]}
+
+
+def test_assignment_records_answer_as_the_sandbox_twin_does(site: Any, token: str) -> None:
+    from datetime import UTC, datetime
+
+    from moodle_sync.sandbox import PLUGIN_TOKEN, start_sandbox
+    from tests.live.site import flatten
+
+    real = site.call("local_cetadsync_get_assignment_records", token=token,
+                     courseids=_mapped_course_ids(site))  # fmt: skip
+    with start_sandbox(now=datetime.fromtimestamp(site.anchor, UTC)) as sandbox:
+        ids = sorted(
+            c.id for c in sandbox.state.courses.values() if c.idnumber.startswith("CETAD-")
+        )
+        form = [("wstoken", PLUGIN_TOKEN), ("wsfunction", "local_cetadsync_get_assignment_records"),
+                ("moodlewsrestformat", "json"), *flatten({"courseids": ids})]  # fmt: skip
+        twin = requests.post(f"{sandbox.url}/webservice/rest/server.php", data=form,
+                             timeout=30).json()  # fmt: skip
+    assert set(twin) == set(real) and twin["warnings"] == real["warnings"] == []
+    assert len(twin["assignments"]) == len(real["assignments"])
+    assert {tuple(sorted(a)) for a in twin["assignments"]} == {
+        tuple(sorted(a)) for a in real["assignments"]}  # fmt: skip
+    for name in RECORD_KEYS:
+        theirs = [row for a in real["assignments"] for row in a[name]]
+        ours = [row for a in twin["assignments"] for row in a[name]]
+        assert len(ours) == len(theirs), name
+        types = {frozenset((k, type(v).__name__) for k, v in row.items()) for row in theirs}
+        assert {frozenset((k, type(v).__name__) for k, v in row.items()) for row in ours} <= types
 
 
 def test_enrolments_in_bulk_match_core_course_by_course(
@@ -446,6 +546,7 @@ def test_progression_is_written_only_where_changed(
     ("function", "params"),
     [
         ("local_cetadsync_get_courses", {"idnumbers": ["CETAD-LOTC"]}),
+        ("local_cetadsync_get_assignment_records", {"courseids": [1]}),
         ("local_cetadsync_get_enrolments", {"courseids": [1]}),
         ("local_cetadsync_get_effective_dates", {"assignmentids": [1]}),
         ("local_cetadsync_send_notifications", {"notifications": [_notification("nocap-1", 2)]}),
@@ -510,6 +611,8 @@ def test_message_providers_default_to_popup_and_email(site: Any) -> None:
         ("local_cetadsync_get_enrolments", {"courseids": [1], "extra": 1}),
         ("local_cetadsync_get_courses", {"idnumbers": "CETAD-LOTC"}),
         ("local_cetadsync_get_courses", {}),
+        ("local_cetadsync_get_assignment_records", {"courseids": ["abc"]}),
+        ("local_cetadsync_get_assignment_records", {"courseids": [1], "since": "yesterday"}),
     ],
 )
 def test_bad_parameters_are_moodles_invalidparameter(
