@@ -709,3 +709,27 @@ def test_effective_dates_since_sees_an_enrolment_change(
     assert [a["assignmentid"] for a in moved["assignments"] if a["changed"]] == [
         data["plainassignid"]
     ]
+
+
+def test_the_worker_pulls_the_same_rows_on_both_paths_and_few_calls_on_the_plugins(
+    site: Any, token: str, tmp_path: Path
+) -> None:
+    """`moodle-sync sync` on the real site: with the plugin's token (the plugin path) and with
+    the admin guide's core-only token, the same stored rows; then the plugin path's no-change
+    and `--full` runs in a handful of calls (issue 13: a CETAD `--full` pull in at most 8)."""
+    from tests.live.conftest import cli_for
+    from tests.live.store import differences, stored_rows
+
+    calls = {}
+    databases = {}
+    for path, key in (("core", site.token), ("plugin", token)):
+        databases[path] = tmp_path / f"{path}.db"
+        cli = cli_for(site, databases[path])
+        for run in ("first", "unchanged", "full"):
+            done = cli("sync", "--json", *(["--full"] if run == "full" else []), token=key)
+            assert done.returncode == 0, f"{path} {run}: {done.stdout[-2000:]}{done.stderr[-2000:]}"
+            calls[path, run] = json.loads(done.stdout)["requests"]["calls"]
+    core, plugin = stored_rows(databases["core"]), stored_rows(databases["plugin"])
+    assert differences(plugin, core) == {}
+    assert calls["plugin", "full"] <= 8 and calls["plugin", "unchanged"] <= 8, calls
+    assert calls["core", "full"] > calls["plugin", "full"], calls
