@@ -235,9 +235,11 @@ def test_records_changed_after_a_run_land_the_same_on_both_paths_even_in_the_sam
     core.run(), plugin.run()
     state = sandbox.state
     assignid, userid = core.rows()["own"][0][:2]
-    with plugin.sessions() as session:  # the earliest bookmark: the one call's `since`
+    course = state.assignments[assignid].courseid
+    with plugin.sessions() as session:  # the course's earlier bookmark: its `since`
         mark = min(session.scalars(select(Bookmark.value).where(
-            Bookmark.stream.in_(["submissions", "grades"]))))  # fmt: skip
+            Bookmark.stream.in_(["submissions", "grades"]),
+            Bookmark.partition == str(course))))  # fmt: skip
     same_second = int(mark.replace(tzinfo=UTC).timestamp())
     state.submit(assignid, userid, "submitted", at=same_second)
     state.advance_clock(5)
@@ -262,19 +264,19 @@ def test_a_full_run_reads_every_record_again_through_the_plugin(
     sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The first run and `--full` ask with no `since` (everything, as the core path reads it);
-    an incremental run asks with one."""
+    an incremental run asks each course with its own."""
     import moodle_sync.pull.fetch as fetch
     from moodle_sync.client.cetadsync import get_assignment_records
 
     seen: list[Any] = []
 
-    def spy(req: Requester, course_ids: Any, since: Any = None) -> Any:
-        seen.append(since)
-        return get_assignment_records(req, course_ids, since)
+    def spy(req: Requester, since: Any) -> Any:
+        seen.append(set(since.values()))
+        return get_assignment_records(req, since)
 
     monkeypatch.setattr(fetch, "get_assignment_records", spy)
     plugin = Worker(sandbox, PLUGIN_TOKEN, tmp_path / "plugin")
     plugin.run()
     plugin.run()
     plugin.run(full=True)
-    assert seen[0] is None and seen[1] is not None and seen[2] is None
+    assert seen[0] == {None} and None not in seen[1] and seen[2] == {None}

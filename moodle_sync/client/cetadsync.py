@@ -3,7 +3,7 @@ notifications sent at most once per key, and progression records."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -94,16 +94,17 @@ def get_courses(
 
 
 def get_assignment_records(
-    req: Requester, course_ids: Sequence[int], since: datetime | None = None
+    req: Requester, since: Mapping[int, datetime | None]
 ) -> tuple[dict[str, list[Any]], list[MoodleWarning]]:
     """Calls: local_cetadsync_get_assignment_records (chunked if many courses): every assignment
-    of the courses, its submissions and grades modified at or after ``since`` (None: all) and
-    all its user flags, as mod_assign_get_submissions, _get_grades and _get_user_flags select
-    them. Records by stream name (submissions, user_flags, grades), and the warnings."""
-    if not course_ids:
+    of the courses (`since`'s keys), its submissions and grades modified at or after the
+    course's ``since`` (None: all) and all its user flags, as mod_assign_get_submissions,
+    _get_grades and _get_user_flags select them. Records by stream name (submissions,
+    user_flags, grades), and the warnings."""
+    if not since:
         return {"submissions": [], "user_flags": [], "grades": []}, []
-    raw = req.call_batched("local_cetadsync_get_assignment_records", "courseids",
-                           list(course_ids), {"since": since or 0})  # fmt: skip
+    courses = [{"courseid": cid, "since": mark or 0} for cid, mark in since.items()]
+    raw = req.call_batched("local_cetadsync_get_assignment_records", "courses", courses)
     records: dict[str, list[Any]] = {"submissions": [], "user_flags": [], "grades": []}
     for entry in raw.get("assignments") or []:
         aid = {"assignment_id": entry["assignmentid"]}

@@ -202,15 +202,14 @@ def fetch_group_records_bulk(
     full: bool,
     window: timedelta,
 ) -> None:
-    """The three streams of a group's courses in one call. Its `since` is the earliest of the
-    submission and grade bookmarks (less the window; none on a full read or while any course
-    has no bookmark yet), so each stream gets at least what its own `since` would bring;
-    user flags come whole, as core's read gives them, and are diffed as before."""
-    marks = [group_since(s, group, bookmarks, full, window) for s in ASSIGNMENT_STREAMS
-             if s.incremental]  # fmt: skip
-    since = None if any(m is None for m in marks) else min(m for m in marks if m is not None)
-    course_ids = [data.course.id for data in group]
-    answer = attempt(lambda: get_assignment_records(requester, course_ids, since))
+    """The three streams of a group's courses in one call. Each course is read from its own
+    `since`: the earlier of its submission and grade bookmarks, less the window (none on a
+    full read or while it has no bookmark yet), so each stream gets at least what its own
+    `since` would bring; user flags come whole, as core's read gives them, and are diffed as
+    before."""
+    since = {data.course.id: course_since(data, bookmarks, full, window) for data in group}
+    course_ids = list(since)
+    answer = attempt(lambda: get_assignment_records(requester, since))
     if isinstance(answer, Exception):
         fetched.fail(course_ids, f"assignment records: {answer}")
         return
@@ -224,8 +223,7 @@ def fetch_group_records_bulk(
         else:  # an assignment mod_assign_get_assignments did not list: not read on any path
             log.info("assignment records: %s", describe(warning))
     for stream in ASSIGNMENT_STREAMS:
-        split_records(fetched, stream, group, records[stream.name], [],
-                      since if stream.incremental else None)  # fmt: skip
+        split_records(fetched, stream, group, records[stream.name], [], None)
 
 
 def split_records(
@@ -299,6 +297,15 @@ def group_since(
     if any(mark is None for mark in marks):
         return None
     return min(mark for mark in marks if mark is not None) - window
+
+
+def course_since(
+    data: CourseData, bookmarks: Bookmarks, full: bool, window: timedelta
+) -> datetime | None:
+    """One course's `since` for both incremental streams; None reads everything."""
+    marks = [group_since(stream, [data], bookmarks, full, window)
+             for stream in ASSIGNMENT_STREAMS if stream.incremental]  # fmt: skip
+    return None if any(m is None for m in marks) else min(m for m in marks if m is not None)
 
 
 def assignment_ids(group: Sequence[CourseData]) -> list[int]:

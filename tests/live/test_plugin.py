@@ -265,7 +265,8 @@ def test_assignment_records_match_cores_three_reads_with_and_without_since(
     site: Any, token: str
 ) -> None:
     courses = _mapped_course_ids(site)
-    answer = site.call("local_cetadsync_get_assignment_records", token=token, courseids=courses)
+    answer = site.call("local_cetadsync_get_assignment_records", token=token,
+                       courses=[{"courseid": c} for c in courses])  # fmt: skip
     assert answer["warnings"] == []
     aids = [a["assignmentid"] for a in answer["assignments"]]
     listed = site.call("mod_assign_get_assignments", token=token, courseids=courses,
@@ -276,18 +277,27 @@ def test_assignment_records_match_cores_three_reads_with_and_without_since(
     assert all(ours.values()), "the CETAD scenario has submissions, grades and user flags"
     times = sorted(row[-1] for row in ours["submissions"] | ours["grades"])
     since = times[len(times) // 2]  # a time some records carry: `>=` must keep them
-    later = site.call("local_cetadsync_get_assignment_records", token=token, courseids=courses,
-                      since=since)  # fmt: skip
+    later = site.call("local_cetadsync_get_assignment_records", token=token,
+                      courses=[{"courseid": c, "since": since} for c in courses])  # fmt: skip
     ours_since, core_since = _plugin_records(later), _core_records(site, token, aids, since)
     assert ours_since == core_since
     assert any(row[-1] == since for row in ours_since["submissions"] | ours_since["grades"])
     assert ours_since["userflags"] == ours["userflags"], "flags carry no time: always whole"
+    # each course its own since: one read from the start, the others from far in the future
+    first, *others = courses
+    mixed = site.call("local_cetadsync_get_assignment_records", token=token,
+                      courses=[{"courseid": first}, *({"courseid": c, "since": 2**31 - 1}
+                                                      for c in others)])  # fmt: skip
+    in_first = {a["assignmentid"] for a in answer["assignments"] if a["courseid"] == first}
+    wanted = {name: {row for row in rows if row[0] in in_first or name == "userflags"}
+              for name, rows in ours.items()}  # fmt: skip
+    assert _plugin_records(mixed) == wanted
 
 
 def test_assignment_records_warn_of_an_unknown_course(site: Any, token: str) -> None:
     courses = _mapped_course_ids(site)
     answer = site.call("local_cetadsync_get_assignment_records", token=token,
-                       courseids=[courses[0], 987654])  # fmt: skip
+                       courses=[{"courseid": courses[0]}, {"courseid": 987654}])  # fmt: skip
     assert [(w["item"], w["itemid"]) for w in answer["warnings"]] == [("course", 987654)]
     assert answer["assignments"] and {a["courseid"] for a in answer["assignments"]} == {courses[0]}
 
@@ -299,13 +309,14 @@ def test_assignment_records_answer_as_the_sandbox_twin_does(site: Any, token: st
     from tests.live.site import flatten
 
     real = site.call("local_cetadsync_get_assignment_records", token=token,
-                     courseids=_mapped_course_ids(site))  # fmt: skip
+                     courses=[{"courseid": c} for c in _mapped_course_ids(site)])  # fmt: skip
     with start_sandbox(now=datetime.fromtimestamp(site.anchor, UTC)) as sandbox:
         ids = sorted(
             c.id for c in sandbox.state.courses.values() if c.idnumber.startswith("CETAD-")
         )
+        asked = flatten({"courses": [{"courseid": c} for c in ids]})
         form = [("wstoken", PLUGIN_TOKEN), ("wsfunction", "local_cetadsync_get_assignment_records"),
-                ("moodlewsrestformat", "json"), *flatten({"courseids": ids})]  # fmt: skip
+                ("moodlewsrestformat", "json"), *asked]  # fmt: skip
         twin = requests.post(f"{sandbox.url}/webservice/rest/server.php", data=form,
                              timeout=30).json()  # fmt: skip
     assert set(twin) == set(real) and twin["warnings"] == real["warnings"] == []
@@ -546,7 +557,7 @@ def test_progression_is_written_only_where_changed(
     ("function", "params"),
     [
         ("local_cetadsync_get_courses", {"idnumbers": ["CETAD-LOTC"]}),
-        ("local_cetadsync_get_assignment_records", {"courseids": [1]}),
+        ("local_cetadsync_get_assignment_records", {"courses": [{"courseid": 1}]}),
         ("local_cetadsync_get_enrolments", {"courseids": [1]}),
         ("local_cetadsync_get_effective_dates", {"assignmentids": [1]}),
         ("local_cetadsync_send_notifications", {"notifications": [_notification("nocap-1", 2)]}),
@@ -611,8 +622,12 @@ def test_message_providers_default_to_popup_and_email(site: Any) -> None:
         ("local_cetadsync_get_enrolments", {"courseids": [1], "extra": 1}),
         ("local_cetadsync_get_courses", {"idnumbers": "CETAD-LOTC"}),
         ("local_cetadsync_get_courses", {}),
-        ("local_cetadsync_get_assignment_records", {"courseids": ["abc"]}),
-        ("local_cetadsync_get_assignment_records", {"courseids": [1], "since": "yesterday"}),
+        ("local_cetadsync_get_assignment_records", {"courses": [{"courseid": "abc"}]}),
+        (
+            "local_cetadsync_get_assignment_records",
+            {"courses": [{"courseid": 1, "since": "yesterday"}]},
+        ),
+        ("local_cetadsync_get_assignment_records", {"courseids": [1]}),
     ],
 )
 def test_bad_parameters_are_moodles_invalidparameter(

@@ -42,37 +42,41 @@ use core_external\external_warnings;
 class get_assignment_records extends external_api {
 
     /**
-     * Parameters: course ids and an optional `since`.
+     * Parameters: the courses, each with its own optional `since`.
      *
      * @return external_function_parameters
      */
     public static function execute_parameters(): external_function_parameters {
         return new external_function_parameters([
-            'courseids' => new external_multiple_structure(
-                new external_value(PARAM_INT, 'Course id'), 'Courses whose assignments to read'),
-            'since' => new external_value(PARAM_INT,
-                'Only submissions and grades modified at or after this time (user flags: all)', VALUE_DEFAULT, 0),
+            'courses' => new external_multiple_structure(new external_single_structure([
+                'courseid' => new external_value(PARAM_INT, 'Course id'),
+                'since' => new external_value(PARAM_INT,
+                    'Only its submissions and grades modified at or after this time (user flags: all)',
+                    VALUE_DEFAULT, 0),
+            ]), 'Courses whose assignments to read'),
         ]);
     }
 
     /**
      * Read the records of the assignments the caller may grade; the others become warnings.
      *
-     * @param int[] $courseids
-     * @param int $since
+     * @param array[] $courses each {courseid, since}
      * @return array
      */
-    public static function execute(array $courseids, int $since = 0): array {
-        $params = self::validate_parameters(self::execute_parameters(),
-            ['courseids' => $courseids, 'since' => $since]);
+    public static function execute(array $courses): array {
+        $params = self::validate_parameters(self::execute_parameters(), ['courses' => $courses]);
         $system = context_system::instance();
         self::validate_context($system);
         require_capability('local/cetadsync:readrecords', $system);
 
+        $since = []; // By course; a course given twice is read from the earlier since.
+        foreach ($params['courses'] as $course) {
+            $since[$course['courseid']] = min($since[$course['courseid']] ?? PHP_INT_MAX, $course['since']);
+        }
         $warnings = [];
         $readable = [];
         $teams = [];
-        foreach (array_unique($params['courseids']) as $courseid) {
+        foreach (array_keys($since) as $courseid) {
             try {
                 self::validate_context(context_course::instance($courseid));
             } catch (\Exception $e) {
@@ -104,7 +108,7 @@ class get_assignment_records extends external_api {
             }
         }
         if ($readable) {
-            self::add_records($readable, $teams, $params['since']);
+            self::add_records($readable, $teams, $since);
         }
         return ['assignments' => array_values($readable), 'warnings' => $warnings];
     }
@@ -114,12 +118,16 @@ class get_assignment_records extends external_api {
      *
      * @param array[] $assignments by assignment id
      * @param array[] $teams [context, cm] of each team-submission assignment, by assignment id
-     * @param int $since
+     * @param int[] $since by course id
      */
-    private static function add_records(array &$assignments, array $teams, int $since): void {
+    private static function add_records(array &$assignments, array $teams, array $since): void {
         global $CFG, $DB;
         require_once($CFG->dirroot . '/mod/assign/locallib.php');
         [$insql, $params] = $DB->get_in_or_equal(array_keys($assignments), SQL_PARAMS_NAMED);
+        // One query for every course, from the earliest since; each course's own since is then
+        // applied to its rows.
+        $params['since'] = min($since);
+        $after = fn(\stdClass $row) => $row->timemodified >= $since[$assignments[$row->assignment]['courseid']];
         // As mod_assign_get_submissions: each (user, group)'s highest attempt modified at or after
         // `since`; on an individual assignment only while its user is enrolled in the course (any
         // status: the caller sees suspended students, as the integration role does); on a team
@@ -142,7 +150,10 @@ class get_assignment_records extends external_api {
               ORDER BY s.assignment, s.id";
         $assigns = [];
         $visible = [];
-        foreach ($DB->get_recordset_sql($sql, $params + ['since' => $since]) as $s) {
+        foreach ($DB->get_recordset_sql($sql, $params) as $s) {
+            if (!$after($s)) {
+                continue;
+            }
             if (isset($teams[$s->assignment])) {
                 $key = "$s->assignment/$s->groupid";
                 if (!isset($visible[$key])) {
@@ -168,7 +179,10 @@ class get_assignment_records extends external_api {
                        AND s.latest = 1 AND s.attemptnumber = ag.attemptnumber
                  WHERE ag.assignment $insql AND ag.timemodified >= :since
               ORDER BY ag.assignment, ag.id";
-        foreach ($DB->get_recordset_sql($sql, $params + ['since' => $since]) as $g) {
+        foreach ($DB->get_recordset_sql($sql, $params) as $g) {
+            if (!$after($g)) {
+                continue;
+            }
             $assignments[$g->assignment]['grades'][] = [
                 'id' => (int)$g->id, 'userid' => (int)$g->userid, 'attemptnumber' => (int)$g->attemptnumber,
                 'grade' => (string)$g->grade, 'grader' => (int)$g->grader,
@@ -180,6 +194,7 @@ class get_assignment_records extends external_api {
                   FROM {assign_user_flags}
                  WHERE assignment $insql
               ORDER BY assignment, id";
+        unset($params['since']);
         foreach ($DB->get_recordset_sql($sql, $params) as $f) {
             $assignments[$f->assignment]['userflags'][] = [
                 'id' => (int)$f->id, 'userid' => (int)$f->userid, 'locked' => (int)$f->locked,

@@ -148,13 +148,17 @@ def get_effective_dates(call: Call) -> dict[str, Any]:
 
 
 def get_assignment_records(call: Call) -> dict[str, Any]:
-    """Per readable assignment of the courses: submissions and grades modified at or after
-    `since` (the latest attempt's, as mod_assign's reads select them) and every user flag."""
+    """Per readable assignment of the courses: submissions and grades modified at or after the
+    course's `since` (the latest attempt's, as mod_assign's reads select them) and every user
+    flag. A course given twice is read from its earlier `since`."""
     call.require(READ_RECORDS, "Read assignment records in bulk")
-    since = call.params["since"]
+    sinces: dict[int, int] = {}
+    for course in call.params["courses"]:
+        courseid = course["courseid"]
+        sinces[courseid] = min(sinces.get(courseid, course["since"]), course["since"])
     found, warnings = [], []
     with call.state.lock:
-        for courseid in dict.fromkeys(call.params["courseids"]):
+        for courseid, since in sinces.items():
             refusal = _course_entry_refusal(call, courseid)
             if refusal is not None:
                 warnings.append(refusal)
@@ -306,7 +310,13 @@ FUNCTIONS = [
     ),
     WsFunction(
         "local_cetadsync_get_assignment_records",
-        Struct({"courseids": ids(), "since": Scalar("int", "default", 0)}),
+        Struct(
+            {
+                "courses": ListOf(
+                    Struct({"courseid": Scalar("int"), "since": Scalar("int", "default", 0)})
+                )
+            }
+        ),
         get_assignment_records,
     ),
     WsFunction(
