@@ -641,6 +641,14 @@ def test_bad_parameters_are_moodles_invalidparameter(
 def test_an_upgrade_from_an_older_version_keeps_data_and_restores_a_lost_field(
     site: Any, token: str, data: dict[str, Any]
 ) -> None:
+    """Also: on a site from before readrecords existed (neither the capability nor the role's
+    grant), the upgrade defines it and gives it to the integration role."""
+    site.sql(
+        "DELETE FROM mdl_role_capabilities WHERE capability = 'local/cetadsync:readrecords' "
+        "AND roleid = (SELECT id FROM mdl_role WHERE shortname = 'cetadsyncworker')"
+    )
+    site.sql("DELETE FROM mdl_capabilities WHERE name = 'local/cetadsync:readrecords'")
+    assert "local/cetadsync:readrecords" not in _helper(site, "rolecaps", "cetadsyncworker")
     site.call(
         "local_cetadsync_save_progression",
         token=token,
@@ -654,6 +662,10 @@ def test_an_upgrade_from_an_older_version_keeps_data_and_restores_a_lost_field(
     after = _helper(site, "progresscount")
     assert after["progress"] == before["progress"] > 0
     assert after["version"] > 2026110100
+    assert "local/cetadsync:readrecords" in _helper(site, "rolecaps", "cetadsyncworker")
+    courses = [{"courseid": c} for c in _mapped_course_ids(site)]
+    assert site.call("local_cetadsync_get_assignment_records", token=token, courses=courses)[
+        "assignments"]  # fmt: skip
 
 
 def test_the_same_key_sent_concurrently_is_sent_once(
