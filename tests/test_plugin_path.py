@@ -24,7 +24,15 @@ from moodle_sync.run import PipelineReport
 from moodle_sync.sandbox import INTEGRATION_TOKEN, PLUGIN_TOKEN, Sandbox, start_sandbox
 from moodle_sync.settings import MoodleSettings, Settings
 from moodle_sync.store.db import open_database
-from moodle_sync.store.tables import Enrolment, OwnDates, User
+from moodle_sync.store.tables import (
+    Bookmark,
+    Enrolment,
+    Grade,
+    OwnDates,
+    Submission,
+    User,
+    UserFlags,
+)
 from tests.conftest import REPO, pipeline
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
@@ -87,7 +95,23 @@ class Worker:
                     OwnDates.participant,
                 )
             ).all()
-        return {"enrolments": sorted(enrolments), "users": sorted(users), "own": sorted(own)}
+            records = {
+                name: sorted(session.execute(select(*columns)).all())
+                for name, columns in RECORD_COLUMNS.items()
+            }
+        return {"enrolments": sorted(enrolments), "users": sorted(users), "own": sorted(own),
+                **records}  # fmt: skip
+
+
+RECORD_COLUMNS: dict[str, tuple[Any, ...]] = {
+    "submissions": (Submission.id, Submission.assignment_id, Submission.user_id,
+                    Submission.group_id, Submission.attempt, Submission.status,
+                    Submission.time_modified),
+    "user_flags": (UserFlags.assignment_id, UserFlags.user_id, UserFlags.extension_due_at,
+                   UserFlags.locked, UserFlags.workflow_state),
+    "grades": (Grade.id, Grade.assignment_id, Grade.user_id, Grade.attempt, Grade.grade,
+               Grade.grader_id, Grade.time_modified),
+}  # fmt: skip
 
 
 def statuses(report: PipelineReport) -> dict[int, tuple[str, tuple[str, ...]]]:
@@ -117,11 +141,21 @@ def test_both_paths_store_the_same_rows_and_decide_the_same_statuses(
     assert plugin.functions["local_cetadsync_get_effective_dates"] == 1
     assert not plugin.functions["mod_assign_get_participant"]
     assert not plugin.functions["core_enrol_get_enrolled_users"]
+    assert plugin.functions["local_cetadsync_get_assignment_records"] == 1
+    for core_read in ("mod_assign_get_submissions", "mod_assign_get_user_flags",
+                      "mod_assign_get_grades"):  # fmt: skip
+        assert not plugin.functions[core_read] and core.functions[core_read] == 1
     plugin.functions.clear()
     plugin.run()
-    # one lookup per mapped idnumber: the documented role cannot see idnumbers by course id
-    assert plugin.functions["core_course_get_courses_by_field"] == 7
+    # the documented role cannot see idnumbers by course id: core looks each one up, the
+    # plugin finds every mapped idnumber in one call
+    assert plugin.functions["local_cetadsync_get_courses"] == 1
+    assert not plugin.functions["core_course_get_courses_by_field"]
     assert not plugin.functions["core_user_get_users_by_field"], "known users: names stored"
+    assert sum(plugin.functions.values()) == 6, plugin.functions
+    core.functions.clear()
+    core.run()
+    assert core.functions["core_course_get_courses_by_field"] == 7
 
 
 def test_an_override_after_the_first_run_lands_the_same_on_both_paths(
@@ -139,3 +173,110 @@ def test_an_override_after_the_first_run_lands_the_same_on_both_paths(
     core_report, plugin_report = core.run(), plugin.run()
     assert plugin.rows() == core.rows()
     assert statuses(plugin_report) == statuses(core_report)
+
+
+def test_a_rollover_is_seen_on_the_plugin_path_as_on_the_core_path(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """The plugin's course lookup carries idnumbers, so a moved idnumber is a rollover."""
+    core = Worker(sandbox, INTEGRATION_TOKEN, tmp_path / "core")
+    plugin = Worker(sandbox, PLUGIN_TOKEN, tmp_path / "plugin")
+    core.run(), plugin.run()
+    state = sandbox.state
+    old = next(c for c in state.courses.values() if c.idnumber == "CETAD-MPC")
+    state.set_course_idnumber(old.id, "CETAD-MPC-2026")
+    state.add_course(30, "CETAD-MPC", "Models for Planning Change 2027", "MPC27")
+    state.advance_clock(5)
+    core_report, plugin_report = core.run(), plugin.run()
+    moved = [(r.idnumber, r.old_id, r.new_id) for r in plugin_report.sync.rolled_over]
+    assert moved == [("CETAD-MPC", old.id, 30)]
+    assert moved == [(r.idnumber, r.old_id, r.new_id) for r in core_report.sync.rolled_over]
+    assert plugin.rows() == core.rows()
+    assert statuses(plugin_report) == statuses(core_report)
+
+
+def test_the_plugin_course_lookup_answers_like_core_and_refuses_without_its_capability(
+    sandbox: Sandbox,
+) -> None:
+    from moodle_sync.client.cetadsync import get_courses
+    from moodle_sync.client.courses import get_courses_by_field
+    from moodle_sync.errors import MoodleError
+    from moodle_sync.sandbox import PLUGIN_NO_CAPABILITY_TOKEN
+
+    def requester(token: str) -> Requester:
+        settings = MoodleSettings(url=sandbox.url, token=SecretStr(token), max_attempts=1)
+        return Requester(settings, sleep=lambda _s: None)
+
+    wanted = sorted(PROGRAMME.mapped_courses())
+    found, warnings = get_courses(requester(PLUGIN_TOKEN), [*wanted, "NO-SUCH-COURSE", ""])
+    assert not warnings and [c.idnumber for c in found] == wanted  # unknown ones: absent
+    core = requester(INTEGRATION_TOKEN)
+    for course in found:
+        [same] = get_courses_by_field(core, "idnumber", [course.idnumber]).data
+        fields = ("id", "shortname", "fullname", "startdate", "enddate", "visible")
+        assert [getattr(same, f) for f in fields] == [getattr(course, f) for f in fields]
+    with pytest.raises(MoodleError) as refused:
+        get_courses(requester(PLUGIN_NO_CAPABILITY_TOKEN), wanted)
+    assert refused.value.errorcode == "nopermissions"
+
+
+def test_records_changed_after_a_run_land_the_same_on_both_paths_even_in_the_same_second(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """The plugin's one read with `since` loses nothing core's three reads bring: a submission,
+    a grade and a workflow state changed after the first run, the submission stamped in the
+    very second of the bookmark the next `since` comes from (no safety window here, so only
+    `timemodified >= since` keeps it)."""
+    core = Worker(sandbox, INTEGRATION_TOKEN, tmp_path / "core")
+    plugin = Worker(sandbox, PLUGIN_TOKEN, tmp_path / "plugin")
+    for worker in (core, plugin):
+        sync = worker.settings.sync.model_copy(update={"safety_window_seconds": 0})
+        worker.settings = worker.settings.model_copy(update={"sync": sync})
+    core.run(), plugin.run()
+    state = sandbox.state
+    assignid, userid = core.rows()["own"][0][:2]
+    course = state.assignments[assignid].courseid
+    with plugin.sessions() as session:  # the course's earlier bookmark: its `since`
+        mark = min(session.scalars(select(Bookmark.value).where(
+            Bookmark.stream.in_(["submissions", "grades"]),
+            Bookmark.partition == str(course))))  # fmt: skip
+    same_second = int(mark.replace(tzinfo=UTC).timestamp())
+    state.submit(assignid, userid, "submitted", at=same_second)
+    state.advance_clock(5)
+    graded = next(a for a in state.assignments.values() if state.assignment_submissions(a.id))
+    student = state.assignment_submissions(graded.id)[0].userid
+    state.grade(graded.id, student, 71.0)
+    state.set_workflow_state(graded.id, student, "released")
+    state.advance_clock(5)
+    core.functions.clear()
+    plugin.functions.clear()
+    core_report, plugin_report = core.run(), plugin.run()
+    assert plugin.rows() == core.rows()
+    assert statuses(plugin_report) == statuses(core_report)
+    stored = plugin.rows()
+    [mine] = [row for row in stored["submissions"] if row[1:3] == (assignid, userid)]
+    assert (mine[5], mine[6].replace(tzinfo=UTC)) == ("submitted", mark.replace(tzinfo=UTC))
+    assert any(row[1:3] == (graded.id, student) and row[4] == 71.0 for row in stored["grades"])
+    assert plugin.functions["local_cetadsync_get_assignment_records"] == 1
+
+
+def test_a_full_run_reads_every_record_again_through_the_plugin(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first run and `--full` ask with no `since` (everything, as the core path reads it);
+    an incremental run asks each course with its own."""
+    import moodle_sync.pull.fetch as fetch
+    from moodle_sync.client.cetadsync import get_assignment_records
+
+    seen: list[Any] = []
+
+    def spy(req: Requester, since: Any) -> Any:
+        seen.append(set(since.values()))
+        return get_assignment_records(req, since)
+
+    monkeypatch.setattr(fetch, "get_assignment_records", spy)
+    plugin = Worker(sandbox, PLUGIN_TOKEN, tmp_path / "plugin")
+    plugin.run()
+    plugin.run()
+    plugin.run(full=True)
+    assert seen[0] == {None} and None not in seen[1] and seen[2] == {None}

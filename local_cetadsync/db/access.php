@@ -41,6 +41,12 @@ $capabilities = [
         'contextlevel' => CONTEXT_SYSTEM,
         'archetypes' => [],
     ],
+    'local/cetadsync:readrecords' => [
+        'riskbitmask' => RISK_PERSONAL,
+        'captype' => 'read',
+        'contextlevel' => CONTEXT_SYSTEM,
+        'archetypes' => [],
+    ],
     'local/cetadsync:sendnotifications' => [
         'riskbitmask' => RISK_SPAM,
         'captype' => 'write',

@@ -32,6 +32,12 @@ if (!class_exists(\local_cetadsync\local\worker_needs::class, false)) {
 }
 
 $functions = [
+    'local_cetadsync_get_courses' => [
+        'classname' => 'local_cetadsync\external\get_courses',
+        'description' => 'Many courses by idnumber in one call, each with its idnumber.',
+        'type' => 'read',
+        'capabilities' => 'local/cetadsync:readenrolments',
+    ],
     'local_cetadsync_get_enrolments' => [
         'classname' => 'local_cetadsync\external\get_enrolments',
         'description' => 'Every enrolment of many courses in one call, with status, dates and roles.',
@@ -43,6 +49,12 @@ $functions = [
         'description' => 'Each student\'s own due and cut-off dates for many assignments, where they differ.',
         'type' => 'read',
         'capabilities' => 'local/cetadsync:readdates',
+    ],
+    'local_cetadsync_get_assignment_records' => [
+        'classname' => 'local_cetadsync\external\get_assignment_records',
+        'description' => 'Submissions, grades (since) and user flags of every assignment of many courses.',
+        'type' => 'read',
+        'capabilities' => 'local/cetadsync:readrecords',
     ],
     'local_cetadsync_send_notifications' => [
         'classname' => 'local_cetadsync\external\send_notifications',

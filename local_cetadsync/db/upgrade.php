@@ -24,7 +24,9 @@
  */
 
 /**
- * Upgrade from an older version; every upgrade also makes sure the profile fields exist.
+ * Upgrade from an older version; every upgrade also makes sure the profile fields exist and
+ * that an existing integration role holds the plugin's own capabilities (a new version may
+ * add one: without it the worker's call of the new function would be refused).
  *
  * @param int $oldversion
  * @return bool
@@ -59,5 +61,9 @@ function xmldb_local_cetadsync_upgrade($oldversion) {
     }
 
     \local_cetadsync\local\profile_fields::ensure();
+    // Moodle reads db/access.php only after this function: read it now, so a capability this
+    // version adds exists before the role is given it.
+    update_capabilities('local_cetadsync');
+    \local_cetadsync\local\integration::grant_plugin_capabilities();
     return true;
 }

@@ -3,12 +3,22 @@ notifications sent at most once per key, and progression records."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import Field
 
-from moodle_sync.client.models import MoodleModel, MoodleWarning, Role, Timestamp
+from moodle_sync.client.models import (
+    Course,
+    Grade,
+    MoodleModel,
+    MoodleWarning,
+    Role,
+    Submission,
+    Timestamp,
+    UserFlags,
+)
 from moodle_sync.client.params import chunk_rows
 from moodle_sync.client.requester import Requester
 from moodle_sync.errors import InDoubtError
@@ -19,6 +29,8 @@ __all__ = [
     "PluginEnrolment",
     "SavedProgression",
     "SavedRecord",
+    "get_assignment_records",
+    "get_courses",
     "get_delivered",
     "get_effective_dates",
     "get_enrolments",
@@ -68,6 +80,40 @@ class Delivery(MoodleModel):
     duplicate: bool = False
     messageid: int = 0
     errorcode: str = ""
+
+
+def get_courses(
+    req: Requester, idnumbers: Sequence[str]
+) -> tuple[list[Course], list[MoodleWarning]]:
+    """Calls: local_cetadsync_get_courses (every idnumber at once, chunked if many). Each
+    course carries its idnumber; an idnumber no course holds is absent, a course the caller
+    may not read is a warning."""
+    if not idnumbers:
+        return [], []
+    raw = req.call_batched("local_cetadsync_get_courses", "idnumbers", list(idnumbers))
+    rows = [Course.model_validate(row) for row in raw["courses"]]
+    return rows, [MoodleWarning.model_validate(w) for w in raw.get("warnings") or []]
+
+
+def get_assignment_records(
+    req: Requester, since: Mapping[int, datetime | None]
+) -> tuple[dict[str, list[Any]], list[MoodleWarning]]:
+    """Calls: local_cetadsync_get_assignment_records (chunked if many courses): every assignment
+    of the courses (`since`'s keys), its submissions and grades modified at or after the
+    course's ``since`` (None: all) and all its user flags, as mod_assign_get_submissions,
+    _get_grades and _get_user_flags select them. Records by stream name (submissions,
+    user_flags, grades), and the warnings."""
+    if not since:
+        return {"submissions": [], "user_flags": [], "grades": []}, []
+    courses = [{"courseid": cid, "since": mark or 0} for cid, mark in since.items()]
+    raw = req.call_batched("local_cetadsync_get_assignment_records", "courses", courses)
+    records: dict[str, list[Any]] = {"submissions": [], "user_flags": [], "grades": []}
+    for entry in raw.get("assignments") or []:
+        aid = {"assignment_id": entry["assignmentid"]}
+        records["submissions"] += [Submission.model_validate(r | aid) for r in entry["submissions"]]
+        records["user_flags"] += [UserFlags.model_validate(r | aid) for r in entry["userflags"]]
+        records["grades"] += [Grade.model_validate(r | aid) for r in entry["grades"]]
+    return records, [MoodleWarning.model_validate(w) for w in raw.get("warnings") or []]
 
 
 def get_enrolments(

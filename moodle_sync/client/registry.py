@@ -98,10 +98,15 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
 # never required; the plugin grants their capabilities itself, so worker_needs.php leaves
 # them out.
 PLUGIN_FUNCTIONS: tuple[FunctionSpec, ...] = (
+    FunctionSpec("local_cetadsync_get_courses", "read", ("local/cetadsync:readenrolments",),
+                 "every mapped course by idnumber, idnumbers included, in one call"),
     FunctionSpec("local_cetadsync_get_enrolments", "read", ("local/cetadsync:readenrolments",),
                  "every mapped course's enrolments with status, in one call"),
     FunctionSpec("local_cetadsync_get_effective_dates", "read", ("local/cetadsync:readdates",),
                  "every student's own dates, in bulk and incrementally (since)"),
+    FunctionSpec("local_cetadsync_get_assignment_records", "read",
+                 ("local/cetadsync:readrecords",),
+                 "submissions, grades (since) and user flags of every mapped course in one call"),
     FunctionSpec("local_cetadsync_send_notifications", "write",
                  ("local/cetadsync:sendnotifications",),
                  "send reminders as notifications, at most once per outbox key"),

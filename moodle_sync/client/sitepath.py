@@ -16,8 +16,9 @@ from moodle_sync.client.site import get_site_info
 __all__ = ["CORE", "SitePath", "detect_path"]
 
 PLUGIN_ADDS = (
-    "local_cetadsync would add: enrolments of every course in one call, students' own dates "
-    "in bulk and incrementally, notifications sent exactly once by key, progression records"
+    "local_cetadsync would add: mapped courses and enrolments of every course in one call each, "
+    "students' own dates in bulk and incrementally, notifications sent exactly once by key, "
+    "progression records"
 )
 
 

@@ -71,7 +71,7 @@ def check(ctx: Context, as_json: bool) -> None:
         ]
         _engine, sessions = open_database(settings.database.url)
         known = load_state(sessions)[0]
-        scope = resolve_scope(requester, programme.mapped_courses(), known)
+        scope = resolve_scope(requester, programme.mapped_courses(), known, plugin=path.plugin)
         problems += [f"missing course: no Moodle course has idnumber {i!r}" for i in scope.missing]
         fields = [settings.push.progression_field, settings.push.credits_field]
         if not {"core_user_update_users", "core_user_get_users_by_field"} - set(info.functions):

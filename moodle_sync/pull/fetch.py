@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from moodle_sync.client import Requester
 from moodle_sync.client.assignments import get_assignments
+from moodle_sync.client.cetadsync import get_assignment_records
 from moodle_sync.client.enrolments import get_enrolled_users
 from moodle_sync.client.models import Assignment, Course, EnrolledUser, MoodleWarning, User
 from moodle_sync.errors import RetriableError, SkippableError
@@ -171,8 +172,13 @@ def fetch_group_records(
     *,
     full: bool,
     window: timedelta,
+    plugin: bool = False,
 ) -> None:
-    """One group's submissions, user flags and grades: three calls, in parallel."""
+    """One group's submissions, user flags and grades: three calls, in parallel (on the
+    `plugin` path one local_cetadsync_get_assignment_records for the group's courses)."""
+    if plugin:
+        fetch_group_records_bulk(requester, fetched, group, bookmarks, full=full, window=window)
+        return
     tasks = [(stream, group_since(stream, group, bookmarks, full, window))
              for stream in ASSIGNMENT_STREAMS]  # fmt: skip
     ids = assignment_ids(group)
@@ -185,6 +191,39 @@ def fetch_group_records(
             fetched.fail(course_ids, f"{stream.name}: {answer}")
         else:
             split_records(fetched, stream, group, answer.data, answer.warnings, since)
+
+
+def fetch_group_records_bulk(
+    requester: Requester,
+    fetched: Fetched,
+    group: Sequence[CourseData],
+    bookmarks: Bookmarks,
+    *,
+    full: bool,
+    window: timedelta,
+) -> None:
+    """The three streams of a group's courses in one call. Each course is read from its own
+    `since`: the earlier of its submission and grade bookmarks, less the window (none on a
+    full read or while it has no bookmark yet), so each stream gets at least what its own
+    `since` would bring; user flags come whole, as core's read gives them, and are diffed as
+    before."""
+    since = {data.course.id: course_since(data, bookmarks, full, window) for data in group}
+    course_ids = list(since)
+    answer = attempt(lambda: get_assignment_records(requester, since))
+    if isinstance(answer, Exception):
+        fetched.fail(course_ids, f"assignment records: {answer}")
+        return
+    records, warnings = answer
+    owner = {a.id: data.course.id for data in group for a in data.assignments}
+    for warning in warnings:
+        if warning.item == "course" and warning.itemid in course_ids:
+            fetched.fail([warning.itemid], f"assignment records: {describe(warning)}")
+        elif warning.item == "assignment" and warning.itemid in owner:
+            fetched.fail([owner[warning.itemid]], f"assignment records: {describe(warning)}")
+        else:  # an assignment mod_assign_get_assignments did not list: not read on any path
+            log.info("assignment records: %s", describe(warning))
+    for stream in ASSIGNMENT_STREAMS:
+        split_records(fetched, stream, group, records[stream.name], [], None)
 
 
 def split_records(
@@ -210,8 +249,12 @@ def split_records(
             fetched.fail(ids, f"{stream.name}: {describe(warning)}")
 
 
-def record_groups(fetched: Fetched, limit: int, bookmarks: Bookmarks) -> list[list[CourseData]]:
-    """Pack whole courses into groups of at most `limit` assignments (a bigger course alone).
+def record_groups(
+    fetched: Fetched, limit: int, bookmarks: Bookmarks, *, per_course: bool = False
+) -> list[list[CourseData]]:
+    """Pack whole courses into groups of at most `limit` assignments (a bigger course alone),
+    or with `per_course` of at most `limit` courses (the plugin path's incremental read, where
+    the call carries course ids and the answer only what changed).
 
     Courses with similar submission bookmarks go together, so one stale course does not make
     a whole group re-read from the beginning. Courses without assignments need no group.
@@ -222,13 +265,22 @@ def record_groups(fetched: Fetched, limit: int, bookmarks: Bookmarks) -> list[li
     groups: list[list[CourseData]] = []
     size = 0
     for data in usable:
-        if groups and size + len(data.assignments) <= limit:
+        weight = 1 if per_course else len(data.assignments)
+        if groups and size + weight <= limit:
             groups[-1].append(data)
-            size += len(data.assignments)
+            size += weight
         else:
             groups.append([data])
-            size = len(data.assignments)
+            size = weight
     return groups
+
+
+def all_bookmarked(fetched: Fetched, bookmarks: Bookmarks) -> bool:
+    """Every course with assignments has a bookmark of each incremental stream: a read with
+    `since` (not a first read, which brings everything)."""
+    return all((stream.name, str(cid)) in bookmarks
+               for cid, data in fetched.courses.items() if data.assignments
+               for stream in ASSIGNMENT_STREAMS if stream.incremental)  # fmt: skip
 
 
 def group_since(
@@ -245,6 +297,15 @@ def group_since(
     if any(mark is None for mark in marks):
         return None
     return min(mark for mark in marks if mark is not None) - window
+
+
+def course_since(
+    data: CourseData, bookmarks: Bookmarks, full: bool, window: timedelta
+) -> datetime | None:
+    """One course's `since` for both incremental streams; None reads everything."""
+    marks = [group_since(stream, [data], bookmarks, full, window)
+             for stream in ASSIGNMENT_STREAMS if stream.incremental]  # fmt: skip
+    return None if any(m is None for m in marks) else min(m for m in marks if m is not None)
 
 
 def assignment_ids(group: Sequence[CourseData]) -> list[int]:

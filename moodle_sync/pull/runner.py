@@ -32,6 +32,7 @@ from moodle_sync.pull.fetch import (
     CourseData,
     Fetched,
     Progress,
+    all_bookmarked,
     fetch_courses,
     fetch_group_records,
     record_groups,
@@ -189,7 +190,7 @@ def read(
     plugin: bool = False,
 ) -> None:
     known, bookmarks, cmids = load_state(sessions)
-    scope = resolve_scope(requester, idnumbers, known)
+    scope = resolve_scope(requester, idnumbers, known, plugin=plugin)
     report.missing_courses, report.rolled_over = scope.missing, scope.rolled_over
     for idnumber in scope.missing:
         log.error("course idnumber %r is mapped in the programme but not found in Moodle", idnumber)
@@ -204,7 +205,8 @@ def read(
     fetched = fetch_courses(requester, scope.courses, cmids, progress, plugin=plugin,
                             known_users=people)  # fmt: skip
     writer = Writer(sessions, report, fetched, should_stop, progress, len(scope.courses))
-    read_and_write(requester, fetched, bookmarks, writer, full=full, window=window)
+    read_and_write(requester, fetched, bookmarks, writer, full=full, window=window,
+                   plugin=plugin)  # fmt: skip
     if writer.stopped:
         unwritten = [c.idnumber for c in scope.courses if c.id not in writer.written]
         for idnumber in unwritten:
@@ -219,16 +221,22 @@ def read_and_write(
     *,
     full: bool,
     window: timedelta,
+    plugin: bool = False,
 ) -> None:
     """Read each group's records while the previous group is written: at most two groups'
-    records are in memory, and the database work overlaps the waiting on Moodle."""
-    groups = record_groups(fetched, requester.settings.max_ids_per_call, bookmarks)
+    records are in memory, and the database work overlaps the waiting on Moodle.
+
+    On the `plugin` path an incremental read (every course bookmarked, not `--full`) groups
+    courses, not assignments: one call per `max_ids_per_call` courses brings what changed."""
+    per_course = plugin and not full and all_bookmarked(fetched, bookmarks)
+    groups = record_groups(fetched, requester.settings.max_ids_per_call, bookmarks,
+                           per_course=per_course)  # fmt: skip
     grouped = {data.course.id for group in groups for data in group}
     with ThreadPoolExecutor(1, "prefetch") as prefetch:
 
         def read(group: list[CourseData]) -> Future[None]:
             return prefetch.submit(fetch_group_records, requester, fetched, group, bookmarks,
-                                   full=full, window=window)  # fmt: skip
+                                   full=full, window=window, plugin=plugin)  # fmt: skip
 
         pending = read(groups[0]) if groups else None
         for index, group in enumerate(groups):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from moodle_sync.client.registry import FUNCTIONS, all_capabilities
 
@@ -23,6 +24,8 @@ pytestmark = pytest.mark.live
 
 HELPER = Path(__file__).resolve().parent / "php/cetadsync_fixture.php"
 PLUGIN_FUNCTIONS = {
+    "local_cetadsync_get_assignment_records",
+    "local_cetadsync_get_courses",
     "local_cetadsync_get_enrolments",
     "local_cetadsync_get_effective_dates",
     "local_cetadsync_send_notifications",
@@ -32,6 +35,7 @@ PLUGIN_FUNCTIONS = {
 PLUGIN_CAPABILITIES = {
     "local/cetadsync:readdates",
     "local/cetadsync:readenrolments",
+    "local/cetadsync:readrecords",
     "local/cetadsync:saveprogression",
     "local/cetadsync:sendnotifications",
 }
@@ -116,6 +120,195 @@ def test_install_created_the_profile_fields_the_worker_writes(
         if f["shortname"] == "cetad_progression"
         for k, v in f.items()
     }.items()
+
+
+COURSE_FIELDS = ("id", "idnumber", "shortname", "fullname", "categoryid", "visible",
+                 "startdate", "enddate", "groupmode", "timemodified")  # fmt: skip
+
+
+def _mapped_idnumbers(site: Any) -> list[str]:
+    """The sandbox scenario's course idnumbers, loaded into the site at build."""
+    rows = site.sql("SELECT idnumber FROM mdl_course WHERE idnumber LIKE 'CETAD-%' ORDER BY 1")
+    assert rows, "the live site holds the CETAD scenario's courses"
+    return [row[0] for row in rows]
+
+
+def test_courses_by_idnumber_match_cores_lookup_one_by_one(site: Any, token: str) -> None:
+    """The plugin's one call answers what core answers per idnumber (to an administrator: the
+    integration role does not see idnumbers through core), and absent idnumbers are absent."""
+    wanted = _mapped_idnumbers(site)
+    answer = site.call("local_cetadsync_get_courses", token=token,
+                       idnumbers=[*wanted, "NO-SUCH-COURSE", wanted[0]])  # fmt: skip
+    assert answer["warnings"] == []
+    assert [c["idnumber"] for c in answer["courses"]] == wanted
+    for ours in answer["courses"]:
+        assert set(ours) == set(COURSE_FIELDS)
+        [core] = site.call("core_course_get_courses_by_field", field="idnumber",
+                           value=ours["idnumber"])["courses"]  # fmt: skip
+        assert ours == {key: core[key] for key in COURSE_FIELDS}
+    # why the function exists: the worker's role reads courses by id without their idnumbers
+    by_ids = site.call("core_course_get_courses_by_field", token=token, field="ids",
+                       value=",".join(str(c["id"]) for c in answer["courses"]))  # fmt: skip
+    assert by_ids["courses"] and not any(c.get("idnumber") for c in by_ids["courses"])
+
+
+def test_courses_by_idnumber_see_a_rollover_and_warn_of_a_course_refused(
+    site: Any, token: str
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    first, second = _helper(site, "data", tag)["courses"]
+    name = f"ROLL-{tag}"
+    site.sql("UPDATE mdl_course SET idnumber = %s WHERE id = %s", name, first)
+    [found] = site.call("local_cetadsync_get_courses", token=token, idnumbers=[name])["courses"]
+    assert found["id"] == first
+    site.sql("UPDATE mdl_course SET idnumber = %s WHERE id = %s", f"{name}-2026", first)
+    site.sql("UPDATE mdl_course SET idnumber = %s, visible = 0 WHERE id = %s", name, second)
+    [moved] = site.call("local_cetadsync_get_courses", token=token, idnumbers=[name])["courses"]
+    assert (moved["id"], moved["visible"]) == (second, 0)  # the role holds viewhiddencourses
+    # the hidden course with viewhiddencourses prevented in its own context: a warning
+    site.sql(
+        "INSERT INTO mdl_role_capabilities (contextid, roleid, capability, permission, "
+        "timemodified, modifierid) SELECT ctx.id, r.id, 'moodle/course:viewhiddencourses', -1, "
+        "0, 2 FROM mdl_context ctx, mdl_role r WHERE ctx.contextlevel = 50 "
+        "AND ctx.instanceid = %s AND r.shortname = 'cetadsyncworker'",
+        second,
+    )
+    refused = site.call("local_cetadsync_get_courses", token=token, idnumbers=[name])
+    assert refused["courses"] == []
+    assert [(w["item"], w["itemid"], w["warningcode"]) for w in refused["warnings"]] == [
+        ("course", second, "requireloginerror")]  # fmt: skip
+
+
+def test_courses_by_idnumber_answer_as_the_sandbox_twin_does(site: Any, token: str) -> None:
+    from datetime import UTC, datetime
+
+    from moodle_sync.sandbox import PLUGIN_TOKEN, start_sandbox
+    from tests.live.site import flatten
+
+    wanted = _mapped_idnumbers(site)
+    real = site.call("local_cetadsync_get_courses", token=token, idnumbers=[*wanted, "NONE"])
+    with start_sandbox(now=datetime.fromtimestamp(site.anchor, UTC)) as sandbox:
+        asked = flatten({"idnumbers": [*wanted, "NONE"]})
+        form = [("wstoken", PLUGIN_TOKEN), ("wsfunction", "local_cetadsync_get_courses"),
+                ("moodlewsrestformat", "json"), *asked]  # fmt: skip
+        twin = requests.post(f"{sandbox.url}/webservice/rest/server.php", data=form,
+                             timeout=30).json()  # fmt: skip
+    assert set(twin) == set(real)
+    assert [sorted(c) for c in twin["courses"]] == [sorted(c) for c in real["courses"]]
+    same = ("idnumber", "shortname", "fullname", "visible", "groupmode", "startdate", "enddate")
+    assert [[c[k] for k in same] for c in twin["courses"]] == [
+        [c[k] for k in same] for c in real["courses"]]  # fmt: skip
+    for ours, theirs in zip(twin["courses"], real["courses"], strict=True):
+        assert {k: type(v) for k, v in ours.items()} == {k: type(v) for k, v in theirs.items()}
+
+
+def _mapped_course_ids(site: Any) -> list[int]:
+    rows = site.sql("SELECT id FROM mdl_course WHERE idnumber LIKE 'CETAD-%' ORDER BY id")
+    return [int(row[0]) for row in rows]
+
+
+def _core_records(site: Any, token: str, aids: list[int], since: int) -> dict[str, set[Any]]:
+    """What the worker's three core reads give for these assignments, as comparable tuples."""
+    subs = site.call("mod_assign_get_submissions", token=token, assignmentids=aids, since=since)
+    grades = site.call("mod_assign_get_grades", token=token, assignmentids=aids, since=since)
+    flags = site.call("mod_assign_get_user_flags", token=token, assignmentids=aids)
+    answers = {"submissions": subs, "grades": grades, "userflags": flags}
+    return _records({name: [(a["assignmentid"], row) for a in answer["assignments"]
+                            for row in a[name]] for name, answer in answers.items()})  # fmt: skip
+
+
+RECORD_KEYS = {
+    "submissions": ("id", "userid", "groupid", "attemptnumber", "status", "timecreated",
+                    "timemodified"),
+    "grades": ("id", "userid", "attemptnumber", "grade", "grader", "timecreated", "timemodified"),
+    "userflags": ("id", "userid", "locked", "mailed", "extensionduedate", "workflowstate",
+                  "allocatedmarker"),
+}  # fmt: skip
+
+
+def _records(rows: dict[str, list[tuple[int, dict[str, Any]]]]) -> dict[str, set[Any]]:
+    def value(row: dict[str, Any], key: str) -> Any:
+        found = row[key]
+        return int(found) if isinstance(found, bool) else (found or "" if key == "workflowstate"
+                                                            else found)  # fmt: skip
+
+    return {name: {(aid, *(value(row, k) for k in RECORD_KEYS[name])) for aid, row in listed}
+            for name, listed in rows.items()}  # fmt: skip
+
+
+def _plugin_records(answer: dict[str, Any]) -> dict[str, set[Any]]:
+    return _records({name: [(a["assignmentid"], row) for a in answer["assignments"]
+                            for row in a[name]] for name in RECORD_KEYS})  # fmt: skip
+
+
+def test_assignment_records_match_cores_three_reads_with_and_without_since(
+    site: Any, token: str
+) -> None:
+    courses = _mapped_course_ids(site)
+    answer = site.call("local_cetadsync_get_assignment_records", token=token,
+                       courses=[{"courseid": c} for c in courses])  # fmt: skip
+    assert answer["warnings"] == []
+    aids = [a["assignmentid"] for a in answer["assignments"]]
+    listed = site.call("mod_assign_get_assignments", token=token, courseids=courses,
+                       includenotenrolledcourses=1)  # fmt: skip
+    assert sorted(aids) == sorted(a["id"] for c in listed["courses"] for a in c["assignments"])
+    ours, core = _plugin_records(answer), _core_records(site, token, aids, 0)
+    assert ours == core
+    assert all(ours.values()), "the CETAD scenario has submissions, grades and user flags"
+    times = sorted(row[-1] for row in ours["submissions"] | ours["grades"])
+    since = times[len(times) // 2]  # a time some records carry: `>=` must keep them
+    later = site.call("local_cetadsync_get_assignment_records", token=token,
+                      courses=[{"courseid": c, "since": since} for c in courses])  # fmt: skip
+    ours_since, core_since = _plugin_records(later), _core_records(site, token, aids, since)
+    assert ours_since == core_since
+    assert any(row[-1] == since for row in ours_since["submissions"] | ours_since["grades"])
+    assert ours_since["userflags"] == ours["userflags"], "flags carry no time: always whole"
+    # each course its own since: one read from the start, the others from far in the future
+    first, *others = courses
+    mixed = site.call("local_cetadsync_get_assignment_records", token=token,
+                      courses=[{"courseid": first}, *({"courseid": c, "since": 2**31 - 1}
+                                                      for c in others)])  # fmt: skip
+    in_first = {a["assignmentid"] for a in answer["assignments"] if a["courseid"] == first}
+    wanted = {name: {row for row in rows if row[0] in in_first or name == "userflags"}
+              for name, rows in ours.items()}  # fmt: skip
+    assert _plugin_records(mixed) == wanted
+
+
+def test_assignment_records_warn_of_an_unknown_course(site: Any, token: str) -> None:
+    courses = _mapped_course_ids(site)
+    answer = site.call("local_cetadsync_get_assignment_records", token=token,
+                       courses=[{"courseid": courses[0]}, {"courseid": 987654}])  # fmt: skip
+    assert [(w["item"], w["itemid"]) for w in answer["warnings"]] == [("course", 987654)]
+    assert answer["assignments"] and {a["courseid"] for a in answer["assignments"]} == {courses[0]}
+
+
+def test_assignment_records_answer_as_the_sandbox_twin_does(site: Any, token: str) -> None:
+    from datetime import UTC, datetime
+
+    from moodle_sync.sandbox import PLUGIN_TOKEN, start_sandbox
+    from tests.live.site import flatten
+
+    real = site.call("local_cetadsync_get_assignment_records", token=token,
+                     courses=[{"courseid": c} for c in _mapped_course_ids(site)])  # fmt: skip
+    with start_sandbox(now=datetime.fromtimestamp(site.anchor, UTC)) as sandbox:
+        ids = sorted(
+            c.id for c in sandbox.state.courses.values() if c.idnumber.startswith("CETAD-")
+        )
+        asked = flatten({"courses": [{"courseid": c} for c in ids]})
+        form = [("wstoken", PLUGIN_TOKEN), ("wsfunction", "local_cetadsync_get_assignment_records"),
+                ("moodlewsrestformat", "json"), *asked]  # fmt: skip
+        twin = requests.post(f"{sandbox.url}/webservice/rest/server.php", data=form,
+                             timeout=30).json()  # fmt: skip
+    assert set(twin) == set(real) and twin["warnings"] == real["warnings"] == []
+    assert len(twin["assignments"]) == len(real["assignments"])
+    assert {tuple(sorted(a)) for a in twin["assignments"]} == {
+        tuple(sorted(a)) for a in real["assignments"]}  # fmt: skip
+    for name in RECORD_KEYS:
+        theirs = [row for a in real["assignments"] for row in a[name]]
+        ours = [row for a in twin["assignments"] for row in a[name]]
+        assert len(ours) == len(theirs), name
+        types = {frozenset((k, type(v).__name__) for k, v in row.items()) for row in theirs}
+        assert {frozenset((k, type(v).__name__) for k, v in row.items()) for row in ours} <= types
 
 
 def test_enrolments_in_bulk_match_core_course_by_course(
@@ -385,6 +578,8 @@ def test_progression_keeps_what_the_pages_show_and_the_time_of_each_call(
 @pytest.mark.parametrize(
     ("function", "params"),
     [
+        ("local_cetadsync_get_courses", {"idnumbers": ["CETAD-LOTC"]}),
+        ("local_cetadsync_get_assignment_records", {"courses": [{"courseid": 1}]}),
         ("local_cetadsync_get_enrolments", {"courseids": [1]}),
         ("local_cetadsync_get_effective_dates", {"assignmentids": [1]}),
         ("local_cetadsync_send_notifications", {"notifications": [_notification("nocap-1", 2)]}),
@@ -447,6 +642,14 @@ def test_message_providers_default_to_popup_and_email(site: Any) -> None:
             {"records": [{"userid": 2, "courseid": 1, "status": "x", "credits": "1,5"}]},
         ),
         ("local_cetadsync_get_enrolments", {"courseids": [1], "extra": 1}),
+        ("local_cetadsync_get_courses", {"idnumbers": "CETAD-LOTC"}),
+        ("local_cetadsync_get_courses", {}),
+        ("local_cetadsync_get_assignment_records", {"courses": [{"courseid": "abc"}]}),
+        (
+            "local_cetadsync_get_assignment_records",
+            {"courses": [{"courseid": 1, "since": "yesterday"}]},
+        ),
+        ("local_cetadsync_get_assignment_records", {"courseids": [1]}),
     ],
 )
 def test_bad_parameters_are_moodles_invalidparameter(
@@ -460,6 +663,14 @@ def test_bad_parameters_are_moodles_invalidparameter(
 def test_an_upgrade_from_an_older_version_keeps_data_and_restores_a_lost_field(
     site: Any, token: str, data: dict[str, Any]
 ) -> None:
+    """Also: on a site from before readrecords existed (neither the capability nor the role's
+    grant), the upgrade defines it and gives it to the integration role."""
+    site.sql(
+        "DELETE FROM mdl_role_capabilities WHERE capability = 'local/cetadsync:readrecords' "
+        "AND roleid = (SELECT id FROM mdl_role WHERE shortname = 'cetadsyncworker')"
+    )
+    site.sql("DELETE FROM mdl_capabilities WHERE name = 'local/cetadsync:readrecords'")
+    assert "local/cetadsync:readrecords" not in _helper(site, "rolecaps", "cetadsyncworker")
     site.call(
         "local_cetadsync_save_progression",
         token=token,
@@ -475,6 +686,10 @@ def test_an_upgrade_from_an_older_version_keeps_data_and_restores_a_lost_field(
     assert after["version"] > 2026110100
     teacher = _helper(site, "progress", data["users"]["teacher"])["row"]
     assert (teacher["status"], teacher["award"], int(teacher["urgency"])) == ("staff", "", 0)
+    assert "local/cetadsync:readrecords" in _helper(site, "rolecaps", "cetadsyncworker")
+    courses = [{"courseid": c} for c in _mapped_course_ids(site)]
+    assert site.call("local_cetadsync_get_assignment_records", token=token, courses=courses)[
+        "assignments"]  # fmt: skip
 
 
 def test_the_same_key_sent_concurrently_is_sent_once(
@@ -545,3 +760,27 @@ def test_effective_dates_since_sees_an_enrolment_change(
     assert [a["assignmentid"] for a in moved["assignments"] if a["changed"]] == [
         data["plainassignid"]
     ]
+
+
+def test_the_worker_pulls_the_same_rows_on_both_paths_and_few_calls_on_the_plugins(
+    site: Any, token: str, tmp_path: Path
+) -> None:
+    """`moodle-sync sync` on the real site: with the plugin's token (the plugin path) and with
+    the admin guide's core-only token, the same stored rows; then the plugin path's no-change
+    and `--full` runs in a handful of calls (issue 13: a CETAD `--full` pull in at most 8)."""
+    from tests.live.conftest import cli_for
+    from tests.live.store import differences, stored_rows
+
+    calls = {}
+    databases = {}
+    for path, key in (("core", site.token), ("plugin", token)):
+        databases[path] = tmp_path / f"{path}.db"
+        cli = cli_for(site, databases[path])
+        for run in ("first", "unchanged", "full"):
+            done = cli("sync", "--json", *(["--full"] if run == "full" else []), token=key)
+            assert done.returncode == 0, f"{path} {run}: {done.stdout[-2000:]}{done.stderr[-2000:]}"
+            calls[path, run] = json.loads(done.stdout)["requests"]["calls"]
+    core, plugin = stored_rows(databases["core"]), stored_rows(databases["plugin"])
+    assert differences(plugin, core) == {}
+    assert calls["plugin", "full"] <= 8 and calls["plugin", "unchanged"] <= 8, calls
+    assert calls["core", "full"] > calls["plugin", "full"], calls

@@ -1,4 +1,4 @@
-"""The plugin's five functions in the sandbox, answering as local_cetadsync/README.md says."""
+"""The plugin's seven functions in the sandbox, answering as local_cetadsync/README.md says."""
 
 from __future__ import annotations
 
@@ -54,8 +54,10 @@ def test_a_course_the_caller_cannot_read_is_a_warning(rest: Rest) -> None:
 
 def test_each_function_refuses_a_caller_without_its_capability(rest: Rest) -> None:
     calls = {
+        "local_cetadsync_get_courses": {"idnumbers[0]": "CETAD-LOTC"},
         "local_cetadsync_get_enrolments": {"courseids[0]": 2},
         "local_cetadsync_get_effective_dates": {"assignmentids[0]": 1},
+        "local_cetadsync_get_assignment_records": {"courses[0][courseid]": 2},
         "local_cetadsync_send_notifications": _note("k1"),
         "local_cetadsync_get_delivered": {"idempotencykeys[0]": "k1"},
         "local_cetadsync_save_progression": {"records[0][userid]": 5, "records[0][courseid]": 1,
@@ -211,3 +213,47 @@ def test_fields_are_validated_as_the_external_function_declares_them(rest: Rest)
     missing = {k: v for k, v in _record().items() if k != "records[0][items][0][cmid]"}
     body = rest("local_cetadsync_save_progression", PLUGIN_TOKEN, **missing).json()
     assert body["errorcode"] == "invalidparameter"
+
+
+def test_courses_by_idnumber_carry_it_and_leave_unknown_ones_out(rest: Rest) -> None:
+    body = rest("local_cetadsync_get_courses", PLUGIN_TOKEN, **{
+        "idnumbers[0]": "CETAD-MPC", "idnumbers[1]": "NO-SUCH", "idnumbers[2]": "CETAD-LOTC",
+        "idnumbers[3]": "CETAD-MPC"}).json()  # fmt: skip
+    assert body["warnings"] == []
+    assert [c["idnumber"] for c in body["courses"]] == ["CETAD-LOTC", "CETAD-MPC"]
+
+
+def test_a_hidden_course_is_a_warning_without_viewhiddencourses(
+    rest: Rest, sandbox: Sandbox
+) -> None:
+    course = next(c for c in sandbox.state.courses.values() if c.idnumber == "CETAD-MPC")
+    course.visible = 0
+    token = sandbox.state.tokens[PLUGIN_TOKEN]
+    token.capabilities = token.capabilities - {"moodle/course:viewhiddencourses"}
+    body = rest("local_cetadsync_get_courses", PLUGIN_TOKEN,
+                **{"idnumbers[0]": "CETAD-MPC"}).json()  # fmt: skip
+    assert body == {"courses": [], "warnings": [
+        {"item": "course", "itemid": course.id, "warningcode": "requireloginerror",
+         "message": "Course or activity not accessible. (Course is hidden)"}]}  # fmt: skip
+
+
+def test_assignment_records_take_a_since_per_course(rest: Rest, sandbox: Sandbox) -> None:
+    def read(**courses: int) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        for i, (cid, since) in enumerate(courses.items()):
+            params |= {f"courses[{i}][courseid]": cid[1:], f"courses[{i}][since]": since}
+        return dict(rest("local_cetadsync_get_assignment_records", PLUGIN_TOKEN, **params).json())
+
+    everything = read(c2=0, c3=0, c999=0)
+    assert everything["warnings"] == [
+        {"item": "course", "itemid": 999, "warningcode": "invalidrecord",
+         "message": "Can't find data record"}]  # fmt: skip
+    by_course = {c: [a for a in everything["assignments"] if a["courseid"] == c] for c in (2, 3)}
+    assert any(a["submissions"] for a in by_course[2] + by_course[3])
+    later = read(c2=0, c3=2**31 - 1)
+    assert [a for a in later["assignments"] if a["courseid"] == 2] == by_course[2]
+    for entry in (a for a in later["assignments"] if a["courseid"] == 3):
+        assert entry["submissions"] == entry["grades"] == []
+        assert entry["userflags"] == next(
+            a["userflags"] for a in by_course[3] if a["assignmentid"] == entry["assignmentid"]
+        )

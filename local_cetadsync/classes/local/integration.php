@@ -38,6 +38,7 @@ class integration {
     const PLUGIN_CAPABILITIES = [
         'local/cetadsync:readdates',
         'local/cetadsync:readenrolments',
+        'local/cetadsync:readrecords',
         'local/cetadsync:saveprogression',
         'local/cetadsync:sendnotifications',
     ];
@@ -104,6 +105,32 @@ class integration {
         }
         $system->mark_dirty();
         return (int)$roleid;
+    }
+
+    /**
+     * Give an existing integration role the plugin's own capabilities it lacks (an upgrade that
+     * adds one); nothing else is changed: cli/setup.php keeps the role exact.
+     *
+     * @return string[] the capabilities granted now
+     */
+    public static function grant_plugin_capabilities(): array {
+        global $DB;
+        $roleid = $DB->get_field('role', 'id', ['shortname' => self::ROLE]);
+        if (!$roleid) {
+            return [];
+        }
+        $system = context_system::instance();
+        $held = $DB->get_fieldset_select('role_capabilities', 'capability',
+            'roleid = ? AND contextid = ? AND permission = ?', [$roleid, $system->id, CAP_ALLOW]);
+        $granted = array_values(array_filter(array_diff(self::PLUGIN_CAPABILITIES, $held),
+            fn(string $capability) => (bool)get_capability_info($capability)));
+        foreach ($granted as $capability) {
+            assign_capability($capability, CAP_ALLOW, $roleid, $system->id, true);
+        }
+        if ($granted) {
+            $system->mark_dirty();
+        }
+        return $granted;
     }
 
     /**

@@ -1,7 +1,7 @@
-"""The local_cetadsync plugin's five functions, as local_cetadsync/README.md and
-classes/external/*.php define them: bulk enrolments, bulk own dates with `since`,
-notifications sent at most once per idempotency key, an exact delivered look-up, and
-progression records.
+"""The local_cetadsync plugin's seven functions, as local_cetadsync/README.md and
+classes/external/*.php define them: courses by idnumber, bulk enrolments, bulk own dates with
+`since`, every assignment record of many courses with `since`, notifications sent at most once
+per idempotency key, an exact delivered look-up, and progression records.
 
 Each checks its plugin capability at system level (the whole call fails without it) and turns
 an item the caller may not read into a warning, never a failed call.
@@ -12,13 +12,16 @@ from __future__ import annotations
 from typing import Any
 
 from moodle_sync.sandbox.functions.base import Call, WsFunction
-from moodle_sync.sandbox.model import ROLE_IDS, Assignment, Enrolment
+from moodle_sync.sandbox.functions.grading import _grade_text
+from moodle_sync.sandbox.model import ROLE_IDS, Assignment, Course, Enrolment, Submission
 from moodle_sync.sandbox.params import ListOf, Scalar, Struct, ids, invalid
 
 PROVIDERS = ("studentreminder", "tutordigest", "adminalert")
 DATES = ("duedate", "cutoffdate", "allowsubmissionsfromdate")
 READ_ENROLMENTS = "local/cetadsync:readenrolments"
 READ_DATES = "local/cetadsync:readdates"
+READ_RECORDS = "local/cetadsync:readrecords"
+GRADING = ("mod/assign:viewgrades", "mod/assign:grade")
 SEND = "local/cetadsync:sendnotifications"
 SAVE = "local/cetadsync:saveprogression"
 NO_ACCESS = "Course or activity not accessible. (Not enrolled)"
@@ -36,6 +39,36 @@ def _course_refusal(call: Call, courseid: int) -> dict[str, Any] | None:
     if not call.token.can("moodle/course:viewparticipants"):
         return _warning("course", courseid, "nopermissions", "View participants")
     return None
+
+
+def get_courses(call: Call) -> dict[str, Any]:
+    """Courses holding the idnumbers, ordered by idnumber then id; an idnumber nobody holds is
+    absent, a course the caller may not enter (hidden: without viewhiddencourses) a warning."""
+    call.require(READ_ENROLMENTS, "Read enrolments in bulk")
+    wanted = {i for i in call.params["idnumbers"] if i != ""}
+    courses, warnings = [], []
+    with call.state.lock:
+        held = [c for c in call.state.courses.values()
+                if c.idnumber in wanted and c.format != "site"]  # fmt: skip
+        for course in sorted(held, key=lambda c: (c.idnumber, c.id)):
+            refusal = _entry_refusal(call, course)
+            if refusal is not None:
+                warnings.append(_warning("course", course.id, "requireloginerror", refusal))
+                continue
+            courses.append({
+                "id": course.id, "idnumber": course.idnumber, "shortname": course.shortname,
+                "fullname": course.fullname, "categoryid": course.categoryid,
+                "visible": course.visible, "startdate": course.startdate,
+                "enddate": course.enddate, "groupmode": 0, "timemodified": course.timecreated,
+            })  # fmt: skip
+    return {"courses": courses, "warnings": warnings}
+
+
+def _entry_refusal(call: Call, course: Course) -> str | None:
+    """require_login's refusal message, or None."""
+    if not course.visible and not call.token.can("moodle/course:viewhiddencourses"):
+        return "Course or activity not accessible. (Course is hidden)"
+    return None if call.can_enter(course.id) else NO_ACCESS
 
 
 def _enrolment_row(call: Call, e: Enrolment) -> dict[str, Any]:
@@ -112,6 +145,71 @@ def get_effective_dates(call: Call) -> dict[str, Any]:
                 continue
             found.append(_dates(call, call.state.assignments[assignid], call.params["since"]))
     return {"time": now, "assignments": found, "warnings": warnings}
+
+
+def get_assignment_records(call: Call) -> dict[str, Any]:
+    """Per readable assignment of the courses: submissions and grades modified at or after the
+    course's `since` (the latest attempt's, as mod_assign's reads select them) and every user
+    flag. A course given twice is read from its earlier `since`."""
+    call.require(READ_RECORDS, "Read assignment records in bulk")
+    sinces: dict[int, int] = {}
+    for course in call.params["courses"]:
+        courseid = course["courseid"]
+        sinces[courseid] = min(sinces.get(courseid, course["since"]), course["since"])
+    found, warnings = [], []
+    with call.state.lock:
+        for courseid, since in sinces.items():
+            refusal = _course_entry_refusal(call, courseid)
+            if refusal is not None:
+                warnings.append(refusal)
+                continue
+            enrolled = {e.userid for e in call.state.course_enrolments(courseid)}
+            for assign in sorted(call.state.course_assignments(courseid), key=lambda a: a.cmid):
+                if not all(
+                    call.token.can(c) for c in ("mod/assign:viewgrades", "mod/assign:grade")
+                ):
+                    warnings.append(_warning("assignment", assign.id, "nopermissions", "Grade"))
+                    continue
+                found.append(_records(call, assign, since, enrolled))
+    return {"assignments": found, "warnings": warnings}
+
+
+def _course_entry_refusal(call: Call, courseid: int) -> dict[str, Any] | None:
+    course = call.state.courses.get(courseid)
+    if course is None:
+        return _warning("course", courseid, "invalidrecord", "Can't find data record")
+    refusal = _entry_refusal(call, course)
+    return None if refusal is None else _warning("course", courseid, "requireloginerror", refusal)
+
+
+def _records(call: Call, assign: Assignment, since: int, enrolled: set[int]) -> dict[str, Any]:
+    state = call.state
+
+    def visible(sub: Submission) -> bool:  # can_view_submission / can_view_group_submission
+        if assign.teamsubmission:
+            return bool(state.team_members(assign, sub.groupid))
+        return sub.userid in enrolled
+
+    submissions = [
+        {"id": s.id, "userid": s.userid, "groupid": s.groupid, "attemptnumber": 0,
+         "status": s.status, "timecreated": s.timecreated, "timemodified": s.timemodified}
+        for s in state.assignment_submissions(assign.id)
+        if s.timemodified >= since and visible(s)
+    ]  # fmt: skip
+    grades = [
+        {"id": g.id, "userid": g.userid, "attemptnumber": 0, "grade": _grade_text(g.grade),
+         "grader": g.grader, "timecreated": g.timecreated, "timemodified": g.timemodified}
+        for g in state.assignment_grades(assign.id)
+        if g.timemodified >= since and state.submission(assign.id, g.userid) is not None
+    ]  # fmt: skip
+    flags = [
+        {"id": f.id, "userid": f.userid, "locked": int(f.locked), "mailed": int(f.mailed),
+         "extensionduedate": f.extensionduedate, "workflowstate": f.workflowstate or "",
+         "allocatedmarker": f.allocatedmarker or 0}
+        for f in state.assignment_flags(assign.id)
+    ]  # fmt: skip
+    return {"assignmentid": assign.id, "courseid": assign.courseid,
+            "submissions": submissions, "grades": grades, "userflags": flags}  # fmt: skip
 
 
 def _result(row: dict[str, Any], duplicate: bool) -> dict[str, Any]:
@@ -229,11 +327,25 @@ _RECORD = Struct({
 })  # fmt: skip
 
 FUNCTIONS = [
+    WsFunction(
+        "local_cetadsync_get_courses", Struct({"idnumbers": ListOf(Scalar("raw"))}), get_courses
+    ),
     WsFunction("local_cetadsync_get_enrolments", Struct({"courseids": ids()}), get_enrolments),
     WsFunction(
         "local_cetadsync_get_effective_dates",
         Struct({"assignmentids": ids(), "since": Scalar("int", "default", 0)}),
         get_effective_dates,
+    ),
+    WsFunction(
+        "local_cetadsync_get_assignment_records",
+        Struct(
+            {
+                "courses": ListOf(
+                    Struct({"courseid": Scalar("int"), "since": Scalar("int", "default", 0)})
+                )
+            }
+        ),
+        get_assignment_records,
     ),
     WsFunction(
         "local_cetadsync_send_notifications",
