@@ -784,3 +784,45 @@ def test_the_worker_pulls_the_same_rows_on_both_paths_and_few_calls_on_the_plugi
     assert differences(plugin, core) == {}
     assert calls["plugin", "full"] <= 8 and calls["plugin", "unchanged"] <= 8, calls
     assert calls["core", "full"] > calls["plugin", "full"], calls
+
+
+def test_a_run_on_the_plugin_path_fills_the_records_the_pages_read(
+    site: Any, token: str, tmp_path: Path
+) -> None:
+    """`moodle-sync run` with the plugin's token: the real save_progression accepts every record
+    the worker builds (plain-word reasons, modules, items), and a rerun at the same instant
+    sends none again (their fingerprints match) but still says it synchronised."""
+    from datetime import UTC, datetime
+
+    from tests.live.conftest import cli_for
+
+    now = datetime.fromtimestamp(site.anchor, UTC).isoformat(timespec="minutes")
+    cli = cli_for(site, tmp_path / "moodle-sync.db")
+    first = cli("run", "--now", now, token=token)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    rows = site.sql(
+        "SELECT userid, status, reasons, award, detail, timemodified"
+        " FROM mdl_local_cetadsync_progress WHERE courseid = 1 AND award <> ''"
+        " ORDER BY userid"
+    )
+    assert len(rows) >= 10, rows
+    for _userid, status, reasons, award, detail, _modified in rows:
+        assert status and award
+        assert all(" " in reason for reason in json.loads(reasons)), reasons  # words, not slugs
+        items = json.loads(detail)["items"]
+        assert items and all(item["cmid"] > 0 and item["courseid"] > 1 for item in items)
+    synced = site.sql("SELECT value FROM mdl_config_plugins WHERE plugin = 'local_cetadsync'"
+                      " AND name = 'lastsync'")[0][0]  # fmt: skip
+    time.sleep(1.1)
+    again = cli("run", "--now", now, token=token)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert (
+        site.sql(
+            "SELECT userid, status, reasons, award, detail, timemodified"
+            " FROM mdl_local_cetadsync_progress WHERE courseid = 1 AND award <> ''"
+            " ORDER BY userid"
+        )
+        == rows
+    ), "a rerun with nothing changed rewrote records"
+    assert int(site.sql("SELECT value FROM mdl_config_plugins WHERE plugin = 'local_cetadsync'"
+                        " AND name = 'lastsync'")[0][0]) > int(synced)  # fmt: skip
