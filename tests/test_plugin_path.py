@@ -280,3 +280,48 @@ def test_a_full_run_reads_every_record_again_through_the_plugin(
     plugin.run()
     plugin.run(full=True)
     assert seen[0] == {None} and None not in seen[1] and seen[2] == {None}
+
+
+LOTC, LOTC_CASE = 5, 5  # a course and its assignment, made a team assignment below
+AMELIA, DANIEL = 5, 12
+
+
+def test_a_team_course_is_read_in_bulk_with_its_groups(sandbox: Sandbox, tmp_path: Path) -> None:
+    """The plugin's enrolments carry groups, so a course whose teams are its groups needs no
+    core_enrol_get_enrolled_users; the stored groups are core's."""
+    sandbox.state.set_team_submission(LOTC_CASE)
+    sandbox.state.add_group(LOTC, 50, "Team North", [AMELIA, DANIEL])
+    core = Worker(sandbox, INTEGRATION_TOKEN, tmp_path / "core")
+    plugin = Worker(sandbox, PLUGIN_TOKEN, tmp_path / "plugin")
+    core.run()
+    plugin.run()
+    assert (LOTC, AMELIA, "50") in {
+        (c, u, g) for c, u, _s, _r, g, _e in plugin.rows()["enrolments"]
+    }
+    assert plugin.rows() == core.rows()
+    assert not plugin.functions["core_enrol_get_enrolled_users"]
+
+
+def test_a_plugin_without_groups_leaves_team_courses_to_core(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plugin older than 2026120401 sends no groups: the team course is read through core,
+    so its teams are not lost."""
+    from moodle_sync.sandbox.functions import cetadsync
+
+    full_row = cetadsync._enrolment_row
+
+    def without_groups(call: Any, enrolment: Any) -> dict[str, Any]:
+        row = full_row(call, enrolment)
+        del row["groups"]
+        return row
+
+    monkeypatch.setattr(cetadsync, "_enrolment_row", without_groups)
+    sandbox.state.set_team_submission(LOTC_CASE)
+    sandbox.state.add_group(LOTC, 50, "Team North", [AMELIA, DANIEL])
+    core = Worker(sandbox, INTEGRATION_TOKEN, tmp_path / "core")
+    plugin = Worker(sandbox, PLUGIN_TOKEN, tmp_path / "plugin")
+    core.run()
+    plugin.run()
+    assert plugin.rows() == core.rows()
+    assert plugin.functions["core_enrol_get_enrolled_users"] == 1

@@ -12,6 +12,7 @@ from pydantic import Field
 from moodle_sync.client.models import (
     Course,
     Grade,
+    Group,
     MoodleModel,
     MoodleWarning,
     Role,
@@ -48,6 +49,7 @@ class PluginEnrolment(MoodleModel):
     status: Literal["active", "suspended", "notcurrent"]
     reason: str = ""
     roles: list[Role] = Field(default_factory=list)
+    groups: list[Group] | None = None  # None: a plugin older than 2026120401 (no groups)
 
 
 class StudentDates(MoodleModel):

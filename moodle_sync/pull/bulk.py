@@ -1,11 +1,11 @@
 """Enrolments through local_cetadsync: every course in one call (chunked if many), instead of
 one core_enrol_get_enrolled_users per course, landing in the same store rows.
 
-The plugin's rows carry status and roles but no names and no groups: names come from
+The plugin's rows carry status, roles and groups but no names: names come from
 core_user_get_users_by_field (chunked) for the users the store does not know yet (for all of
-them on a `--full` run, which is how a changed name arrives), and a course with a
-team-submission assignment, whose teams are its groups, is still read through core, one call
-for that course.
+them on a `--full` run, which is how a changed name arrives). A plugin older than 2026120401
+sends no groups: then a course with a team-submission assignment, whose teams are its groups,
+is read again through core, one call for that course.
 """
 
 from __future__ import annotations
@@ -38,12 +38,9 @@ def stored_people(sessions: sessionmaker[Session]) -> dict[int, User]:
 def fetch_enrolments_bulk(
     requester: Requester, fetched: Fetched, counted: Counted, known: Mapping[int, User]
 ) -> None:
-    """Calls: local_cetadsync_get_enrolments, core_user_get_users_by_field; and
-    core_enrol_get_enrolled_users for each course with team submissions (groups)."""
-    teams = [cid for cid, data in fetched.courses.items()
-             if any(a.teamsubmission for a in data.assignments)]  # fmt: skip
-    fetch_enrolments(requester, fetched, counted, teams)
-    ids = [cid for cid in fetched.courses if cid not in teams and cid not in fetched.failures]
+    """Calls: local_cetadsync_get_enrolments, core_user_get_users_by_field; with a plugin
+    that sends no groups, core_enrol_get_enrolled_users for each course with team submissions."""
+    ids = [cid for cid in fetched.courses if cid not in fetched.failures]
     if not ids:
         return
     answer = attempt(lambda: get_enrolments(requester, ids))
@@ -51,6 +48,12 @@ def fetch_enrolments_bulk(
         fetched.fail(ids, f"enrolments: {answer}")
         return
     rows, warnings = answer
+    if any(row.groups is None for row in rows):
+        teams = [
+            cid for cid in ids if any(a.teamsubmission for a in fetched.courses[cid].assignments)
+        ]
+        fetch_enrolments(requester, fetched, counted, teams)
+        ids = [cid for cid in ids if cid not in teams]
     for warning in warnings:
         fetched.fail([warning.itemid or 0], f"enrolments: {describe(warning)}")
     unknown = sorted({r.userid for r in rows} - set(known))
@@ -71,7 +74,7 @@ def fetch_enrolments_bulk(
 
 
 def enrolled(user: User | None, userid: int, rows: Sequence[PluginEnrolment]) -> EnrolledUser:
-    """One user of a course as core_enrol_get_enrolled_users would list them (no groups): active
+    """One user of a course as core_enrol_get_enrolled_users would list them: active
     when any of their enrolments is; suspended, ended or not started is `suspended` (trap 6)."""
     roles = {role.roleid: role for row in rows for role in row.roles}
     active = any(row.status == "active" for row in rows)
@@ -84,5 +87,8 @@ def enrolled(user: User | None, userid: int, rows: Sequence[PluginEnrolment]) ->
         email=user.email if user else "",
         idnumber=user.idnumber if user else "",
         roles=[roles[rid] for rid in sorted(roles)],
+        groups=sorted(
+            {g.id: g for row in rows for g in row.groups or []}.values(), key=lambda g: g.id
+        ),
         status="active" if active else "suspended",
     )

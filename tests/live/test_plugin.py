@@ -316,10 +316,15 @@ def test_enrolments_in_bulk_match_core_course_by_course(
 ) -> None:
     answer = site.call("local_cetadsync_get_enrolments", token=token, courseids=data["courses"])
     assert answer["warnings"] == []
+    assert any(row["groups"] for row in answer["enrolments"]), "the data has a group"
     for courseid in data["courses"]:
         ours = {row["userid"] for row in answer["enrolments"] if row["courseid"] == courseid}
         core = site.call("core_enrol_get_enrolled_users", courseid=courseid)
         assert ours == {user["id"] for user in core}
+        groups = {(row["userid"], g["id"], g["name"]) for row in answer["enrolments"]
+                  if row["courseid"] == courseid for g in row["groups"]}  # fmt: skip
+        assert groups == {(user["id"], g["id"], g["name"]) for user in core
+                          for g in user.get("groups", [])}, "groups as core lists them"  # fmt: skip
         active = site.call(
             "core_enrol_get_enrolled_users",
             courseid=courseid,

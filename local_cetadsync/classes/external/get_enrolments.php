@@ -102,6 +102,10 @@ class get_enrolments extends external_api {
                     'roleid' => new external_value(PARAM_INT, 'Role id'),
                     'shortname' => new external_value(PARAM_ALPHANUMEXT, 'Role shortname'),
                 ]), 'Roles in the course context'),
+                'groups' => new external_multiple_structure(new external_single_structure([
+                    'id' => new external_value(PARAM_INT, 'Group id'),
+                    'name' => new external_value(PARAM_TEXT, 'Group name'),
+                ]), 'Every group of the course the user is a member of'),
             ])),
             'warnings' => new external_warnings(),
         ]);

@@ -27,7 +27,7 @@ namespace local_cetadsync\local;
 class enrolments {
 
     /**
-     * Every user enrolment of the courses, with status, reason and course-context roles.
+     * Every user enrolment of the courses, with status, reason, course-context roles and groups.
      *
      * @param int[] $courseids courses the caller may read
      * @param int $now the time that decides whether dates make an enrolment current
@@ -47,6 +47,7 @@ class enrolments {
                  WHERE e.courseid $insql
               ORDER BY e.courseid, ue.userid, e.id";
         $roles = self::roles($insql, $params);
+        $groups = self::groups($insql, $params);
         $rows = [];
         foreach ($DB->get_recordset_sql($sql, $params) as $ue) {
             [$status, $reason] = self::status($ue, $now);
@@ -57,6 +58,7 @@ class enrolments {
                 'timestart' => (int)$ue->timestart, 'timeend' => (int)$ue->timeend,
                 'timemodified' => (int)$ue->timemodified,
                 'roles' => array_values($roles[$ue->courseid][$ue->userid] ?? []),
+                'groups' => $groups[$ue->courseid][$ue->userid] ?? [],
             ];
         }
         return $rows;
@@ -107,5 +109,29 @@ class enrolments {
             $roles[$ra->courseid][$ra->userid][$ra->roleid] = ['roleid' => (int)$ra->roleid, 'shortname' => $ra->shortname];
         }
         return $roles;
+    }
+
+    /**
+     * Every group of the courses each user is a member of, by course and user, in id order.
+     *
+     * All groups, not only the course's default grouping as core's enrolled users list: a team
+     * assignment's teams are the groups of its own grouping.
+     *
+     * @param string $insql course id condition from get_in_or_equal
+     * @param array $params its parameters
+     * @return array [courseid][userid] => list of ['id', 'name']
+     */
+    private static function groups(string $insql, array $params): array {
+        global $DB;
+        $sql = "SELECT gm.id, g.courseid, gm.userid, g.id AS groupid, g.name
+                  FROM {groups_members} gm
+                  JOIN {groups} g ON g.id = gm.groupid
+                 WHERE g.courseid $insql
+              ORDER BY g.id";
+        $groups = [];
+        foreach ($DB->get_recordset_sql($sql, $params) as $gm) {
+            $groups[$gm->courseid][$gm->userid][] = ['id' => (int)$gm->groupid, 'name' => $gm->name];
+        }
+        return $groups;
     }
 }

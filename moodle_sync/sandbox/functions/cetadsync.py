@@ -72,12 +72,14 @@ def _entry_refusal(call: Call, course: Course) -> str | None:
 
 
 def _enrolment_row(call: Call, e: Enrolment) -> dict[str, Any]:
+    groups = call.state.user_groups(e.courseid, e.userid)
     return {
         "courseid": e.courseid, "userid": e.userid, "enrolid": e.courseid * 10 + 1,
         "method": "manual", "status": e.status,
         "reason": "" if e.status == "active" else "suspended",
         "timestart": 0, "timeend": 0, "timemodified": call.state.courses[e.courseid].timecreated,
         "roles": [{"roleid": ROLE_IDS[e.role], "shortname": e.role}],
+        "groups": [{"id": g.id, "name": g.name} for g in groups],
     }  # fmt: skip
 
 
