@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench_pull import start_sandbox  # the sibling script (benchmarks/ is on sys.path)
+
 from moodle_sync.sandbox.generate import generate_site
 from moodle_sync.sandbox.server import INTEGRATION_TOKEN, PLUGIN_TOKEN
 
@@ -45,25 +47,6 @@ def generated(folder: Path, courses: int) -> tuple[Path, Path]:
     programme = folder / f"programme-{courses}.toml"
     programme.write_text(base + modules)
     return scenario, programme
-
-
-def start_sandbox(folder: Path, scenario: Path | None) -> tuple[subprocess.Popen[bytes], str]:
-    faults = folder / "faults.json"
-    faults.write_text(json.dumps({"latency_ms": LATENCY_MS}))
-    log = folder / "sandbox.log"
-    command = [sys.executable, "-m", "moodle_sync.sandbox", "--port", "0", "--faults", str(faults)]
-    if scenario is not None:
-        command += ["--scenario", str(scenario)]
-    with log.open("wb") as sink:
-        process = subprocess.Popen(command, stderr=sink)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        url = re.search(r"http://\S+", log.read_text())
-        if url:
-            return process, url.group(0).rstrip("/")
-        time.sleep(0.1)
-    process.kill()
-    raise SystemExit(f"the sandbox did not start: {log.read_text()[-500:]!r}")
 
 
 def timed_sync(
@@ -94,7 +77,9 @@ def both_paths(
     """Per path, on one sandbox: the first full sync (courses looked up by idnumber), a
     no-change incremental sync, a `--full` sync of the courses now known, and (plugin path)
     the no-change sync again with `moodle.max_ids_per_call = 1000`."""
-    sandbox, url = start_sandbox(folder, scenario)
+    faults = folder / "faults.json"
+    faults.write_text(json.dumps({"latency_ms": LATENCY_MS}))
+    sandbox, url = start_sandbox(faults, scenario)
     try:
         out: dict[str, Any] = {}
         for path in paths:

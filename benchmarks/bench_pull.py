@@ -60,14 +60,18 @@ def write_inputs(folder: Path) -> tuple[Path, Path, Path, list[int]]:
     return scenario, programme, faults, [course["id"] for course in site.scenario["courses"]]
 
 
-def start_sandbox(scenario: Path, faults: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """The sandbox in its own process; its log goes to a file (a full pipe would stall it)."""
-    log = scenario.with_name("sandbox.log")
-    command = [sys.executable, "-m", "moodle_sync.sandbox", "--port", "0",
-               "--scenario", str(scenario), "--faults", str(faults)]  # fmt: skip
+def start_sandbox(
+    faults: Path, scenario: Path | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """The sandbox in its own process (the default scenario unless one is given); its log goes
+    to a file beside `faults` (a full pipe would stall it). bench_plugin.py uses it too."""
+    log = faults.with_name("sandbox.log")
+    command = [sys.executable, "-m", "moodle_sync.sandbox", "--port", "0", "--faults", str(faults)]
+    if scenario is not None:
+        command += ["--scenario", str(scenario)]
     with log.open("wb") as sink:
         process = subprocess.Popen(command, stderr=sink)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         url = re.search(r"http://\S+", log.read_text())
         if url:
@@ -158,7 +162,7 @@ def targets(
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         scenario, programme, faults, course_ids = write_inputs(Path(folder))
-        sandbox, url = start_sandbox(scenario, faults)
+        sandbox, url = start_sandbox(faults, scenario)
         profiles = os.environ.get("BENCH_PULL_PROFILE", "")
         if profiles:
             Path(profiles).mkdir(parents=True, exist_ok=True)
