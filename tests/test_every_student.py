@@ -12,6 +12,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
@@ -29,7 +30,7 @@ from moodle_sync.errors import MoodleSyncError, SafetyValveError
 from moodle_sync.rules.policy import Programme, load_programme
 from moodle_sync.run import PipelineReport
 from moodle_sync.sandbox.faults import FaultKind, FaultPlan, FaultRule
-from moodle_sync.sandbox.server import INTEGRATION_TOKEN, Sandbox, start_sandbox
+from moodle_sync.sandbox.server import INTEGRATION_TOKEN, PLUGIN_TOKEN, Sandbox, start_sandbox
 from moodle_sync.settings import MoodleSettings, Settings
 from moodle_sync.store.db import open_database
 from moodle_sync.store.tables import OutboxMessage, SyncRun
@@ -114,6 +115,21 @@ class Site:
 def site(tmp_path: Path) -> Iterator[Site]:
     with start_sandbox() as sandbox:
         running = Site(sandbox, tmp_path)
+        yield running
+        running.requester.close()
+
+
+@contextmanager
+def plugin_site(tmp_path: Path) -> Iterator[Site]:
+    """A Site whose worker holds the plugin's token (the local_cetadsync path), with one
+    attempt per call and a 1 s read timeout, for the plugin's delivery and records tests."""
+    with start_sandbox() as sandbox:
+        running = Site(sandbox, tmp_path)
+        moodle = MoodleSettings(url=sandbox.url, token=SecretStr(PLUGIN_TOKEN), max_attempts=1,
+                                read_timeout=1)  # fmt: skip
+        running.settings = running.settings.model_copy(update={"moodle": moodle})
+        running.requester.close()
+        running.requester = type(running.requester)(moodle, sleep=lambda _s: None)
         yield running
         running.requester.close()
 

@@ -9,27 +9,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
-from moodle_sync.sandbox import PLUGIN_TOKEN, start_sandbox
 from moodle_sync.sandbox.faults import FaultKind, FaultPlan, FaultRule
-from moodle_sync.settings import MoodleSettings
-from tests.test_every_student import TODAY, Site, amelias_before_2d, at
+from tests.test_every_student import TODAY, Site, amelias_before_2d, at, plugin_site
 
 SEND = "local_cetadsync_send_notifications"
 
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
-    with start_sandbox() as sandbox:
-        running = Site(sandbox, tmp_path)
-        moodle = MoodleSettings(url=sandbox.url, token=SecretStr(PLUGIN_TOKEN), max_attempts=1,
-                                read_timeout=1)  # fmt: skip
-        running.settings = running.settings.model_copy(update={"moodle": moodle})
-        running.requester.close()
-        running.requester = type(running.requester)(moodle, sleep=lambda _s: None)
+    with plugin_site(tmp_path) as running:
         yield running
-        running.requester.close()
 
 
 def notified(site: Site) -> Counter[str]:

@@ -9,18 +9,15 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
 from moodle_sync.cohort import AssignmentInfo, Cohort, CourseInfo, evaluate
 from moodle_sync.push.progression import record
 from moodle_sync.rules.detail import late_work
 from moodle_sync.rules.facts import Assessment, ModuleRecord, Participant
 from moodle_sync.rules.policy import load_programme
-from moodle_sync.sandbox import PLUGIN_TOKEN, start_sandbox
 from moodle_sync.sandbox.faults import FaultKind, FaultPlan, FaultRule
-from moodle_sync.settings import MoodleSettings
 from tests.conftest import REPO
-from tests.test_every_student import AMELIA, MPC_REPORT, TODAY, Site, at
+from tests.test_every_student import AMELIA, MPC_REPORT, TODAY, Site, at, plugin_site
 
 PROGRAMME = load_programme(REPO / "config" / "programme.toml")
 NOW = datetime(2025, 12, 1, 10, tzinfo=UTC)
@@ -111,15 +108,8 @@ def test_a_resit_not_needed_is_not_required_and_a_tag_like_name_survives_param_t
 # --- which records are sent: the plugin path against the sandbox ---
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
-    with start_sandbox() as sandbox:
-        running = Site(sandbox, tmp_path)
-        moodle = MoodleSettings(url=sandbox.url, token=SecretStr(PLUGIN_TOKEN), max_attempts=1,
-                                read_timeout=1)  # fmt: skip
-        running.settings = running.settings.model_copy(update={"moodle": moodle})
-        running.requester.close()
-        running.requester = type(running.requester)(moodle, sleep=lambda _s: None)
+    with plugin_site(tmp_path) as running:
         yield running
-        running.requester.close()
 
 
 WHEN = at(TODAY + timedelta(days=1), 10)
