@@ -114,6 +114,12 @@ RECORD_COLUMNS: dict[str, tuple[Any, ...]] = {
 }  # fmt: skip
 
 
+def both_workers(sandbox: Sandbox, folder: Path) -> tuple[Worker, Worker]:
+    """A core-path worker (the admin guide's token) and a plugin-path one, each its own store."""
+    return (Worker(sandbox, INTEGRATION_TOKEN, folder / "core"),
+            Worker(sandbox, PLUGIN_TOKEN, folder / "plugin"))  # fmt: skip
+
+
 def statuses(report: PipelineReport) -> dict[int, tuple[str, tuple[str, ...]]]:
     assert report.evaluation is not None
     return {uid: (r.progression.status, tuple(r.progression.reasons))
@@ -121,8 +127,7 @@ def statuses(report: PipelineReport) -> dict[int, tuple[str, tuple[str, ...]]]:
 
 
 def test_site_info_decides_the_path(sandbox: Sandbox, tmp_path: Path) -> None:
-    core = Worker(sandbox, INTEGRATION_TOKEN, tmp_path / "core")
-    plugin = Worker(sandbox, PLUGIN_TOKEN, tmp_path / "plugin")
+    core, plugin = both_workers(sandbox, tmp_path)
     assert (detect_path(core.requester).name, detect_path(plugin.requester).name) == (
         "core", "plugin")  # fmt: skip
 
@@ -130,8 +135,7 @@ def test_site_info_decides_the_path(sandbox: Sandbox, tmp_path: Path) -> None:
 def test_both_paths_store_the_same_rows_and_decide_the_same_statuses(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    core = Worker(sandbox, INTEGRATION_TOKEN, tmp_path / "core")
-    plugin = Worker(sandbox, PLUGIN_TOKEN, tmp_path / "plugin")
+    core, plugin = both_workers(sandbox, tmp_path)
     core_report, plugin_report = core.run(), plugin.run()
     assert plugin.rows() == core.rows()
     assert plugin.rows()["own"], "the scenario has open pairs to compare"
@@ -161,8 +165,7 @@ def test_both_paths_store_the_same_rows_and_decide_the_same_statuses(
 def test_an_override_after_the_first_run_lands_the_same_on_both_paths(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    core = Worker(sandbox, INTEGRATION_TOKEN, tmp_path / "core")
-    plugin = Worker(sandbox, PLUGIN_TOKEN, tmp_path / "plugin")
+    core, plugin = both_workers(sandbox, tmp_path)
     core.run(), plugin.run()
     state = sandbox.state
     for aid, uid in [row[:2] for row in core.rows()["own"]][:3]:
@@ -179,8 +182,7 @@ def test_a_rollover_is_seen_on_the_plugin_path_as_on_the_core_path(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     """The plugin's course lookup carries idnumbers, so a moved idnumber is a rollover."""
-    core = Worker(sandbox, INTEGRATION_TOKEN, tmp_path / "core")
-    plugin = Worker(sandbox, PLUGIN_TOKEN, tmp_path / "plugin")
+    core, plugin = both_workers(sandbox, tmp_path)
     core.run(), plugin.run()
     state = sandbox.state
     old = next(c for c in state.courses.values() if c.idnumber == "CETAD-MPC")
@@ -227,8 +229,7 @@ def test_records_changed_after_a_run_land_the_same_on_both_paths_even_in_the_sam
     a grade and a workflow state changed after the first run, the submission stamped in the
     very second of the bookmark the next `since` comes from (no safety window here, so only
     `timemodified >= since` keeps it)."""
-    core = Worker(sandbox, INTEGRATION_TOKEN, tmp_path / "core")
-    plugin = Worker(sandbox, PLUGIN_TOKEN, tmp_path / "plugin")
+    core, plugin = both_workers(sandbox, tmp_path)
     for worker in (core, plugin):
         sync = worker.settings.sync.model_copy(update={"safety_window_seconds": 0})
         worker.settings = worker.settings.model_copy(update={"sync": sync})
@@ -291,8 +292,7 @@ def test_a_team_course_is_read_in_bulk_with_its_groups(sandbox: Sandbox, tmp_pat
     core_enrol_get_enrolled_users; the stored groups are core's."""
     sandbox.state.set_team_submission(LOTC_CASE)
     sandbox.state.add_group(LOTC, 50, "Team North", [AMELIA, DANIEL])
-    core = Worker(sandbox, INTEGRATION_TOKEN, tmp_path / "core")
-    plugin = Worker(sandbox, PLUGIN_TOKEN, tmp_path / "plugin")
+    core, plugin = both_workers(sandbox, tmp_path)
     core.run()
     plugin.run()
     assert (LOTC, AMELIA, "50") in {
@@ -319,8 +319,7 @@ def test_a_plugin_without_groups_leaves_team_courses_to_core(
     monkeypatch.setattr(cetadsync, "_enrolment_row", without_groups)
     sandbox.state.set_team_submission(LOTC_CASE)
     sandbox.state.add_group(LOTC, 50, "Team North", [AMELIA, DANIEL])
-    core = Worker(sandbox, INTEGRATION_TOKEN, tmp_path / "core")
-    plugin = Worker(sandbox, PLUGIN_TOKEN, tmp_path / "plugin")
+    core, plugin = both_workers(sandbox, tmp_path)
     core.run()
     plugin.run()
     assert plugin.rows() == core.rows()
