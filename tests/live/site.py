@@ -48,7 +48,13 @@ ROOT = Path(__file__).resolve().parents[2]
 VAR = ROOT / "var" / "live"
 STATE_FILE = VAR / "site.json"
 PHP_DIR = Path(__file__).resolve().parent / "php"
-DEFAULT_SRC = ROOT.parent / "shared" / "moodle" / "source" / "moodle-4.4dev-20231124.tar.xz"
+# The Moodle source (43 MB) is not in the repository: MOODLE_SRC, else the workplace's copy
+# beside the clone or at /work/shared, the same places .ci/run looks.
+TARBALL = Path("moodle") / "source" / "moodle-4.4dev-20231124.tar.xz"
+DEFAULT_SRC = next(
+    (p for p in (ROOT.parent / "shared" / TARBALL, Path("/work/shared") / TARBALL) if p.exists()),
+    ROOT.parent / "shared" / TARBALL,
+)
 PHP = ["php", "-d", "max_input_vars=5000", "-d", "memory_limit=512M"]
 # One name per clone: CI and several checkouts may share one PostgreSQL server.
 DB_NAME = f"moodle_live_{hashlib.sha1(str(ROOT).encode()).hexdigest()[:8]}"
