@@ -93,14 +93,13 @@ class block_cetadsync extends block_base {
      * @return array|null
      */
     public static function next_deadline(stdClass $row, int $now): ?array {
-        $next = null;
+        $open = [];
         foreach (\local_cetadsync\local\progression::detail($row)['items'] as $item) {
             $line = \local_cetadsync\local\presenter::item($item, $now, null);
-            if ($line['required'] && !$line['handedin'] && $line['duetime']
-                    && ($next === null || [$line['late'], -$line['duetime']] > [$next['late'], -$next['duetime']])) {
-                $next = $line;
+            if ($line['required'] && !$line['handedin'] && $line['duetime']) {
+                $open[] = $line;
             }
         }
-        return $next;
+        return \local_cetadsync\local\presenter::pressing_first($open)[0] ?? null;
     }
 }

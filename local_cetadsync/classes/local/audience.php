@@ -102,21 +102,4 @@ class audience {
         }
         return array_map('intval', array_keys(groups_get_all_groups($course->id, $viewerid)));
     }
-
-    /**
-     * Whether the viewer may see this participant's progression (the user page, the block).
-     *
-     * @param int $viewerid
-     * @param int $userid
-     * @return bool
-     */
-    public static function may_view(int $viewerid, int $userid): bool {
-        global $DB;
-        $students = self::viewer_students($viewerid);
-        if ($students === null) {
-            return true;
-        }
-        [$sql, $params] = $students;
-        return $DB->record_exists_sql("SELECT 1 FROM ($sql) s WHERE s.id = :target", $params + ['target' => $userid]);
-    }
 }

@@ -170,6 +170,16 @@ class presenter {
                 $lines[] = $line;
             }
         }
+        return self::pressing_first($lines);
+    }
+
+    /**
+     * Lines made by item(), late ones first, then by due date: the order every page shows.
+     *
+     * @param array[] $lines
+     * @return array[]
+     */
+    public static function pressing_first(array $lines): array {
         usort($lines, fn($a, $b) => [$b['late'], $a['duetime']] <=> [$a['late'], $b['duetime']]);
         return $lines;
     }

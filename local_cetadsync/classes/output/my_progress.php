@@ -61,7 +61,7 @@ class my_progress implements renderable, templatable {
                 $deadlines[] = presenter::item($item, $this->now, null);
             }
         }
-        usort($deadlines, fn($a, $b) => [$b['late'], $a['duetime']] <=> [$a['late'], $b['duetime']]);
+        $deadlines = presenter::pressing_first($deadlines);
         $modules = array_map(fn($m) => [
             'code' => (string)($m['code'] ?? ''),
             'title' => format_string($m['title'] ?? '', true, ['escape' => false]),
