@@ -20,16 +20,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from moodle_sync.push import outbox
 from moodle_sync.store.tables import (
     Assignment,
     AuditEntry,
     Course,
     Enrolment,
     Grade,
-    OutboxMessage,
     OwnDates,
     ProfileValue,
     ProgressionFingerprint,
@@ -42,7 +42,6 @@ _CHUNK = 500
 _PER_USER = (
     Submission, Grade, UserFlags, OwnDates, ProfileValue, ProgressionFingerprint, Enrolment
 )  # fmt: skip
-_FINAL_STATES = ("sent", "failed", "cancelled")
 
 
 @dataclass
@@ -104,6 +103,7 @@ def purge(
 ) -> PurgeReport:
     """Forget the leavers (see the module docstring); one transaction, audited."""
     report = PurgeReport(cutoff, dry_run)
+    now = dt.datetime.now(dt.UTC)
     with sessions() as session:
         people = leavers(session, cutoff)
         report.people, report.by_course = len(people), course_counts(session, people)
@@ -112,14 +112,14 @@ def purge(
                 statement = delete(table).where(table.user_id.in_(chunk))
                 report.rows[table.__tablename__] += _count(session, statement)
             report.rows["users"] += _count(session, _blank_users(chunk))
-            report.rows["outbox"] += _count(session, _blank_messages(chunk, None))
-        report.rows["outbox"] += _count(session, _blank_messages(None, cutoff))
+            report.rows["outbox"] += outbox.forget_recipients(session, chunk, now)
+        report.rows["outbox"] += outbox.blank_finished(session, cutoff)
         if dry_run:  # the same statements, counted, then undone
             session.rollback()
             return report
         session.add(
             AuditEntry(
-                at=dt.datetime.now(dt.UTC),
+                at=now,
                 actor=actor,
                 action="db.purge",
                 target=None,
@@ -135,31 +135,6 @@ def _blank_users(ids: Sequence[int]) -> Any:
         update(User)
         .where(User.id.in_(ids))
         .values(username=None, idnumber=None, firstname=None, lastname=None, email=None)
-    )
-
-
-def _blank_messages(ids: Sequence[int] | None, before: dt.datetime | None) -> Any:
-    """Empty payloads of messages to these people, or of finished messages before a time; a
-    message still planned for a leaver is cancelled, never sent."""
-    statement = update(OutboxMessage)
-    if ids is not None:
-        return statement.where(OutboxMessage.recipient_id.in_(ids)).values(
-            payload={}, state=_cancel_planned(), error=_purged_error()
-        )
-    assert before is not None
-    return statement.where(
-        OutboxMessage.state.in_(_FINAL_STATES), OutboxMessage.updated_at < before
-    ).values(payload={})
-
-
-def _cancel_planned() -> Any:
-    return case((OutboxMessage.state == "planned", "cancelled"), else_=OutboxMessage.state)
-
-
-def _purged_error() -> Any:
-    return case(
-        (OutboxMessage.state == "planned", "purged: the recipient left the programme"),
-        else_=OutboxMessage.error,
     )
 
 

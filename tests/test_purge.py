@@ -152,7 +152,7 @@ def add_person(session: Session, uid: int, courses: dict[int, dt.datetime | None
             user_id=uid, field="cetad_progression", value="on_track", pushed_at=NOW, run_id=None
         )
     )
-    for state in ("sent", "planned"):
+    for state in ("sent", "planned", "held"):
         session.add(
             OutboxMessage(
                 key=f"k-{uid}-{state}",
@@ -194,8 +194,10 @@ def test_the_purge_removes_the_leavers_data_and_keeps_everyone_elses(
     for table, users in remaining(store).items():
         assert users == everyone - PURGED, table
     with store() as session:
-        planned = session.scalars(select(OutboxMessage).where(OutboxMessage.key == "k-11-planned"))
-        assert planned.one().state == "cancelled"
+        for key in ("k-11-planned", "k-11-held"):  # not yet sent: never sent now
+            row = session.scalars(select(OutboxMessage).where(OutboxMessage.key == key)).one()
+            assert row.state == "cancelled", key
+            assert row.error == "purged: the recipient left the programme"
         assert session.scalar(select(func.count()).select_from(User)) == len(PEOPLE)
         [entry] = session.scalars(select(AuditEntry))
     assert (entry.actor, entry.action) == ("alice", "db.purge")
