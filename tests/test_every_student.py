@@ -427,10 +427,21 @@ def test_a_run_whose_process_was_killed_is_closed_by_the_next(site: Site) -> Non
 
 
 def test_an_unreachable_moodle_fails_the_run_with_the_reason(site: Site) -> None:
+    nobody = MoodleSettings(url="http://127.0.0.1:9", token=SecretStr(INTEGRATION_TOKEN),
+                            max_attempts=1, read_timeout=1)  # fmt: skip
+    site.settings = site.settings.model_copy(update={"moodle": nobody})
+    site.requester.close()
+    site.requester = Requester(nobody, sleep=lambda _s: None)
+    site.fails(at(TODAY, 10))
+    [(outcome, error)] = runs(site)
+    assert outcome == "failed" and "cannot connect to 'http://127.0.0.1:9'" in error, error
+
+
+def test_a_revoked_token_fails_the_run_with_the_reason(site: Site) -> None:
     site.sandbox.set_faults(FaultPlan(rules=[FaultRule(kind=FaultKind.REVOKE_TOKEN)]))
     site.fails(at(TODAY, 10))
     [(outcome, error)] = runs(site)
-    assert (outcome == "failed" and "invalidtoken" in error) or "token" in error
+    assert outcome == "failed" and "invalidtoken" in error, error
 
 
 # --- 10. times agree ---
