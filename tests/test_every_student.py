@@ -190,6 +190,8 @@ def test_the_safety_valve_at_night_lets_nothing_out_and_the_morning_sends_once(
     tight.run(at(TODAY + timedelta(days=2), 2))  # the valve is not even reached at night
     assert key not in site.received()
     tight.requester.close()
+    site.run(at(TODAY + timedelta(days=2), 8, 5))  # the same store, the valve at its default
+    assert site.received()[key] == 1
 
 
 def test_an_alert_from_a_2am_run_waits_for_the_window(site: Site) -> None:
