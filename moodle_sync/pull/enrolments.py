@@ -38,7 +38,7 @@ def store_courses(session: Session, courses: Sequence[Course], now: datetime) ->
     """Write the courses found; any other course still holding one of their idnumbers in the
     store has rolled over: it is kept, marked replaced, and no longer part of its module."""
     rows = {course.id: course_row(course, now) for course in courses}
-    stored = stored_rows(session, CourseRow, true(), lambda row: row["id"])
+    stored = stored_rows(session, CourseRow, true(), ["id"], COURSE_FIELDS)
     counts = write_changes(session, CourseRow, rows, stored, COURSE_FIELDS, KEEP)
     session.execute(update(CourseRow).where(CourseRow.id.in_(rows)).values(last_seen_at=now))
     for course in courses:
@@ -56,7 +56,7 @@ def store_enrolments(
 ) -> StreamCounts:
     """Write the courses' enrolled users; end the enrolments Moodle no longer returns."""
     user_rows = {u.id: user_row(u, now) for users in users_by_course.values() for u in users}
-    known = stored_rows(session, User, User.id.in_(user_rows), lambda row: row["id"])
+    known = stored_rows(session, User, User.id.in_(user_rows), ["id"], USER_FIELDS)
     write_changes(session, User, user_rows, known, USER_FIELDS, KEEP)
     rows = {
         (course_id, user.id): enrolment_row(course_id, user, now)
@@ -64,8 +64,8 @@ def store_enrolments(
         for user in users
     }
     in_batch = Enrolment.course_id.in_(list(users_by_course))
-    stored = stored_rows(session, Enrolment, in_batch, lambda r: (r["course_id"], r["user_id"]))
     compare = ("status", "roles", "groups", "ended_at")
+    stored = stored_rows(session, Enrolment, in_batch, ["course_id", "user_id"], compare)
     counts = write_changes(session, Enrolment, rows, stored, compare, KEEP)
     gone = [key for key, row in stored.items() if key not in rows and row["ended_at"] is None]
     for course_id, user_ids in group_by_course(gone).items():

@@ -57,7 +57,7 @@ def store_assignments(
     """Upsert the courses' assignments; mark the ones Moodle no longer has as deleted."""
     rows = {a.id: assignment_row(a, now) for data in batch for a in data.assignments}
     in_batch = Assignment.course_id.in_([data.course.id for data in batch])
-    stored = stored_rows(session, Assignment, in_batch, lambda row: row["id"])
+    stored = stored_rows(session, Assignment, in_batch, ["id"], ASSIGNMENT_COMPARE)
     keep = ("first_seen_at",)
     counts = write_changes(session, Assignment, rows, stored, ASSIGNMENT_COMPARE, keep)
     gone = [i for i, row in stored.items() if i not in rows and row["deleted_at"] is None]
@@ -83,7 +83,7 @@ def store_records(
         where = table.id.in_([row["id"] for row in rows.values()])
     else:
         where = table.assignment_id.in_(assignment_ids)
-    stored = stored_rows(session, stream.table, where, stream.key)
+    stored = stored_rows(session, stream.table, where, stream.key_columns, stream.compare)
     return write_changes(session, stream.table, rows, stored, stream.compare)
 
 

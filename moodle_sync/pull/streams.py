@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from moodle_sync.client import Requester
@@ -36,9 +37,15 @@ class AssignmentStream:
     teams: bool = False  # also keeps Moodle's `userid` 0 rows (a team's, on group work)
     modified: Callable[[Any], datetime | None] = lambda record: record.timemodified
 
-    def key(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
+    @cached_property
+    def key_columns(self) -> tuple[str, ...]:
         columns = self.table.__table__.primary_key.columns  # type: ignore[attr-defined]
-        return tuple(row[column.name] for column in columns)
+        return tuple(column.name for column in columns)
+
+    def key(self, row: Mapping[str, Any]) -> Any:
+        """As `diff.stored_rows` keys the stored row: the value of a one-column key."""
+        names = self.key_columns
+        return row[names[0]] if len(names) == 1 else tuple(row[name] for name in names)
 
 
 def submission_row(record: moodle.Submission, now: datetime) -> Row:
