@@ -7,7 +7,7 @@ the plugin's; the stored rows the rules read and the statuses they decide must b
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
 from moodle_sync.client.sitepath import detect_path
+from moodle_sync.cohort import Pair
 from moodle_sync.rules.policy import load_programme
 from moodle_sync.run import PipelineReport
 from moodle_sync.sandbox import INTEGRATION_TOKEN, PLUGIN_TOKEN, Sandbox, start_sandbox
@@ -120,6 +121,24 @@ def both_workers(sandbox: Sandbox, folder: Path) -> tuple[Worker, Worker]:
             Worker(sandbox, PLUGIN_TOKEN, folder / "plugin"))  # fmt: skip
 
 
+def assert_same_rows(core: Worker, plugin: Worker, moved: Iterable[Pair] = ()) -> None:
+    """Both stores hold the same rows, but for own dates: core stores its answer for each open
+    pair it asked, the plugin a row for each student whose dates are their own and none for
+    the others (the assignment's dates). For every pair core asked, both say the same dates;
+    `moved` pairs, which core may no longer ask, are left out."""
+    core_rows, plugin_rows = core.rows(), plugin.rows()
+    core_own, plugin_own = own_dates(core_rows.pop("own")), own_dates(plugin_rows.pop("own"))
+    assert plugin_rows == core_rows
+    asked = sorted(core_own.keys() - set(moved))
+    assert {p: plugin_own.get(p, (None, None)) for p in asked} == {p: core_own[p] for p in asked}
+
+
+def own_dates(rows: list[Any]) -> dict[Pair, tuple[datetime | None, datetime | None]]:
+    """Pair -> (own due date, own cut-off), None where it is the assignment's."""
+    return {(aid, uid): (due if due_own else None, cutoff if cutoff_own else None)
+            for aid, uid, due, cutoff, due_own, cutoff_own, _participant in rows}  # fmt: skip
+
+
 def statuses(report: PipelineReport) -> dict[int, tuple[str, tuple[str, ...]]]:
     assert report.evaluation is not None
     return {uid: (r.progression.status, tuple(r.progression.reasons))
@@ -137,8 +156,8 @@ def test_both_paths_store_the_same_rows_and_decide_the_same_statuses(
 ) -> None:
     core, plugin = both_workers(sandbox, tmp_path)
     core_report, plugin_report = core.run(), plugin.run()
-    assert plugin.rows() == core.rows()
-    assert plugin.rows()["own"], "the scenario has open pairs to compare"
+    assert_same_rows(core, plugin)
+    assert core.rows()["own"], "the scenario has open pairs to compare"
     assert statuses(plugin_report) == statuses(core_report)
     assert core.functions["mod_assign_get_participant"] > 1
     assert plugin.functions["local_cetadsync_get_enrolments"] == 1
@@ -168,13 +187,44 @@ def test_an_override_after_the_first_run_lands_the_same_on_both_paths(
     core, plugin = both_workers(sandbox, tmp_path)
     core.run(), plugin.run()
     state = sandbox.state
+    moved = {}
     for aid, uid in [row[:2] for row in core.rows()["own"]][:3]:
         state.advance_clock(5)
-        state.override_due_date(aid, uid, state.clock() + 9 * 86400)
+        moved[(aid, uid)] = state.clock() + 9 * 86400
+        state.override_due_date(aid, uid, moved[(aid, uid)])
         state.grant_extension(aid, uid, state.clock() + 12 * 86400)
     state.advance_clock(5)
     core_report, plugin_report = core.run(), plugin.run()
-    assert plugin.rows() == core.rows()
+    # an extension can take a pair out of core's open set, so core keeps its last answer;
+    # the plugin's call reports the new date whether or not the pair is open
+    assert_same_rows(core, plugin, moved=moved)
+    own = {(row[0], row[1]): row for row in plugin.rows()["own"]}
+    for pair, due in moved.items():
+        assert (int(own[pair][2].timestamp()), own[pair][4]) == (due, True)
+    assert statuses(plugin_report) == statuses(core_report)
+
+
+def test_a_removed_override_gives_the_student_the_assignments_dates_on_both_paths(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """The plugin path keeps a row only for a student whose dates are their own: when the
+    override goes, so does the row, and both paths decide with the assignment's dates."""
+    core, plugin = both_workers(sandbox, tmp_path)
+    core.run(), plugin.run()
+    state = sandbox.state
+    aid, uid = next(row[:2] for row in core.rows()["own"])
+    state.advance_clock(5)
+    state.override_due_date(aid, uid, state.clock() + 2 * 86400)
+    state.advance_clock(5)
+    core.run(), plugin.run()
+    assert own_dates(plugin.rows()["own"])[(aid, uid)][0] is not None
+    state.advance_clock(5)
+    state.remove_override(aid, uid)
+    state.advance_clock(5)
+    core_report, plugin_report = core.run(), plugin.run()
+    assert (aid, uid) not in own_dates(plugin.rows()["own"])
+    assert own_dates(core.rows()["own"])[(aid, uid)] == (None, None)
+    assert_same_rows(core, plugin)
     assert statuses(plugin_report) == statuses(core_report)
 
 
@@ -193,7 +243,7 @@ def test_a_rollover_is_seen_on_the_plugin_path_as_on_the_core_path(
     moved = [(r.idnumber, r.old_id, r.new_id) for r in plugin_report.sync.rolled_over]
     assert moved == [("CETAD-MPC", old.id, 30)]
     assert moved == [(r.idnumber, r.old_id, r.new_id) for r in core_report.sync.rolled_over]
-    assert plugin.rows() == core.rows()
+    assert_same_rows(core, plugin)
     assert statuses(plugin_report) == statuses(core_report)
 
 
@@ -252,7 +302,7 @@ def test_records_changed_after_a_run_land_the_same_on_both_paths_even_in_the_sam
     core.functions.clear()
     plugin.functions.clear()
     core_report, plugin_report = core.run(), plugin.run()
-    assert plugin.rows() == core.rows()
+    assert_same_rows(core, plugin)
     assert statuses(plugin_report) == statuses(core_report)
     stored = plugin.rows()
     [mine] = [row for row in stored["submissions"] if row[1:3] == (assignid, userid)]
@@ -298,7 +348,7 @@ def test_a_team_course_is_read_in_bulk_with_its_groups(sandbox: Sandbox, tmp_pat
     assert (LOTC, AMELIA, "50") in {
         (c, u, g) for c, u, _s, _r, g, _e in plugin.rows()["enrolments"]
     }
-    assert plugin.rows() == core.rows()
+    assert_same_rows(core, plugin)
     assert not plugin.functions["core_enrol_get_enrolled_users"]
 
 
@@ -322,5 +372,5 @@ def test_a_plugin_without_groups_leaves_team_courses_to_core(
     core, plugin = both_workers(sandbox, tmp_path)
     core.run()
     plugin.run()
-    assert plugin.rows() == core.rows()
+    assert_same_rows(core, plugin)
     assert plugin.functions["core_enrol_get_enrolled_users"] == 1

@@ -257,6 +257,13 @@ class SiteState:
                 existing.duedate = duedate
             self._dates_moved([assignid])
 
+    def remove_override(self, assignid: int, userid: int) -> None:
+        """A teacher deletes a student's override: they have the assignment's dates again."""
+        with self.lock:
+            self.overrides = [o for o in self.overrides
+                              if (o.assignment, o.userid) != (assignid, userid)]  # fmt: skip
+            self._dates_moved([assignid])
+
     def add_course(self, courseid: int, idnumber: str, fullname: str, shortname: str) -> None:
         """A new course in the programme's category (next year's run of a module)."""
         with self.lock:
