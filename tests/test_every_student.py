@@ -8,6 +8,7 @@ receive, and what the service records.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections import Counter
@@ -249,6 +250,28 @@ def test_yesterdays_digest_in_doubt_is_cancelled_and_the_tutor_gets_one_digest_t
     helen = [k for k in site.keys_to(HELEN) if k.startswith("d-")]
     assert helen == [f"d-{HELEN}-{TODAY + timedelta(days=1):%Y%m%d}"]
     assert str(site.rows()[yesterday[0]].error).startswith("digest_expired")
+
+
+@pytest.mark.parametrize(
+    ("fault", "left"), [(FaultKind.SITE_MAINTENANCE, "planned"), (FaultKind.RESET, "sending")]
+)
+def test_a_reminder_left_planned_or_in_doubt_is_cancelled_once_the_student_is_suspended(
+    site: Site, fault: FaultKind, left: str
+) -> None:
+    """Amelia's reminder is left planned (the send refused) or in doubt (the connection
+    dropped); before the next run she is suspended in MPC only: it is cancelled, not sent."""
+    _due, key = amelias_before_2d(site)
+    site.refuse_sends(fault)
+    with contextlib.suppress(MoodleSyncError):  # a refusal fails the run; a reset does not
+        site.run(at(TODAY + timedelta(days=1), 10))
+    assert site.rows()[key].state == left
+    site.heal()
+    site.state.suspend_enrolment(AMELIA, MPC)
+    time.sleep(1.2)  # past the settle time (the read timeout, 1 s here)
+    site.run(at(TODAY + timedelta(days=1), 11))
+    row = site.rows()[key]
+    assert key not in site.received()
+    assert row.state == "cancelled" and str(row.error).startswith("enrolment_inactive"), row.error
 
 
 # --- 3. a student's own dates decide everything ---
