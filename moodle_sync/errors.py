@@ -17,7 +17,9 @@
         │                            the 503 maintenance page, sitemaintenance, upgraderunning
         ├── FatalError               stop the run, an administrator must act: invalidtoken,
         │   │                        accessexception, nopermissions, invalidparameter, ...
-        │   └── NotMoodleError       the URL does not answer like a Moodle web-service endpoint
+        │   ├── NotMoodleError       the URL does not answer like a Moodle web-service endpoint
+        │   └── UnexpectedAnswerError a read's answer is not in the shape expected (names the
+        │                            function and the field); nothing of it is used
         ├── SkippableError           one course, assignment or user is missing or not accessible:
         │                            record it, skip that item, carry on with the rest
         └── InDoubtError             a write whose outcome is unknown (timeout, 5xx after sending):
@@ -46,6 +48,7 @@ __all__ = [
     "ScopeError",
     "SkippableError",
     "TemplateError",
+    "UnexpectedAnswerError",
 ]
 
 
@@ -152,6 +155,12 @@ class FatalError(MoodleError):
 
 class NotMoodleError(FatalError):
     """The endpoint answered, but not like Moodle's REST server (HTML, XML, a proxy page)."""
+
+
+class UnexpectedAnswerError(FatalError):
+    """Moodle answered a read, but not in the shape expected (a field missing or of the wrong
+    type): the message names the function and where in the answer. Nothing of it is used; the
+    run stops so that no data is stored on a half-read answer."""
 
 
 class SkippableError(MoodleError):

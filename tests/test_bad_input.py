@@ -28,8 +28,11 @@ from moodle_sync.sandbox import INTEGRATION_TOKEN, Sandbox, start_sandbox
 from moodle_sync.sandbox.model import Enrolment
 from moodle_sync.settings import MoodleSettings, Settings, load_settings
 from moodle_sync.store.db import open_database
+from moodle_sync.store.tables import SyncRun
 from tests.conftest import REPO, pipeline
 from tests.pull.mirror import differences, moodle_view, store_view
+from tests.test_cli import run_cli
+from tests.test_end_to_end import cli_env
 
 PROGRAMME = tomllib.loads((REPO / "config" / "programme.toml").read_text(encoding="utf-8"))
 SECTIONS = ["moodle", "database", "sync", "push", "worker", "alerts", "retention", "colour"]
@@ -221,3 +224,22 @@ def test_a_reminder_moodle_cannot_confirm_waits_instead_of_going_out_unchecked(
         sandbox.state.tokens[INTEGRATION_TOKEN].denied_courses.clear()
         pipeline(config, programme, requester, sessions, now=later + timedelta(minutes=10))
     assert course_reminders(sandbox, MPC) > before
+
+
+def test_an_answer_moodle_sends_in_an_unexpected_shape_fails_the_run_naming_function_and_field(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """A course with no full name (null where Moodle promises a string): the run stops with
+    an error naming the web-service function and the field, recorded on the run; no
+    traceback, and no half-read answer stored."""
+    sandbox.state.courses[MPC].fullname = None  # type: ignore[assignment]
+    result = run_cli("run", "--now", "2025-10-06T10:00+00:00", env=cli_env(sandbox, tmp_path))
+    expected = "core_course_get_courses_by_field: Moodle's answer is not in the shape"
+    assert result.returncode == 1, result.stderr
+    assert expected in result.stderr and "Course.fullname" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    _, sessions = open_database(f"sqlite:///{tmp_path}/db.sqlite")
+    with sessions() as session:
+        [run] = session.query(SyncRun).all()
+    assert run.outcome == "failed"
+    assert expected in run.problems["error"] and "Course.fullname" in run.problems["error"]

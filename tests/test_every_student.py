@@ -8,6 +8,7 @@ receive, and what the service records.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections import Counter
@@ -35,6 +36,7 @@ from moodle_sync.settings import MoodleSettings, Settings
 from moodle_sync.store.db import open_database
 from moodle_sync.store.tables import OutboxMessage, SyncRun
 from tests.conftest import REPO, pipeline
+from tests.test_cli import run_cli
 
 LONDON = ZoneInfo("Europe/London")
 REF = re.compile(r"Ref: ([A-Za-z0-9_-]+)")
@@ -251,6 +253,28 @@ def test_yesterdays_digest_in_doubt_is_cancelled_and_the_tutor_gets_one_digest_t
     assert str(site.rows()[yesterday[0]].error).startswith("digest_expired")
 
 
+@pytest.mark.parametrize(
+    ("fault", "left"), [(FaultKind.SITE_MAINTENANCE, "planned"), (FaultKind.RESET, "sending")]
+)
+def test_a_reminder_left_planned_or_in_doubt_is_cancelled_once_the_student_is_suspended(
+    site: Site, fault: FaultKind, left: str
+) -> None:
+    """Amelia's reminder is left planned (the send refused) or in doubt (the connection
+    dropped); before the next run she is suspended in MPC only: it is cancelled, not sent."""
+    _due, key = amelias_before_2d(site)
+    site.refuse_sends(fault)
+    with contextlib.suppress(MoodleSyncError):  # a refusal fails the run; a reset does not
+        site.run(at(TODAY + timedelta(days=1), 10))
+    assert site.rows()[key].state == left
+    site.heal()
+    site.state.suspend_enrolment(AMELIA, MPC)
+    time.sleep(1.2)  # past the settle time (the read timeout, 1 s here)
+    site.run(at(TODAY + timedelta(days=1), 11))
+    row = site.rows()[key]
+    assert key not in site.received()
+    assert row.state == "cancelled" and str(row.error).startswith("enrolment_inactive"), row.error
+
+
 # --- 3. a student's own dates decide everything ---
 def test_work_handed_in_before_a_students_own_date_is_on_time_for_marks_and_status(
     site: Site,
@@ -295,7 +319,7 @@ def test_only_a_referred_student_is_reminded_of_the_resit_and_nobody_else_is_at_
 
 # --- 5. course rollover ---
 def test_a_rolled_over_course_stops_being_mapped_and_its_data_is_not_merged(
-    site: Site,
+    site: Site, tmp_path: Path
 ) -> None:
     site.run(at(TODAY, 10))
     site.state.set_course_idnumber(MPC, "CETAD-MPC-2026")
@@ -304,6 +328,14 @@ def test_a_rolled_over_course_stops_being_mapped_and_its_data_is_not_merged(
     site.state.enrol(HELEN, 30, "editingteacher")
     due = at(TODAY + timedelta(days=7), 12)
     site.state.add_assignment(31, 30, "MPC 2027 Essay", int(due.timestamp()))
+    config = tmp_path / "settings.toml"  # `check` on the same store, before the run applies it
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/store.db"\n')
+    checked = run_cli("--config", str(config), "check", env={
+        "MOODLE_SYNC_MOODLE__URL": site.sandbox.url, "MOODLE_SYNC_MOODLE__TOKEN": INTEGRATION_TOKEN,
+        "MOODLE_SYNC_PROGRAMME_FILE": str(REPO / "config" / "programme.toml")})  # fmt: skip
+    assert "course rollover: CETAD-MPC moved from course 3 to course 30" in checked.stdout, (
+        checked.stdout + checked.stderr
+    )
     report = site.run(at(TODAY, 11))
     assert [(r.old_id, r.new_id) for r in report.sync.rolled_over] == [(MPC, 30)]
     assert report.evaluation is not None

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from moodle_sync.client.envelope import reading_answer
 from moodle_sync.client.models import (
     Assignment,
     Grade,
@@ -42,12 +43,13 @@ def get_assignments(req: Requester, course_ids: Sequence[int]) -> Result[list[As
     """
     params = {"includenotenrolledcourses": True}
     answer = req.call_batched("mod_assign_get_assignments", "courseids", course_ids, params)
-    assignments = [
-        Assignment.model_validate(raw)
-        for course in answer["courses"]
-        for raw in course["assignments"]
-    ]
-    return Result(assignments, parse_warnings(answer))
+    with reading_answer("mod_assign_get_assignments"):
+        assignments = [
+            Assignment.model_validate(raw)
+            for course in answer["courses"]
+            for raw in course["assignments"]
+        ]
+        return Result(assignments, parse_warnings(answer))
 
 
 def get_submissions(
@@ -60,13 +62,15 @@ def get_submissions(
     answer = req.call_batched(
         "mod_assign_get_submissions", "assignmentids", assignment_ids, {"since": since}
     )
-    return Result(_per_assignment(answer, "submissions", Submission), parse_warnings(answer))
+    with reading_answer("mod_assign_get_submissions"):
+        return Result(_per_assignment(answer, "submissions", Submission), parse_warnings(answer))
 
 
 def get_user_flags(req: Requester, assignment_ids: Sequence[int]) -> Result[list[UserFlags]]:
     """Calls: mod_assign_get_user_flags (extensions and marking-workflow state; no ``since``)."""
     answer = req.call_batched("mod_assign_get_user_flags", "assignmentids", assignment_ids)
-    return Result(_per_assignment(answer, "userflags", UserFlags), parse_warnings(answer))
+    with reading_answer("mod_assign_get_user_flags"):
+        return Result(_per_assignment(answer, "userflags", UserFlags), parse_warnings(answer))
 
 
 def get_grades(
@@ -79,7 +83,8 @@ def get_grades(
     answer = req.call_batched(
         "mod_assign_get_grades", "assignmentids", assignment_ids, {"since": since}
     )
-    return Result(_per_assignment(answer, "grades", Grade), parse_warnings(answer))
+    with reading_answer("mod_assign_get_grades"):
+        return Result(_per_assignment(answer, "grades", Grade), parse_warnings(answer))
 
 
 def get_participant(req: Requester, assignment_id: int, user_id: int) -> Participant:
@@ -88,7 +93,8 @@ def get_participant(req: Requester, assignment_id: int, user_id: int) -> Partici
     Raises ``SkippableError`` (``usernotincourse``) for a user not in the course.
     """
     raw = req.call("mod_assign_get_participant", {"assignid": assignment_id, "userid": user_id})
-    return Participant.model_validate(raw)
+    with reading_answer("mod_assign_get_participant"):
+        return Participant.model_validate(raw)
 
 
 def _per_assignment(answer: dict[str, Any], key: str, model: type[M]) -> list[M]:

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from moodle_sync.client.envelope import reading_answer
 from moodle_sync.client.models import (
     Course,
     Grade,
@@ -93,8 +94,9 @@ def get_courses(
     if not idnumbers:
         return [], []
     raw = req.call_batched("local_cetadsync_get_courses", "idnumbers", list(idnumbers))
-    rows = [Course.model_validate(row) for row in raw["courses"]]
-    return rows, [MoodleWarning.model_validate(w) for w in raw.get("warnings") or []]
+    with reading_answer("local_cetadsync_get_courses"):
+        rows = [Course.model_validate(row) for row in raw["courses"]]
+        return rows, [MoodleWarning.model_validate(w) for w in raw.get("warnings") or []]
 
 
 def get_assignment_records(
@@ -110,12 +112,14 @@ def get_assignment_records(
     courses = [{"courseid": cid, "since": mark or 0} for cid, mark in since.items()]
     raw = req.call_batched("local_cetadsync_get_assignment_records", "courses", courses)
     records: dict[str, list[Any]] = {"submissions": [], "user_flags": [], "grades": []}
-    for entry in raw.get("assignments") or []:
-        aid = {"assignment_id": entry["assignmentid"]}
-        records["submissions"] += [Submission.model_validate(r | aid) for r in entry["submissions"]]
-        records["user_flags"] += [UserFlags.model_validate(r | aid) for r in entry["userflags"]]
-        records["grades"] += [Grade.model_validate(r | aid) for r in entry["grades"]]
-    return records, [MoodleWarning.model_validate(w) for w in raw.get("warnings") or []]
+    with reading_answer("local_cetadsync_get_assignment_records"):
+        for entry in raw.get("assignments") or []:
+            aid = {"assignment_id": entry["assignmentid"]}
+            records["submissions"] += [Submission.model_validate(r | aid)
+                                       for r in entry["submissions"]]  # fmt: skip
+            records["user_flags"] += [UserFlags.model_validate(r | aid) for r in entry["userflags"]]
+            records["grades"] += [Grade.model_validate(r | aid) for r in entry["grades"]]
+        return records, [MoodleWarning.model_validate(w) for w in raw.get("warnings") or []]
 
 
 def get_enrolments(
@@ -123,8 +127,9 @@ def get_enrolments(
 ) -> tuple[list[PluginEnrolment], list[MoodleWarning]]:
     """Calls: local_cetadsync_get_enrolments (every course at once, chunked if many)."""
     raw = req.call_batched("local_cetadsync_get_enrolments", "courseids", list(course_ids))
-    rows = [PluginEnrolment.model_validate(row) for row in raw["enrolments"]]
-    return rows, [MoodleWarning.model_validate(w) for w in raw.get("warnings") or []]
+    with reading_answer("local_cetadsync_get_enrolments"):
+        rows = [PluginEnrolment.model_validate(row) for row in raw["enrolments"]]
+        return rows, [MoodleWarning.model_validate(w) for w in raw.get("warnings") or []]
 
 
 def get_effective_dates(
@@ -136,7 +141,8 @@ def get_effective_dates(
         "local_cetadsync_get_effective_dates", "assignmentids", list(assignment_ids),
         {"since": since},
     )  # fmt: skip
-    return EffectiveDates.model_validate(raw)
+    with reading_answer("local_cetadsync_get_effective_dates"):
+        return EffectiveDates.model_validate(raw)
 
 
 def send_notifications(req: Requester, notifications: Sequence[dict[str, Any]]) -> list[Delivery]:
@@ -152,17 +158,20 @@ def send_notifications(req: Requester, notifications: Sequence[dict[str, Any]]) 
         try:
             raw = req.call("local_cetadsync_send_notifications", {"notifications": chunk},
                            write=True)  # fmt: skip
+            with reading_answer("local_cetadsync_send_notifications", write=True):
+                parsed = [Delivery.model_validate(row) for row in raw["results"]]
         except InDoubtError as exc:
             exc.completed = list(results)
             raise
-        results.extend(Delivery.model_validate(row) for row in raw["results"])
+        results.extend(parsed)
     return results
 
 
 def get_delivered(req: Requester, keys: Sequence[str]) -> list[Delivery]:
     """Calls: local_cetadsync_get_delivered (chunked); one result per key, in the order asked."""
     raw = req.call_batched("local_cetadsync_get_delivered", "idempotencykeys", list(keys))
-    return [Delivery.model_validate(row) for row in raw["results"]]
+    with reading_answer("local_cetadsync_get_delivered"):
+        return [Delivery.model_validate(row) for row in raw["results"]]
 
 
 class SavedRecord(MoodleModel):
@@ -187,4 +196,5 @@ def save_progression(req: Requester, records: Sequence[dict[str, Any]]) -> Saved
     retried call is harmless; with no records it still records the time as the plugin's
     "last synchronised" (a form-encoded empty list is no variable: `records` has a default)."""
     raw = req.call("local_cetadsync_save_progression", {"records": list(records)})
-    return SavedProgression.model_validate(raw)
+    with reading_answer("local_cetadsync_save_progression"):
+        return SavedProgression.model_validate(raw)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from moodle_sync.client.envelope import reading_answer
 from moodle_sync.client.models import Course, MoodleWarning, Result, parse_warnings
 from moodle_sync.client.requester import Requester
 
@@ -29,8 +30,9 @@ def get_courses_by_field(req: Requester, field: str, values: Sequence[str]) -> R
     )
     courses: dict[int, Course] = {}
     warnings: list[MoodleWarning] = []
-    for answer in answers:
-        warnings.extend(parse_warnings(answer))
-        for raw in answer["courses"]:
-            courses.setdefault(raw["id"], Course.model_validate(raw))
+    with reading_answer("core_course_get_courses_by_field"):
+        for answer in answers:
+            warnings.extend(parse_warnings(answer))
+            for raw in answer["courses"]:
+                courses.setdefault(raw["id"], Course.model_validate(raw))
     return Result(list(courses.values()), warnings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from moodle_sync.client.envelope import reading_answer
 from moodle_sync.client.models import EnrolledUser
 from moodle_sync.client.requester import Requester
 
@@ -19,10 +20,11 @@ def get_enrolled_users(req: Requester, course_id: int) -> list[EnrolledUser]:
     raw_users: list[dict[str, Any]] = req.call(
         "core_enrol_get_enrolled_users", {"courseid": course_id}
     )
-    return [
-        EnrolledUser.model_validate({**raw, "status": enrolment_status(raw, course_id)})
-        for raw in raw_users
-    ]
+    with reading_answer("core_enrol_get_enrolled_users"):
+        return [
+            EnrolledUser.model_validate({**raw, "status": enrolment_status(raw, course_id)})
+            for raw in raw_users
+        ]
 
 
 def enrolment_status(raw_user: dict[str, Any], course_id: int) -> Literal["active", "suspended"]:

@@ -9,19 +9,30 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
+
+from pydantic import ValidationError
 
 from moodle_sync.client.registry import FUNCTIONS
 from moodle_sync.errors import (
     FatalError,
+    InDoubtError,
     MoodleError,
     NotMoodleError,
     RetriableError,
     SkippableError,
+    UnexpectedAnswerError,
 )
 
-__all__ = ["RETRIABLE_CODES", "SKIPPABLE_CODES", "check_response", "error_from_envelope"]
+__all__ = [
+    "RETRIABLE_CODES",
+    "SKIPPABLE_CODES",
+    "check_response",
+    "error_from_envelope",
+    "reading_answer",
+]
 
 log = logging.getLogger(__name__)
 
@@ -200,4 +211,52 @@ def _not_json(function: str, status: int, text: str) -> MoodleError:
         "and that web services and the REST protocol are enabled.",
         function=function,
         http_status=status,
+    )
+
+
+@contextmanager
+def reading_answer(function: str, *, write: bool = False) -> Iterator[None]:
+    """Read ``function``'s answer into typed records inside this block.
+
+    An answer not in the expected shape (pydantic's ``ValidationError``, or a key, index or
+    type missing from the envelope) becomes ``UnexpectedAnswerError`` naming the function and
+    where in the answer; for a ``write`` (it was sent, its outcome is now unknown) it becomes
+    ``InDoubtError``, so it is settled, never resent blindly.
+    """
+    try:
+        yield
+    except ValidationError as exc:
+        raise _unexpected(function, _where(exc), write) from None
+    except (KeyError, IndexError, TypeError, AttributeError) as exc:
+        detail = f"missing key {exc.args[0]!r}" if isinstance(exc, KeyError) else str(exc)
+        raise _unexpected(function, detail, write) from None
+
+
+def _where(exc: ValidationError) -> str:
+    """'Course.fullname: Input should be a valid string (got None)', for the first three."""
+    errors = exc.errors(include_url=False)
+    shown = []
+    for error in errors[:3]:
+        where = ".".join([exc.title, *(str(part) for part in error["loc"])])
+        got = "" if error["type"] == "missing" else f" (got {repr(error.get('input'))[:60]})"
+        shown.append(f"{where}: {error['msg']}{got}")
+    more = f"; and {len(errors) - 3} more" if len(errors) > 3 else ""
+    return "; ".join(shown) + more
+
+
+def _unexpected(function: str, detail: str, write: bool) -> MoodleError:
+    if write:
+        return InDoubtError(
+            f"{function}: the write was sent but its answer is not in the shape moodle-sync "
+            f"expects ({detail}); its outcome is unknown and it is not resent. Check Moodle "
+            "before retrying, and report this message.",
+            function=function,
+            errorcode="unexpectedanswer",
+        )
+    return UnexpectedAnswerError(
+        f"{function}: Moodle's answer is not in the shape moodle-sync expects ({detail}); "
+        "nothing of it was used. Next: check the site's Moodle version and plugins against "
+        "docs/admin-guide.md, and report this message.",
+        function=function,
+        errorcode="unexpectedanswer",
     )

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from moodle_sync.client.envelope import reading_answer
 from moodle_sync.client.models import MessageResult, SentMessage
 from moodle_sync.client.params import chunk_rows
 from moodle_sync.client.requester import Requester
@@ -73,10 +74,12 @@ def send_instant_messages(
     for chunk in chunks:
         try:
             answer = req.call("core_message_send_instant_messages", {"messages": chunk}, write=True)
+            with reading_answer("core_message_send_instant_messages", write=True):
+                parsed = [MessageResult.model_validate(raw) for raw in answer]
         except InDoubtError as exc:
             exc.completed = list(results)
             raise
-        results.extend(MessageResult.model_validate(raw) for raw in answer)
+        results.extend(parsed)
     return results
 
 
@@ -97,7 +100,8 @@ def get_messages(
         "limitnum": limitnum,
     }
     answer = req.call("core_message_get_messages", params)
-    return [SentMessage.model_validate(raw) for raw in answer["messages"]]
+    with reading_answer("core_message_get_messages"):
+        return [SentMessage.model_validate(raw) for raw in answer["messages"]]
 
 
 def can_message(req: Requester, sender: int, recipients: Sequence[int]) -> dict[int, bool]:
@@ -106,7 +110,8 @@ def can_message(req: Requester, sender: int, recipients: Sequence[int]) -> dict[
     params = {"referenceuserid": sender, "userids": list(recipients),
               "includecontactrequests": False, "includeprivacyinfo": True}  # fmt: skip
     answer = req.call("core_message_get_member_info", params)
-    return {int(member["id"]): bool(member.get("canmessage")) for member in answer}
+    with reading_answer("core_message_get_member_info"):
+        return {int(member["id"]): bool(member.get("canmessage")) for member in answer}
 
 
 def refusal_hint(errormessage: str) -> str:

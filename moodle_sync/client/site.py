@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from moodle_sync.client.envelope import reading_answer
 from moodle_sync.client.models import SiteInfo
 from moodle_sync.client.requester import Requester
 
@@ -15,5 +16,6 @@ def get_site_info(req: Requester) -> SiteInfo:
     and dropped, never kept in the model.
     """
     raw = req.call("core_webservice_get_site_info")
-    req.add_secret(str(raw.pop("userprivateaccesskey", "") or ""))
-    return SiteInfo.model_validate(raw)
+    with reading_answer("core_webservice_get_site_info"):
+        req.add_secret(str(raw.pop("userprivateaccesskey", "") or ""))
+        return SiteInfo.model_validate(raw)

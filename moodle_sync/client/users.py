@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from moodle_sync.client.envelope import reading_answer
 from moodle_sync.client.models import Result, User, parse_warnings
 from moodle_sync.client.params import chunk_rows
 from moodle_sync.client.requester import Requester
@@ -31,7 +32,8 @@ def get_users_by_field(req: Requester, field: str, values: Sequence[str | int]) 
     if field not in USER_FIELDS:
         raise ValueError(f"user field {field!r} is not one of {USER_FIELDS}")
     answer = req.call_batched("core_user_get_users_by_field", "values", values, {"field": field})
-    return [User.model_validate(raw) for raw in answer]
+    with reading_answer("core_user_get_users_by_field"):
+        return [User.model_validate(raw) for raw in answer]
 
 
 def update_users(req: Requester, updates: Sequence[UserUpdate]) -> Result[list[int]]:
@@ -50,9 +52,9 @@ def update_users(req: Requester, updates: Sequence[UserUpdate]) -> Result[list[i
     )
     warnings = []
     for chunk in chunks:
-        warnings.extend(
-            parse_warnings(req.call("core_user_update_users", {"users": chunk}, write=True))
-        )
+        answer = req.call("core_user_update_users", {"users": chunk}, write=True)
+        with reading_answer("core_user_update_users", write=True):
+            warnings.extend(parse_warnings(answer))
     refused = {w.itemid for w in warnings if w.item == "user"}
     return Result([u.user_id for u in updates if u.user_id not in refused], warnings)
 

@@ -77,3 +77,15 @@ def test_sent_messages_are_listed_for_the_integration_user(req: Requester, moodl
         ("limitfrom", "0"),
         ("limitnum", "50"),
     ]
+
+
+def test_a_send_answered_in_an_unexpected_shape_is_in_doubt_not_resent(
+    req: Requester, moodle: Mock
+) -> None:
+    """The messages were sent; an answer we cannot read leaves their outcome unknown."""
+    moodle.add(responses.POST, ENDPOINT, json=[{"msgid": "not a number", "clientmsgid": "a"}])
+    with pytest.raises(InDoubtError) as raised:
+        send_instant_messages(req, [OutgoingMessage(5, "hi", "a")])
+    assert str(raised.value).startswith("core_message_send_instant_messages: the write was sent")
+    assert "MessageResult.msgid" in str(raised.value)
+    assert raised.value.completed == []

@@ -6,14 +6,20 @@ then runs against each, and what it stored is compared after normalising what ca
 
 - the site's address inside message texts (each site has its own port).
 
-The loader sets each assignment's `timemodified` to the anchor, as the sandbox does. With the
-build's clock instead (after the anchor), `run --now <anchor>` ignored every student's own
-dates (they count only when checked after the assignment's last edit, and `checked_at` is the
-run's `now`): p1011, whose override moves a deadline, then got no reminder at all.
+The loader sets each assignment's `timemodified` to the anchor, as the sandbox does, so both
+sites hold the same data. (On the first runs the build's clock was used instead, and a student's
+own dates were then ignored: they counted only when `checked_at`, the run's `now`, was after
+Moodle's `timemodified`. That compared two clocks; cohort.py no longer does, and
+`test_an_override_counts_even_when_the_assignment_was_edited_after_now` in test_run.py keeps it
+so.)
 
 Every other difference is either fixed in the sandbox or marked here with what Moodle does.
 The read functions' answers are compared by shape (keys, JSON types), as the fidelity test
-does for the recordings, on the same calls with the same parameters.
+does for the recordings, on the same calls with the same parameters: 11 reads, and
+`SHAPE_DIFFERENCES` is empty: the real site answers them in no shape the sandbox lacks, and
+tests/sandbox/test_fidelity.py holds the sandbox's shapes to the recordings'. The live tier so
+met no answer shape beyond the recordings, and nothing was added to
+tests/fixtures/moodle/recordings from it.
 """
 
 from __future__ import annotations
