@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import true, update
+from sqlalchemy import select, true, update
 from sqlalchemy.orm import Session
 
 from moodle_sync.client.models import Course, EnrolledUser
@@ -41,12 +41,15 @@ def store_courses(session: Session, courses: Sequence[Course], now: datetime) ->
     stored = stored_rows(session, CourseRow, true(), ["id"], COURSE_FIELDS)
     counts = write_changes(session, CourseRow, rows, stored, COURSE_FIELDS, KEEP)
     session.execute(update(CourseRow).where(CourseRow.id.in_(rows)).values(last_seen_at=now))
-    for course in courses:
-        superseded = (CourseRow.idnumber == course.idnumber) & (CourseRow.id != course.id)
+    found = {course.idnumber: course.id for course in courses}
+    superseded = select(CourseRow.id, CourseRow.idnumber).where(
+        CourseRow.idnumber.in_(found), CourseRow.id.not_in(rows), CourseRow.replaced_at.is_(None)
+    )
+    for old_id, idnumber in session.execute(superseded).all():
         session.execute(
             update(CourseRow)
-            .where(superseded, CourseRow.replaced_at.is_(None))
-            .values(replaced_by=course.id, replaced_at=now)
+            .where(CourseRow.id == old_id)
+            .values(replaced_by=found[idnumber], replaced_at=now)
         )
     return counts
 
