@@ -73,9 +73,8 @@ def probe_access(
             )
         return answer
 
-    people: list[EnrolledUser] = (
-        attempt("core_enrol_get_enrolled_users", lambda: get_enrolled_users(req, course_id)) or []
-    )
+    listed = attempt("core_enrol_get_enrolled_users", lambda: get_enrolled_users(req, course_id))
+    people: list[EnrolledUser] = (listed.items or []) if listed else []
     students = [p for p in people if any(r.shortname == "student" for r in p.roles)]
     nameless = [s.id for s in students if not (s.firstname or s.lastname)]
     if nameless:

@@ -118,7 +118,7 @@ def diff(
 ) -> Reconciliation:
     """Read the scope live (writing nothing anywhere) and list every difference in it."""
     result = Reconciliation(list(scope.courses), scope.user_id)
-    known, _bookmarks, cmids = load_state(sessions)
+    known, _bookmarks, cmids, _digests = load_state(sessions)
     found = resolve_scope(requester, result.courses, known)
     window = dt.timedelta(0)
     fetched = fetch_all(requester, found.courses, {}, full=True, window=window, known_cmids=cmids)
@@ -163,6 +163,7 @@ class Compare:
     def enrolments(self, data: CourseData) -> Iterator[Difference]:
         rows = self.session.scalars(select(Enrolment).where(Enrolment.course_id == data.course.id))
         ours = {e.user_id: f"{e.status} as {e.roles}" for e in rows if e.ended_at is None}
+        assert data.users is not None, "reconcile reads every course's enrolments"
         live = {u.id: enrolment_text(u) for u in data.users}
         for uid, old, new in changes(ours, live, extra=True):
             if not self.wanted(uid):

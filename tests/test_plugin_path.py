@@ -128,6 +128,8 @@ def assert_same_rows(core: Worker, plugin: Worker, moved: Iterable[Pair] = ()) -
     `moved` pairs, which core may no longer ask, are left out."""
     core_rows, plugin_rows = core.rows(), plugin.rows()
     core_own, plugin_own = own_dates(core_rows.pop("own")), own_dates(plugin_rows.pop("own"))
+    for rows in (core_rows, plugin_rows):  # ended at each run's own start: whether, not when
+        rows["enrolments"] = [(*row[:5], row[5] is not None) for row in rows["enrolments"]]
     assert plugin_rows == core_rows
     asked = sorted(core_own.keys() - set(moved))
     assert {p: plugin_own.get(p, (None, None)) for p in asked} == {p: core_own[p] for p in asked}
@@ -201,6 +203,34 @@ def test_an_override_after_the_first_run_lands_the_same_on_both_paths(
     own = {(row[0], row[1]): row for row in plugin.rows()["own"]}
     for pair, due in moved.items():
         assert (int(own[pair][2].timestamp()), own[pair][4]) == (due, True)
+    assert statuses(plugin_report) == statuses(core_report)
+
+
+def test_enrolments_changed_after_a_run_land_the_same_on_both_paths(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Each path keeps a course's rows while Moodle's answer for it is unchanged, and reads a
+    changed course again: a suspension, an unenrolment and a new student land on both."""
+    core, plugin = both_workers(sandbox, tmp_path)
+    core.run(), plugin.run()
+    state = sandbox.state
+    students = [e for e in state.enrolments if e.role == "student" and e.status == "active"]
+    state.suspend_enrolment(students[0].userid, students[0].courseid)
+    gone = next(e for e in students if e.courseid != students[0].courseid)
+    state.unenrol(gone.userid, gone.courseid)
+    elsewhere = next(e for e in students if e.courseid not in (students[0].courseid,
+                                                               gone.courseid))  # fmt: skip
+    newcomer = next(e.userid for e in students if e.courseid != elsewhere.courseid
+                    and state.enrolment(e.userid, elsewhere.courseid) is None)  # fmt: skip
+    state.enrol(newcomer, elsewhere.courseid)
+    state.advance_clock(5)
+    core_report, plugin_report = core.run(), plugin.run()
+    assert_same_rows(core, plugin)
+    enrolments = {(c, u): (status, ended) for c, u, status, _r, _g, ended in plugin.rows()[
+        "enrolments"]}  # fmt: skip
+    assert enrolments[(students[0].courseid, students[0].userid)][0] == "suspended"
+    assert enrolments[(gone.courseid, gone.userid)][1] is not None
+    assert (elsewhere.courseid, newcomer) in enrolments
     assert statuses(plugin_report) == statuses(core_report)
 
 

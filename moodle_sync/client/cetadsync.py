@@ -9,7 +9,8 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from moodle_sync.client.envelope import reading_answer
+from moodle_sync.client.enrolments import READING
+from moodle_sync.client.envelope import Listing, answer_digest, reading_answer
 from moodle_sync.client.models import (
     Course,
     Grade,
@@ -123,13 +124,29 @@ def get_assignment_records(
 
 
 def get_enrolments(
-    req: Requester, course_ids: Sequence[int]
-) -> tuple[list[PluginEnrolment], list[MoodleWarning]]:
-    """Calls: local_cetadsync_get_enrolments (every course at once, chunked if many)."""
+    req: Requester, course_ids: Sequence[int], known: Mapping[int, str] | None = None
+) -> tuple[dict[int, Listing[PluginEnrolment]], list[MoodleWarning]]:
+    """Calls: local_cetadsync_get_enrolments (every course at once, chunked if many). Each
+    course read gets a listing of its rows; a course whose rows digest to the one the caller
+    `known`s is not read again (most nights, most courses)."""
     raw = req.call_batched("local_cetadsync_get_enrolments", "courseids", list(course_ids))
     with reading_answer("local_cetadsync_get_enrolments"):
-        rows = [PluginEnrolment.model_validate(row) for row in raw["enrolments"]]
-        return rows, [MoodleWarning.model_validate(w) for w in raw.get("warnings") or []]
+        warnings = [MoodleWarning.model_validate(w) for w in raw.get("warnings") or []]
+        by_course: dict[int, list[dict[str, Any]]] = {}
+        for row in raw["enrolments"]:
+            by_course.setdefault(row["courseid"], []).append(row)
+        refused = {w.itemid for w in warnings}
+        listings = {}
+        for cid in dict.fromkeys(course_ids):
+            if cid in refused:
+                continue
+            rows = by_course.get(cid, [])
+            digest = answer_digest(rows, READING)
+            users = len({row["userid"] for row in rows})
+            same = known is not None and known.get(cid) == digest
+            items = None if same else [PluginEnrolment.model_validate(row) for row in rows]
+            listings[cid] = Listing(digest, users, items)
+        return listings, warnings
 
 
 def get_effective_dates(

@@ -6,12 +6,14 @@ the body is classified by shape first and the status second (trap 1 in the Moodl
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from pydantic import ValidationError
 
@@ -29,12 +31,15 @@ from moodle_sync.errors import (
 __all__ = [
     "RETRIABLE_CODES",
     "SKIPPABLE_CODES",
+    "Listing",
+    "answer_digest",
     "check_response",
     "error_from_envelope",
     "reading_answer",
 ]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: ``dmlwriteexception``: found on a real site (tests/live): a new integration user's first
 #: concurrent calls race to insert the same user preference (``last_time_enrolments_synced``),
@@ -260,3 +265,20 @@ def _unexpected(function: str, detail: str, write: bool) -> MoodleError:
         function=function,
         errorcode="unexpectedanswer",
     )
+
+
+@dataclass(frozen=True)
+class Listing(Generic[T]):
+    """A list from an answer, with the digest of the answer it came from. `items` is None when
+    the digest is the one the caller said it holds: the same answer is not read again."""
+
+    digest: str
+    count: int  # how many items the answer lists
+    items: list[T] | None
+
+
+def answer_digest(raw: Any, salt: str = "") -> str:
+    """sha256 of an answer as decoded (keys in Moodle's order), and of how it is read (`salt`):
+    equal digests, equal answers."""
+    text = json.dumps(raw, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{salt}\n{text}".encode()).hexdigest()

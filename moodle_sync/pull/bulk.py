@@ -11,13 +11,14 @@ is read again through core, one call for that course.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
 from moodle_sync.client.cetadsync import PluginEnrolment, get_enrolments
+from moodle_sync.client.envelope import Listing
 from moodle_sync.client.models import EnrolledUser, User
 from moodle_sync.client.users import get_users_by_field
 from moodle_sync.pull.fetch import Counted, Fetched, attempt, describe, fetch_enrolments
@@ -26,50 +27,71 @@ from moodle_sync.store.tables import User as UserRow
 __all__ = ["fetch_enrolments_bulk"]
 
 
-def stored_people(sessions: sessionmaker[Session]) -> dict[int, User]:
-    """Every stored user's names, as core_user_get_users_by_field would give them."""
-    with sessions() as session:
-        rows = session.scalars(select(UserRow))
-        return {row.id: User(id=row.id, username=row.username, firstname=row.firstname,
-                             lastname=row.lastname, fullname=f"{row.firstname} {row.lastname}",
-                             email=row.email, idnumber=row.idnumber) for row in rows}  # fmt: skip
+def stored_people(sessions: sessionmaker[Session]) -> Callable[[Collection[int]], dict[int, User]]:
+    """A look-up of stored users' names, as core_user_get_users_by_field would give them."""
+
+    def lookup(ids: Collection[int]) -> dict[int, User]:
+        with sessions() as session:
+            rows = session.execute(
+                select(UserRow.id, UserRow.username, UserRow.firstname, UserRow.lastname,
+                       UserRow.email, UserRow.idnumber).where(UserRow.id.in_(sorted(ids)))
+            )  # fmt: skip
+            return {uid: User(id=uid, username=username, firstname=first, lastname=last,
+                              fullname=f"{first} {last}", email=email, idnumber=idnumber)
+                    for uid, username, first, last, email, idnumber in rows}  # fmt: skip
+
+    return lookup
 
 
 def fetch_enrolments_bulk(
-    requester: Requester, fetched: Fetched, counted: Counted, known: Mapping[int, User]
+    requester: Requester,
+    fetched: Fetched,
+    counted: Counted,
+    known: Callable[[Collection[int]], Mapping[int, User]],
+    digests: Mapping[int, str],
 ) -> None:
     """Calls: local_cetadsync_get_enrolments, core_user_get_users_by_field; with a plugin
-    that sends no groups, core_enrol_get_enrolled_users for each course with team submissions."""
+    that sends no groups, core_enrol_get_enrolled_users for each course with team submissions.
+
+    A course whose rows digest to its stored `digests` entry keeps its stored rows; names are
+    looked up (`known`, then Moodle) only for the courses read again."""
     ids = [cid for cid in fetched.courses if cid not in fetched.failures]
     if not ids:
         return
-    answer = attempt(lambda: get_enrolments(requester, ids))
+    answer = attempt(lambda: get_enrolments(requester, ids, digests))
     if isinstance(answer, Exception):
         fetched.fail(ids, f"enrolments: {answer}")
         return
-    rows, warnings = answer
+    listings, warnings = answer
+    rows = [row for listing in listings.values() for row in listing.items or ()]
     if any(row.groups is None for row in rows):
         teams = [
             cid for cid in ids if any(a.teamsubmission for a in fetched.courses[cid].assignments)
         ]
-        fetch_enrolments(requester, fetched, counted, teams)
+        fetch_enrolments(requester, fetched, counted, teams, digests=digests)
         ids = [cid for cid in ids if cid not in teams]
     for warning in warnings:
         fetched.fail([warning.itemid or 0], f"enrolments: {describe(warning)}")
-    unknown = sorted({r.userid for r in rows} - set(known))
+    wanted = {r.userid for cid in ids if cid in listings for r in listings[cid].items or ()}
+    stored = known(wanted) if wanted else {}
+    unknown = sorted(wanted - set(stored))
     people = attempt(lambda: get_users_by_field(requester, "id", unknown) if unknown else [])
     if isinstance(people, Exception):
         fetched.fail(ids, f"enrolments (users' names): {people}")
         return
-    names = {**known, **{user.id: user for user in people}}
-    by_course: dict[int, dict[int, list[PluginEnrolment]]] = defaultdict(lambda: defaultdict(list))
-    for row in rows:
-        by_course[row.courseid][row.userid].append(row)
+    names = {**stored, **{user.id: user for user in people}}
     for cid in ids:
-        if cid not in fetched.failures:
-            users = by_course.get(cid, {})
-            fetched.courses[cid].users = [enrolled(names.get(uid), uid, mine)
-                                          for uid, mine in sorted(users.items())]  # fmt: skip
+        if cid in fetched.failures or cid not in listings:
+            counted.step()
+            continue
+        listing = listings[cid]
+        users = None
+        if listing.items is not None:
+            mine: dict[int, list[PluginEnrolment]] = defaultdict(list)
+            for row in listing.items:
+                mine[row.userid].append(row)
+            users = [enrolled(names.get(uid), uid, rows) for uid, rows in sorted(mine.items())]
+        fetched.courses[cid].enrolled(Listing(listing.digest, listing.count, users))
         counted.step()
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -19,6 +19,7 @@ from moodle_sync.client import Requester
 from moodle_sync.client.assignments import get_assignments
 from moodle_sync.client.cetadsync import get_assignment_records
 from moodle_sync.client.enrolments import get_enrolled_users
+from moodle_sync.client.envelope import Listing
 from moodle_sync.client.models import Assignment, Course, EnrolledUser, MoodleWarning, User
 from moodle_sync.errors import RetriableError, SkippableError
 from moodle_sync.pull.streams import ASSIGNMENT_STREAMS, AssignmentStream
@@ -35,10 +36,17 @@ class CourseData:
     """All that was read for one course; written in one transaction if nothing failed."""
 
     course: Course
-    users: list[EnrolledUser] = field(default_factory=list)
+    # None: Moodle's enrolment answer is the one the stored rows came from (`enrolments_digest`)
+    users: list[EnrolledUser] | None = field(default_factory=list)
+    enrolments_digest: str | None = None
+    enrolments_listed: int = 0  # users Moodle listed, read again or not
     assignments: list[Assignment] = field(default_factory=list)
     records: dict[str, list[Any]] = field(default_factory=dict)
     since: dict[str, datetime | None] = field(default_factory=dict)
+
+    def enrolled(self, listing: Listing[EnrolledUser]) -> None:
+        self.users, self.enrolments_digest = listing.items, listing.digest
+        self.enrolments_listed = listing.count
 
 
 @dataclass
@@ -88,12 +96,14 @@ def fetch_courses(
     progress: Progress | None = None,
     *,
     plugin: bool = False,
-    known_users: Mapping[int, User] | None = None,
+    known_users: Callable[[Collection[int]], Mapping[int, User]] | None = None,
+    digests: Mapping[int, str] | None = None,
 ) -> Fetched:
     """Every course's enrolments and assignments: small, and needed before any records.
 
     With `plugin` (the site's path, `client.sitepath`) enrolments come through
     local_cetadsync in bulk (`pull.bulk`), after the assignments, which say what needs groups.
+    A course whose enrolment answer digests to its stored `digests` entry keeps its rows.
     """
     from moodle_sync.pull.bulk import fetch_enrolments_bulk  # bulk builds on this module
 
@@ -101,9 +111,9 @@ def fetch_courses(
     counted = Counted("reading enrolments", len(courses), progress)
     if plugin:
         fetch_assignments(requester, fetched, known_cmids)
-        fetch_enrolments_bulk(requester, fetched, counted, known_users or {})
+        fetch_enrolments_bulk(requester, fetched, counted, known_users or _nobody, digests or {})
         return fetched
-    fetch_enrolments(requester, fetched, counted)
+    fetch_enrolments(requester, fetched, counted, digests=digests or {})
     fetch_assignments(requester, fetched, known_cmids)
     return fetched
 
@@ -124,12 +134,20 @@ class Counted:
 
 
 def fetch_enrolments(
-    requester: Requester, fetched: Fetched, counted: Counted, only: Sequence[int] | None = None
+    requester: Requester,
+    fetched: Fetched,
+    counted: Counted,
+    only: Sequence[int] | None = None,
+    *,
+    digests: Mapping[int, str] | None = None,
 ) -> None:
     """Calls: core_enrol_get_enrolled_users, once per course (or per course of `only`)."""
+    known = digests or {}
 
-    def read(course_id: int) -> list[EnrolledUser] | Exception:
-        answer = attempt(lambda: get_enrolled_users(requester, course_id))
+    def read(course_id: int) -> Listing[EnrolledUser] | Exception:
+        answer = attempt(
+            lambda: get_enrolled_users(requester, course_id, known=known.get(course_id))
+        )
         counted.step()
         return answer
 
@@ -139,7 +157,11 @@ def fetch_enrolments(
         if isinstance(answer, Exception):
             fetched.fail([course_id], f"enrolments: {answer}")
         else:
-            fetched.courses[course_id].users = answer
+            fetched.courses[course_id].enrolled(answer)
+
+
+def _nobody(ids: Collection[int]) -> Mapping[int, User]:
+    return {}
 
 
 def fetch_assignments(

@@ -36,6 +36,7 @@ from moodle_sync.store.upsert import upsert
 
 __all__ = ["refresh_own_dates_bulk"]
 STREAM = "own_dates"
+MAX_USERS_BOUND = 5000  # more user ids than this are not bound as parameters: all are read
 
 
 def refresh_own_dates_bulk(
@@ -72,41 +73,41 @@ def refresh_own_dates_bulk(
             times[item.assignmentid] = answer.time
     changed = {aid: answer for aid, answer in answers.items() if answer.changed}
     with sessions.begin() as session:
-        students = _students(session, programme, set(changed) | set(failed))
-        for aid, why in sorted(failed.items()):
-            report.unconfirmed.update({(aid, uid): why for uid in students.get(aid, ())})
-        _replace(session, changed, students, now, report)
+        for aid, uids in _students(session, set(failed)).items():
+            report.unconfirmed.update({(aid, uid): failed[aid] for uid in uids})
+        _replace(session, changed, now, report)
         _advance(session, answers, times, now, run_id)
     return report
 
 
 def _replace(
-    session: Session,
-    changed: dict[int, AssignmentDates],
-    students: dict[int, list[int]],
-    now: dt.datetime,
-    report: OwnDatesReport,
+    session: Session, changed: dict[int, AssignmentDates], now: dt.datetime, report: OwnDatesReport
 ) -> None:
     """The changed assignments' rows for their active students become the answer's: a row for
     each student listed, none for the others (a removed override, a student's own row from
-    the core path that now matches the assignment)."""
+    the core path that now matches the assignment). Only the students listed or stored are
+    looked at: the others have no row and need none."""
     stored: dict[int, set[int]] = defaultdict(set)
     query = select(OwnDates.assignment_id, OwnDates.user_id)
     for aid, uid in session.execute(query.where(OwnDates.assignment_id.in_(sorted(changed)))):
         stored[aid].add(uid)
+    listed = {aid: {s.userid for s in answer.students} for aid, answer in changed.items()}
+    users = set().union(*stored.values(), *listed.values())
+    active = _students(session, set(changed), users)
     rows = []
     for aid, answer in sorted(changed.items()):
-        active = set(students.get(aid, ()))
-        listed = [s for s in answer.students if s.userid in active]
-        gone = (stored[aid] & active) - {s.userid for s in listed}
+        mine = set(active.get(aid, ()))
+        gone = (stored[aid] & mine) - listed[aid]
         if gone:
             session.execute(delete(OwnDates).where(OwnDates.assignment_id == aid,
                                                    OwnDates.user_id.in_(sorted(gone))))  # fmt: skip
-        for mine in listed:
-            overridden = (mine.duedate != answer.duedate, mine.cutoffdate != answer.cutoffdate)
+        for own in answer.students:
+            if own.userid not in mine:
+                continue
+            overridden = (own.duedate != answer.duedate, own.cutoffdate != answer.cutoffdate)
             report.overrides += any(overridden)
-            rows.append({"assignment_id": aid, "user_id": mine.userid, "checked_at": now,
-                         "due_at": mine.duedate, "cutoff_at": mine.cutoffdate,
+            rows.append({"assignment_id": aid, "user_id": own.userid, "checked_at": now,
+                         "due_at": own.duedate, "cutoff_at": own.cutoffdate,
                          "due_overridden": overridden[0], "cutoff_overridden": overridden[1],
                          "participant": True})  # fmt: skip
     upsert(session, OwnDates, rows)
@@ -123,9 +124,11 @@ def _live_assignments(programme: Programme) -> Select[int]:
     )
 
 
-def _students(session: Session, programme: Programme, aids: set[int]) -> dict[int, list[int]]:
-    """Assignment id -> its active students, in user id order, for these assignments."""
-    if not aids:
+def _students(
+    session: Session, aids: set[int], users: set[int] | None = None
+) -> dict[int, list[int]]:
+    """Assignment id -> its active students (of `users` only, if given), in user id order."""
+    if not aids or users == set():
         return {}
     query = (
         select(Assignment.id, Enrolment.user_id, Enrolment.roles)
@@ -134,6 +137,8 @@ def _students(session: Session, programme: Programme, aids: set[int]) -> dict[in
                Enrolment.ended_at.is_(None))
         .order_by(Assignment.id, Enrolment.user_id)
     )  # fmt: skip
+    if users is not None and len(users) <= MAX_USERS_BOUND:
+        query = query.where(Enrolment.user_id.in_(sorted(users)))
     out: dict[int, list[int]] = defaultdict(list)
     for aid, uid, roles in session.execute(query):
         if STUDENT_ROLE in roles.split(","):

@@ -26,6 +26,7 @@ from moodle_sync.pull.streams import (
     assignment_row,
 )
 from moodle_sync.store.tables import Assignment, Bookmark, User
+from moodle_sync.store.tables import Course as CourseRow
 from moodle_sync.store.upsert import upsert
 
 
@@ -38,8 +39,14 @@ def write_courses(
     deletions_safe: bool,
 ) -> dict[str, StreamCounts]:
     """Store everything read for these courses; return counts per stream."""
-    users = {data.course.id: data.users for data in batch}
-    counts = {"enrolments": store_enrolments(session, users, now)}
+    read = {data.course.id: data.users for data in batch if data.users is not None}
+    counts = {"enrolments": store_enrolments(session, read, now)}
+    kept = sum(data.enrolments_listed for data in batch if data.users is None)
+    counts["enrolments"].add(StreamCounts(read=kept, unchanged=kept))
+    digests = [{"id": data.course.id, "enrolments_digest": data.enrolments_digest}
+               for data in batch if data.users is not None]  # fmt: skip
+    if digests:
+        session.execute(update(CourseRow), digests)
     counts["assignments"] = store_assignments(session, batch, now, deletions_safe=deletions_safe)
     assignment_ids = [a.id for data in batch for a in data.assignments]
     for stream in ASSIGNMENT_STREAMS:
@@ -67,6 +74,11 @@ def store_assignments(
     return counts
 
 
+#: Above this many records, the stored ones are read by assignment: building and binding an
+#: IN list of tens of thousands of ids cost more than a first sync's whole diff.
+MAX_IDS_COMPARED = 1000
+
+
 def store_records(
     session: Session,
     stream: AssignmentStream,
@@ -77,11 +89,12 @@ def store_records(
     """Diff and write one stream's records for the batch's assignments."""
     rows = {stream.key(row): row for row in (stream.to_row(r, now) for r in records)}
     table: Any = stream.table
-    if stream.incremental:  # `since` returned only recent rows: compare just those (by id)
-        if not rows:
-            return StreamCounts()
+    if not rows and stream.incremental:
+        return StreamCounts()
+    if stream.incremental and len(rows) <= MAX_IDS_COMPARED:
+        # `since` returned only recent rows: compare just those, by id
         where = table.id.in_([row["id"] for row in rows.values()])
-    else:
+    else:  # a first or --full read: the batch's stored rows, by assignment
         where = table.assignment_id.in_(assignment_ids)
     stored = stored_rows(session, stream.table, where, stream.key_columns, stream.compare)
     return write_changes(session, stream.table, rows, stored, stream.compare)

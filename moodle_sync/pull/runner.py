@@ -189,7 +189,7 @@ def read(
     *,
     plugin: bool = False,
 ) -> None:
-    known, bookmarks, cmids = load_state(sessions)
+    known, bookmarks, cmids, digests = load_state(sessions)
     scope = resolve_scope(requester, idnumbers, known, plugin=plugin)
     report.missing_courses, report.rolled_over = scope.missing, scope.rolled_over
     for idnumber in scope.missing:
@@ -201,9 +201,9 @@ def read(
     if should_stop():
         report.failed_courses.update(dict.fromkeys((c.idnumber for c in scope.courses), STOPPED))
         return
-    people = stored_people(sessions) if plugin and not full else {}
+    people = stored_people(sessions) if plugin and not full else None
     fetched = fetch_courses(requester, scope.courses, cmids, progress, plugin=plugin,
-                            known_users=people)  # fmt: skip
+                            known_users=people, digests=None if full else digests)  # fmt: skip
     writer = Writer(sessions, report, fetched, should_stop, progress, len(scope.courses))
     read_and_write(requester, fetched, bookmarks, writer, full=full, window=window,
                    plugin=plugin)  # fmt: skip
@@ -296,17 +296,21 @@ def no_progress(stage: str, done: int, total: int) -> None:
     """Progress goes nowhere unless someone (a terminal) wants to see it."""
 
 
-def load_state(sessions: sessionmaker[Session]) -> tuple[dict[str, int], Bookmarks, dict[int, int]]:
-    """Known course ids by idnumber, bookmarks, and which course each known cmid is in."""
+def load_state(
+    sessions: sessionmaker[Session],
+) -> tuple[dict[str, int], Bookmarks, dict[int, int], dict[int, str]]:
+    """Known course ids by idnumber, bookmarks, which course each known cmid is in, and the
+    digest of the enrolment answer each course's stored enrolments came from."""
     with sessions() as session:
-        current = select(Course).where(Course.replaced_at.is_(None))
-        known = {c.idnumber: c.id for c in session.scalars(current)}
+        current = session.scalars(select(Course).where(Course.replaced_at.is_(None))).all()
+        known = {c.idnumber: c.id for c in current}
+        digests = {c.id: c.enrolments_digest for c in current if c.enrolments_digest}
         bookmarks = {(b.stream, b.partition): b.value for b in session.scalars(select(Bookmark))}
         cmids = {
             cmid: course
             for cmid, course in session.execute(select(Assignment.cmid, Assignment.course_id))
         }
-    return known, bookmarks, cmids
+    return known, bookmarks, cmids, digests
 
 
 def _finish(report: SyncReport, requester: Requester, outcome: str) -> None:

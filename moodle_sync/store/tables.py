@@ -54,6 +54,9 @@ class Course(Base):
     # mapped to its module, and never merged into the module's data.
     replaced_by: Mapped[int | None]
     replaced_at: Mapped[datetime | None]
+    # sha256 of the enrolment answer the course's stored enrolments were written from: the
+    # same answer again (most nights) leaves them as they are (`pull.enrolments`)
+    enrolments_digest: Mapped[str | None] = mapped_column(String(64))
 
 
 class User(Base):

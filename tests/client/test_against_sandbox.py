@@ -79,7 +79,7 @@ def test_a_full_read_of_the_programme(connect: Connect) -> None:
     req = connect()
     courses = get_courses_by_field(req, "idnumber", ["CETAD-RAPL", "CETAD-LOTC", "NOPE"]).data
     assert [c.shortname for c in courses] == ["RAPL", "LOTC"]
-    users = {u.idnumber: u.status for u in get_enrolled_users(req, LOTC)}
+    users = {u.idnumber: u.status for u in get_enrolled_users(req, LOTC).items or ()}
     assert users["P1006"] == "suspended" and users["P1001"] == "active"
     assignments = get_assignments(req, [c.id for c in courses])
     assert assignments.data and assignments.warnings == []
@@ -88,9 +88,18 @@ def test_a_full_read_of_the_programme(connect: Connect) -> None:
     assert get_user_flags(req, ids).data
 
 
+def test_an_enrolment_answer_the_caller_holds_is_not_read_again(connect: Connect) -> None:
+    req = connect()
+    first = get_enrolled_users(req, LOTC)
+    assert first.items and first.count == len(first.items)
+    again = get_enrolled_users(req, LOTC, known=first.digest)
+    assert (again.digest, again.count, again.items) == (first.digest, first.count, None)
+    assert get_enrolled_users(req, LOTC, known="another answer").items == first.items
+
+
 def test_chunked_lookups_merge_across_calls(connect: Connect) -> None:
     req = connect(max_input_vars=12, max_ids_per_call=3)
-    ids = [u.id for u in get_enrolled_users(req, LOTC)]
+    ids = [u.id for u in get_enrolled_users(req, LOTC).items or ()]
     calls_before = req.stats.calls
     users = get_users_by_field(req, "id", ids)
     assert sorted(u.id for u in users) == sorted(ids)

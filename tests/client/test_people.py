@@ -65,7 +65,7 @@ def test_a_suspended_enrolment_is_told_from_the_users_own_course_list(
     req: Requester, moodle: Mock
 ) -> None:
     reply(moodle, "core_enrol_get_enrolled_users__suspended_in_lotc")
-    users = {user.idnumber: user for user in get_enrolled_users(req, 5)}
+    users = {user.idnumber: user for user in get_enrolled_users(req, 5).items or ()}
     assert users["P1006"].status == "suspended"
     assert users["P1001"].status == "active" and users["T2001"].status == "active"
     assert [r.shortname for r in users["T2001"].roles] == ["editingteacher"]

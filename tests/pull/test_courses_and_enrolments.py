@@ -58,6 +58,31 @@ def test_rerunning_with_no_change_changes_nothing(
     assert set(stored_enrolments(sessions)) == set(before)
 
 
+def test_only_a_course_whose_enrolments_changed_is_written_again(
+    requester: Requester, sessions: sessionmaker[Session], programme: Programme, sandbox: Sandbox
+) -> None:
+    """A course whose enrolment answer is the one its rows came from keeps them untouched (its
+    rows' last_seen_at stays); a changed course is diffed and written; --full reads all. (A
+    student joining a group changes only that course's answer; a suspension changes every
+    course of the student, whose answers list the courses they are active in.)"""
+    first = run_sync(requester, sessions, programme)
+    student = next(e.userid for e in sandbox.state.enrolments if e.courseid == LOTC
+                   and e.role == "student" and e.status == "active")  # fmt: skip
+    sandbox.state.add_group(LOTC, 901, "Cohort B", [student])
+    second = run_sync(requester, sessions, programme)
+    counts = second.counts["enrolments"]
+    assert (counts.updated, counts.inserted) == (1, 0)
+    stored = stored_enrolments(sessions)
+    assert stored[(LOTC, student)].groups == "901"
+    seen = {(key[0], row.last_seen_at) for key, row in stored.items()}
+    assert {course for course, at in seen if at == second.started_at} == {LOTC}
+    assert {course for course, at in seen if at == first.started_at} == (
+        {course for course, _ in seen} - {LOTC})  # fmt: skip
+    weekly = run_sync(requester, sessions, programme, full=True)
+    assert {row.last_seen_at for row in stored_enrolments(sessions).values()} == {
+        weekly.started_at}  # fmt: skip
+
+
 def test_suspension_then_unenrolment_is_followed_without_losing_history(
     requester: Requester, sessions: sessionmaker[Session], programme: Programme, sandbox: Sandbox
 ) -> None:
