@@ -10,7 +10,8 @@ import sqlalchemy as sa
 PULLED = ("courses", "users", "enrolments", "assignments", "submissions", "grades",
           "user_flags", "due_date_overrides")  # fmt: skip
 VOLATILE = ("first_seen_at", "last_seen_at", "checked_at", "pushed_at", "run_id", "updated_at",
-            "planned_at", "sending_started_at", "sent_at", "moodle_message_id", "id")  # fmt: skip
+            "planned_at", "sending_started_at", "sent_at", "moodle_message_id", "id",
+            "enrolments_digest")  # fmt: skip
 
 
 def stored_rows(
@@ -39,3 +40,17 @@ def differences(left: dict[str, set[Any]], right: dict[str, set[Any]]) -> dict[s
                    "only_right": sorted(right[name] - left[name], key=repr)[:5],
                    "counts": (len(left[name]), len(right[name]))}
             for name in left if left[name] != right[name]}  # fmt: skip
+
+
+def own_dates(rows: set[tuple[Any, ...]]) -> dict[tuple[int, int], tuple[Any, Any]]:
+    """due_date_overrides rows as (assignment, user) -> (own due, own cut-off), None where it
+    is the assignment's: the core path stores an answer for each open pair it asked, the
+    plugin path a row only for a student whose dates are their own."""
+    out = {}
+    for row in rows:
+        r = dict(row)
+        out[(r["assignment_id"], r["user_id"])] = (
+            r["due_at"] if r["due_overridden"] else None,
+            r["cutoff_at"] if r["cutoff_overridden"] else None,
+        )
+    return out

@@ -774,7 +774,7 @@ def test_the_worker_pulls_the_same_rows_on_both_paths_and_few_calls_on_the_plugi
     the admin guide's core-only token, the same stored rows; then the plugin path's no-change
     and `--full` runs in a handful of calls (issue 13: a CETAD `--full` pull in at most 8)."""
     from tests.live.conftest import cli_for
-    from tests.live.store import differences, stored_rows
+    from tests.live.store import differences, own_dates, stored_rows
 
     calls = {}
     databases = {}
@@ -786,7 +786,11 @@ def test_the_worker_pulls_the_same_rows_on_both_paths_and_few_calls_on_the_plugi
             assert done.returncode == 0, f"{path} {run}: {done.stdout[-2000:]}{done.stderr[-2000:]}"
             calls[path, run] = json.loads(done.stdout)["requests"]["calls"]
     core, plugin = stored_rows(databases["core"]), stored_rows(databases["plugin"])
+    core_own = own_dates(core.pop("due_date_overrides"))
+    plugin_own = own_dates(plugin.pop("due_date_overrides"))
     assert differences(plugin, core) == {}
+    assert core_own, "the cohort has open pairs to compare"
+    assert {pair: plugin_own.get(pair, (None, None)) for pair in core_own} == core_own
     assert calls["plugin", "full"] <= 8 and calls["plugin", "unchanged"] <= 8, calls
     assert calls["core", "full"] > calls["plugin", "full"], calls
 
