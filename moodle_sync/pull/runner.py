@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import resource
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -67,7 +68,11 @@ class SyncReport:
     own_dates: OwnDatesReport = field(default_factory=OwnDatesReport)
     requests: dict[str, float] = field(default_factory=dict)
     peak_memory_mb: float | None = None
+    # CPU seconds the process spent in this pull, every thread, start-up and imports excluded:
+    # the pull's own cost, which a long-running `moodle-sync worker` pays per run
+    cpu_seconds: float | None = None
     error: str | None = None
+    cpu_started: float = field(default_factory=time.process_time, repr=False)
 
     def add(self, counts: dict[str, StreamCounts]) -> None:
         for name, more in counts.items():
@@ -87,6 +92,7 @@ class SyncReport:
             "own_dates": self.own_dates.as_dict(),
             "requests": self.requests,
             "peak_memory_mb": self.peak_memory_mb,
+            "cpu_seconds": self.cpu_seconds,
             "error": self.error,
         }
 
@@ -318,3 +324,4 @@ def _finish(report: SyncReport, requester: Requester, outcome: str) -> None:
     report.finished_at = datetime.now(UTC)
     report.requests = requester.stats.as_dict()
     report.peak_memory_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    report.cpu_seconds = round(time.process_time() - report.cpu_started, 3)
