@@ -47,6 +47,7 @@ class SiteState:
     installed_functions: set[str]
     messages: list[Message] = field(default_factory=list)
     groups: dict[int, Group] = field(default_factory=dict)
+    sequences: dict[str, int] = field(default_factory=dict)  # table -> the last id it gave
     # local_cetadsync's tables: sent notifications by key, progression by (user, course), and
     # when each assignment's dates last moved (its events; a row written straight is not seen)
     plugin_sent: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -147,8 +148,13 @@ class SiteState:
             (o for o in self.overrides if o.assignment == assignid and o.userid == userid), None
         )
 
-    def next_id(self, rows: list[Any]) -> int:
-        return max((r.id for r in rows), default=0) + 1
+    def next_id(self, table: str) -> int:
+        """A new row's id in `table` (submissions, grades, ...), as a database sequence gives
+        it: never one a deleted row had (a reused id made a grade of one assignment look like
+        an unchanged grade of another)."""
+        used = max((r.id for r in getattr(self, table)), default=0)
+        self.sequences[table] = max(self.sequences.get(table, 0), used) + 1
+        return self.sequences[table]
 
     # --- mutators for tests and the demo ----------------------------------------------------
     def submit(
@@ -166,7 +172,7 @@ class SiteState:
     def _own_row(self, assignid: int, userid: int, status: str, when: int) -> None:
         sub = self.submission(assignid, userid)
         if sub is None:
-            sub = Submission(self.next_id(self.submissions), assignid, userid, status, when, when)
+            sub = Submission(self.next_id("submissions"), assignid, userid, status, when, when)
             self.submissions.append(sub)
         sub.status, sub.timemodified = status, when
 
@@ -175,7 +181,7 @@ class SiteState:
         member has submitted (else draft); otherwise submitted once anyone has."""
         team = self.team_submission(assign.id, groupid)
         if team is None:
-            team = Submission(self.next_id(self.submissions), assign.id, 0, "new", when, when,
+            team = Submission(self.next_id("submissions"), assign.id, 0, "new", when, when,
                               groupid=groupid)  # fmt: skip
             self.submissions.append(team)
         team.status, team.timemodified = status, when
@@ -220,7 +226,7 @@ class SiteState:
                 self._own_row(assignid, userid, "new", when)
             row = self.grade_row(assignid, userid)
             if row is None:
-                row = Grade(self.next_id(self.grades), assignid, userid, grade, grader, when, when)
+                row = Grade(self.next_id("grades"), assignid, userid, grade, grader, when, when)
                 self.grades.append(row)
             row.grade, row.grader, row.timemodified = grade, grader, when
 
@@ -337,7 +343,7 @@ class SiteState:
     def _flag_for(self, assignid: int, userid: int) -> UserFlag:
         flag = self.flag(assignid, userid)
         if flag is None:
-            flag = UserFlag(self.next_id(self.userflags), assignid, userid)
+            flag = UserFlag(self.next_id("userflags"), assignid, userid)
             self.userflags.append(flag)
         return flag
 

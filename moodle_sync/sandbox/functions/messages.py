@@ -89,7 +89,7 @@ def _conversation(call: Call, touserid: int) -> int:
 def _store(call: Call, msg: dict[str, Any]) -> Message:
     raw, fmt = msg["text"], msg["textformat"]
     stored = Message(
-        id=call.state.next_id(call.state.messages),
+        id=call.state.next_id("messages"),
         useridfrom=call.token.userid,
         useridto=msg["touserid"],
         text=as_html(raw),
