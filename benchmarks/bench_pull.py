@@ -1,13 +1,16 @@
 """The pull on a university-sized site: 200 courses, 10,000 enrolments, 1,000 assignments,
 50,000 submissions, with 20 ms added to every sandbox answer.
 
-Measured in one run, each sync in its own process (wall time, web-service calls, peak
-memory, and the CPU seconds of the worker process and, separately, of the sandbox: on a
-machine of two cores the two share them, so wall time moves with the machine while the
-worker's CPU is its own cost): the first full sync into an empty database, an incremental
-sync with no changes, a weekly `--full` sync, and a naive baseline that makes one call per
-course for enrolments and assignments and one call per assignment per stream, sequentially,
-with no database writes (which flatters the baseline). Prints one JSON object.
+Measured in one run, each sync in its own process, on both paths (the plugin's token, as the
+admin guide sets a site up, and the core-only token), each into its own empty database: the
+first full sync, an incremental sync with no changes, and a weekly `--full` sync. For each:
+wall time, web-service calls, peak memory, the CPU seconds of the worker process (whole:
+start-up, imports and the pull), of the pull alone (`sync --json`'s `cpu_seconds`: what a
+long-running `moodle-sync worker` pays per run) and, separately, of the sandbox (on two
+cores the two share the machine, so wall time moves with it while the worker's CPU is its own
+cost). The baseline is a naive pull that makes one call per course for enrolments and
+assignments and one call per assignment per stream, sequentially, with no database writes
+(which flatters it). Prints one JSON object; the top-level runs are the plugin path's.
 Run: .venv/bin/python benchmarks/bench_pull.py
 Profile the worker: BENCH_PULL_PROFILE=folder (a cProfile file per sync; skips the baseline).
 """
@@ -35,7 +38,7 @@ from moodle_sync.client.assignments import (
 )
 from moodle_sync.client.enrolments import get_enrolled_users
 from moodle_sync.sandbox.generate import generate_site
-from moodle_sync.sandbox.server import INTEGRATION_TOKEN
+from moodle_sync.sandbox.server import INTEGRATION_TOKEN, PLUGIN_TOKEN
 from moodle_sync.settings import MoodleSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,13 +90,22 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+PATHS = {"plugin": PLUGIN_TOKEN, "core": INTEGRATION_TOKEN}
+
+
 def timed_sync(
-    url: str, programme: Path, database: str, sandbox: int, *args: str, profile: str = ""
+    url: str,
+    programme: Path,
+    database: str,
+    sandbox: int,
+    *args: str,
+    profile: str = "",
+    token: str = PLUGIN_TOKEN,
 ) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOODLE_SYNC_")} | {
         "MOODLE_SYNC_CONFIG": os.devnull,
         "MOODLE_SYNC_MOODLE__URL": url,
-        "MOODLE_SYNC_MOODLE__TOKEN": INTEGRATION_TOKEN,
+        "MOODLE_SYNC_MOODLE__TOKEN": token,
         "MOODLE_SYNC_DATABASE__URL": database,
         "MOODLE_SYNC_PROGRAMME_FILE": str(programme),
     }
@@ -111,6 +123,7 @@ def timed_sync(
     return {
         "seconds": round(seconds, 2),
         "worker_cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
+        "pull_cpu_seconds": round(float(record["cpu_seconds"]), 2),
         "sandbox_cpu_seconds": round(process_cpu(sandbox) - sandbox_before, 2),
         "calls": int(record["requests"]["calls"]),
         "rows": {name: counts["read"] for name, counts in record["counts"].items()},
@@ -133,12 +146,14 @@ def naive_baseline(url: str, course_ids: list[int]) -> dict[str, Any]:
     return {"seconds": round(time.perf_counter() - started, 2), "calls": calls}
 
 
-def targets(
-    first: dict[str, Any], unchanged: dict[str, Any], weekly: dict[str, Any], base: dict[str, Any]
-) -> list[dict[str, Any]]:
-    """Issue 4's targets, each with what was measured; the first run's extra calls are the
-    one-time lookup of 200 course idnumbers (later runs refresh known courses in one call)."""
-    peak = max(first["peak_mb"], unchanged["peak_mb"], weekly["peak_mb"])
+def targets(runs: dict[str, dict[str, Any]], base: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue 4's targets and issue 15's CPU targets, each with what was measured. Calls and CPU
+    are judged on the plugin path, the one the admin guide sets up: on the core path a pull
+    also asks mod_assign_get_participant for every open (assignment, student) pair (issue 11),
+    about 12,000 calls a run on this site, a cost only the plugin's bulk read removes; its
+    figures are reported beside these, not judged against them."""
+    first, unchanged, weekly = (runs["plugin"][k] for k in ("first", "unchanged", "weekly"))
+    peak = max(run["peak_mb"] for path in runs.values() for run in path.values())
 
     def row(target: str, measured: float, met: bool) -> dict[str, Any]:
         return {"target": target, "measured": measured, "met": met}
@@ -149,11 +164,15 @@ def targets(
         row("weekly full sync <= 300 calls", weekly["calls"], weekly["calls"] <= 300),
         row("incremental, no changes, <= 220 calls", unchanged["calls"], unchanged["calls"] <= 220),
         row("incremental, no changes, < 3 s", unchanged["seconds"], unchanged["seconds"] < 3),
-        row("peak memory < 250 MB", peak, peak < 250),
-        row("worker CPU, full sync (first run) < 3 s", first["worker_cpu_seconds"],
+        row("peak memory < 250 MB (both paths)", peak, peak < 250),
+        row("pull CPU, full sync (first run) < 3 s", first["pull_cpu_seconds"],
+            first["pull_cpu_seconds"] < 3),
+        row("pull CPU, incremental with no changes < 1 s", unchanged["pull_cpu_seconds"],
+            unchanged["pull_cpu_seconds"] < 1),
+        row("worker process CPU, full sync (first run) < 3 s", first["worker_cpu_seconds"],
             first["worker_cpu_seconds"] < 3),
-        row("worker CPU, incremental with no changes < 1 s", unchanged["worker_cpu_seconds"],
-            unchanged["worker_cpu_seconds"] < 1),
+        row("worker process CPU, incremental with no changes < 1 s",
+            unchanged["worker_cpu_seconds"], unchanged["worker_cpu_seconds"] < 1),
         row("full sync >= 10x faster than the baseline",
             round(base["seconds"] / first["seconds"], 1), base["seconds"] >= 10 * first["seconds"]),
     ]  # fmt: skip
@@ -170,19 +189,27 @@ def main() -> None:
         def profile(name: str) -> str:
             return str(Path(profiles) / f"{name}.prof") if profiles else ""
 
+        runs: dict[str, dict[str, Any]] = {}
         try:
-            database = f"sqlite:///{folder}/store.db"
-            pid = sandbox.pid
-            first = timed_sync(url, programme, database, pid, profile=profile("first"))
-            unchanged = timed_sync(url, programme, database, pid, profile=profile("unchanged"))
-            weekly = timed_sync(url, programme, database, pid, "--full", profile=profile("weekly"))
+            for path, token in PATHS.items():
+                database, pid = f"sqlite:///{folder}/{path}.db", sandbox.pid
+                runs[path] = {
+                    "first": timed_sync(url, programme, database, pid, token=token,
+                                        profile=profile(f"{path}-first")),
+                    "unchanged": timed_sync(url, programme, database, pid, token=token,
+                                            profile=profile(f"{path}-unchanged")),
+                    "weekly": timed_sync(url, programme, database, pid, "--full", token=token,
+                                         profile=profile(f"{path}-weekly")),
+                }  # fmt: skip
             if profiles:
-                print(json.dumps({"first": first, "unchanged": unchanged, "weekly": weekly}))
+                print(json.dumps(runs))
                 return
             baseline = naive_baseline(url, course_ids)
         finally:
             sandbox.terminate()
             sandbox.wait()
+    first = runs["plugin"]["first"]
+    core = runs["core"]
     report = {
         "name": "pull_full_sync_200_courses_50k_submissions_20ms",
         "seconds": first["seconds"],
@@ -191,11 +218,13 @@ def main() -> None:
         "ratio": round(first["seconds"] / baseline["seconds"], 3),
         "speedup": round(baseline["seconds"] / first["seconds"], 1),
         "full_sync": first,
-        "incremental_no_changes": unchanged,
-        "weekly_full_sync": weekly,
+        "incremental_no_changes": runs["plugin"]["unchanged"],
+        "weekly_full_sync": runs["plugin"]["weekly"],
+        "core_path": {"full_sync": core["first"], "incremental_no_changes": core["unchanged"],
+                      "weekly_full_sync": core["weekly"]},
         "baseline": baseline,
-        "targets": targets(first, unchanged, weekly, baseline),
-    }
+        "targets": targets(runs, baseline),
+    }  # fmt: skip
     print(json.dumps(report))
 
 

@@ -79,19 +79,23 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 def cpu_lines(report: dict[str, Any]) -> list[str]:
-    """The pull's wall time beside the CPU seconds of the worker and, apart, of the sandbox."""
+    """The pull's wall time beside the CPU seconds of the worker process, of the pull alone,
+    and apart, of the sandbox, per path."""
     lines = []
+    names = ("full_sync", "incremental_no_changes", "weekly_full_sync")
     for row in report["benchmarks"]:
-        runs = {k: row[k] for k in ("full_sync", "incremental_no_changes", "weekly_full_sync")
-                if isinstance(row.get(k), dict) and "worker_cpu_seconds" in row[k]}  # fmt: skip
+        paths = {"plugin": row, "core": row.get("core_path", {})}
+        runs = [(path, name, found[name]) for path, found in paths.items() for name in names
+                if "worker_cpu_seconds" in (found.get(name) or {})]  # fmt: skip
         if not runs:
             continue
         lines += ["", f"## {row['name']}: wall time and CPU seconds", "",
-                  "| sync | wall s | worker CPU s | sandbox CPU s | calls |",
-                  "|---|---|---|---|---|"]  # fmt: skip
-        for name, run in runs.items():
-            lines.append(f"| {name} | {run['seconds']} | {run['worker_cpu_seconds']} | "
-                         f"{run['sandbox_cpu_seconds']} | {run['calls']} |")  # fmt: skip
+                  "| path | sync | wall s | worker process CPU s | pull CPU s | sandbox CPU s "
+                  "| calls |", "|---|---|---|---|---|---|---|"]  # fmt: skip
+        for path, name, run in runs:
+            lines.append(f"| {path} | {name} | {run['seconds']} | {run['worker_cpu_seconds']} | "
+                         f"{run.get('pull_cpu_seconds', '')} | {run['sandbox_cpu_seconds']} | "
+                         f"{run['calls']} |")  # fmt: skip
     return lines
 
 

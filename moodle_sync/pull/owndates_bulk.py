@@ -127,23 +127,24 @@ def _live_assignments(programme: Programme) -> Select[int]:
 def _students(
     session: Session, aids: set[int], users: set[int] | None = None
 ) -> dict[int, list[int]]:
-    """Assignment id -> its active students (of `users` only, if given), in user id order."""
+    """Assignment id -> its active students (of `users` only, if given), in user id order:
+    read by course (a course's students are every assignment's), not per pair."""
     if not aids or users == set():
         return {}
-    query = (
-        select(Assignment.id, Enrolment.user_id, Enrolment.roles)
-        .join(Enrolment, Enrolment.course_id == Assignment.course_id)
-        .where(Assignment.id.in_(sorted(aids)), Enrolment.status == "active",
-               Enrolment.ended_at.is_(None))
-        .order_by(Assignment.id, Enrolment.user_id)
-    )  # fmt: skip
+    by_id = select(Assignment.id, Assignment.course_id).where(Assignment.id.in_(sorted(aids)))
+    courses: dict[int, int] = {aid: cid for aid, cid in session.execute(by_id)}
+    query = select(Enrolment.course_id, Enrolment.user_id, Enrolment.roles).where(
+        Enrolment.course_id.in_(sorted(set(courses.values()))),
+        Enrolment.status == "active",
+        Enrolment.ended_at.is_(None),
+    )
     if users is not None and len(users) <= MAX_USERS_BOUND:
         query = query.where(Enrolment.user_id.in_(sorted(users)))
-    out: dict[int, list[int]] = defaultdict(list)
-    for aid, uid, roles in session.execute(query):
+    by_course: dict[int, list[int]] = defaultdict(list)
+    for cid, uid, roles in sorted(session.execute(query).all()):
         if STUDENT_ROLE in roles.split(","):
-            out[aid].append(uid)
-    return dict(out)
+            by_course[cid].append(uid)
+    return {aid: by_course[cid] for aid, cid in sorted(courses.items()) if cid in by_course}
 
 
 def _bookmarks(session: Session, aids: set[int]) -> dict[int, int]:
