@@ -8,7 +8,8 @@ an assignment lists the students whose dates are their own; everyone else has th
 assignment's. The store keeps that answer as it is: a row for each listed student (the same
 row the core path writes for an override) and no row for the others, which `cohort` reads as
 the assignment's dates. So a first sync writes a row per override, not per student, and a
-night with nothing changed reads nothing but the bookmarks.
+night with nothing changed reads nothing but the bookmarks. (A user listed who is not, or not
+yet, an active student in the store has her row too: a role given later needs no new read.)
 
 Each assignment keeps a bookmark (stream `own_dates`, partition the assignment id): the
 plugin's `time` from the answer that last listed its students, committed with the rows. An
@@ -83,27 +84,24 @@ def refresh_own_dates_bulk(
 def _replace(
     session: Session, changed: dict[int, AssignmentDates], now: dt.datetime, report: OwnDatesReport
 ) -> None:
-    """The changed assignments' rows for their active students become the answer's: a row for
-    each student listed, none for the others (a removed override, a student's own row from
-    the core path that now matches the assignment). Only the students listed or stored are
-    looked at: the others have no row and need none."""
+    """The changed assignments' rows become the answer's. The plugin lists every user enrolled
+    in the course (in any state, any role) whose dates are her own, so each listed user gets a
+    row, and a stored row of a user still enrolled but no longer listed goes (a removed
+    override, or a core-path row that now matches the assignment). A user the store no longer
+    has enrolled keeps her last row, as on the core path."""
     stored: dict[int, set[int]] = defaultdict(set)
     query = select(OwnDates.assignment_id, OwnDates.user_id)
     for aid, uid in session.execute(query.where(OwnDates.assignment_id.in_(sorted(changed)))):
         stored[aid].add(uid)
-    listed = {aid: {s.userid for s in answer.students} for aid, answer in changed.items()}
-    users = set().union(*stored.values(), *listed.values())
-    active = _students(session, set(changed), users)
+    enrolled = _enrolled(session, set(stored), set().union(*stored.values()))
     rows = []
     for aid, answer in sorted(changed.items()):
-        mine = set(active.get(aid, ()))
-        gone = (stored[aid] & mine) - listed[aid]
+        listed = {own.userid for own in answer.students}
+        gone = (stored[aid] & enrolled.get(aid, set())) - listed
         if gone:
             session.execute(delete(OwnDates).where(OwnDates.assignment_id == aid,
                                                    OwnDates.user_id.in_(sorted(gone))))  # fmt: skip
         for own in answer.students:
-            if own.userid not in mine:
-                continue
             overridden = (own.duedate != answer.duedate, own.cutoffdate != answer.cutoffdate)
             report.overrides += any(overridden)
             rows.append({"assignment_id": aid, "user_id": own.userid, "checked_at": now,
@@ -124,26 +122,41 @@ def _live_assignments(programme: Programme) -> Select[int]:
     )
 
 
-def _students(
-    session: Session, aids: set[int], users: set[int] | None = None
-) -> dict[int, list[int]]:
-    """Assignment id -> its active students (of `users` only, if given), in user id order:
-    read by course (a course's students are every assignment's), not per pair."""
+def _students(session: Session, aids: set[int]) -> dict[int, list[int]]:
+    """Assignment id -> its active students, in user id order (read by course: a course's
+    students are every assignment's)."""
+    out: dict[int, list[int]] = {}
+    for aid, rows in _enrolments(session, aids, None, active=True).items():
+        out[aid] = [uid for uid, roles in rows if STUDENT_ROLE in roles.split(",")]
+    return out
+
+
+def _enrolled(session: Session, aids: set[int], users: set[int]) -> dict[int, set[int]]:
+    """Assignment id -> which of `users` are enrolled in its course, in any state."""
+    found = _enrolments(session, aids, users, active=False)
+    return {aid: {uid for uid, _roles in rows} for aid, rows in found.items()}
+
+
+def _enrolments(
+    session: Session, aids: set[int], users: set[int] | None, *, active: bool
+) -> dict[int, list[tuple[int, str]]]:
+    """Assignment id -> (user, roles) of the stored enrolments in its course not ended (only
+    active ones if `active`; of `users` only, if given), in user id order."""
     if not aids or users == set():
         return {}
     by_id = select(Assignment.id, Assignment.course_id).where(Assignment.id.in_(sorted(aids)))
     courses: dict[int, int] = {aid: cid for aid, cid in session.execute(by_id)}
     query = select(Enrolment.course_id, Enrolment.user_id, Enrolment.roles).where(
-        Enrolment.course_id.in_(sorted(set(courses.values()))),
-        Enrolment.status == "active",
-        Enrolment.ended_at.is_(None),
+        Enrolment.course_id.in_(sorted(set(courses.values()))), Enrolment.ended_at.is_(None)
     )
+    if active:
+        query = query.where(Enrolment.status == "active")
     if users is not None and len(users) <= MAX_USERS_BOUND:
         query = query.where(Enrolment.user_id.in_(sorted(users)))
-    by_course: dict[int, list[int]] = defaultdict(list)
+    by_course: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for cid, uid, roles in sorted(session.execute(query).all()):
-        if STUDENT_ROLE in roles.split(","):
-            by_course[cid].append(uid)
+        if users is None or uid in users:
+            by_course[cid].append((uid, roles))
     return {aid: by_course[cid] for aid, cid in sorted(courses.items()) if cid in by_course}
 
 
