@@ -32,6 +32,7 @@ from chaos.schedule import START, Day, attempts, fortnight
 from chaos.site import SandboxSite
 from moodle_sync.exit_codes import ExitCode
 from moodle_sync.rules.policy import load_programme
+from moodle_sync.sandbox.scenario import read_scenario
 from moodle_sync.settings import PushSettings
 
 CLEAN_TRIES = 3
@@ -68,7 +69,7 @@ def run_schedule(seed: int, workdir: Path) -> ScheduleResult:
     twin, faulty = SandboxSite(START), SandboxSite(START)
     try:
         _fortnight(seed, home, twin, faulty, result)
-        _verify(home, twin, faulty, fortnight(seed)[-1].now, result)
+        _verify(home, twin, faulty, seed, result)
     except Exception as exc:  # a crash of the runner itself is a failed schedule, not a hang
         result.problems.append(f"runner error: {type(exc).__name__}: {exc}")
     finally:
@@ -139,9 +140,23 @@ def _count(code: int, watchdog: bool, codes: Counter[str], result: ScheduleResul
             result.kills += 1
 
 
+def _leavers(seed: int) -> tuple[dict[tuple[int, int], int], dict[int, int]]:
+    """When each student left a course in this seed's fortnight (suspended or unenrolled, by
+    the site clock), and each assignment's course."""
+    left_at: dict[tuple[int, int], int] = {}
+    for day in fortnight(seed):
+        for change in day.changes:
+            if change["op"] in ("suspend_enrolment", "unenrol"):
+                key = (change["userid"], change["courseid"])
+                left_at.setdefault(key, int(day.now.timestamp()))
+    course_of = {a["id"]: a["courseid"] for a in read_scenario().assignments}
+    return left_at, course_of
+
+
 def _verify(
-    home: Path, twin: SandboxSite, faulty: SandboxSite, now: datetime, result: ScheduleResult
+    home: Path, twin: SandboxSite, faulty: SandboxSite, seed: int, result: ScheduleResult
 ) -> None:
+    now = fortnight(seed)[-1].now
     twin_state, faulty_state = twin.state(), faulty.state()
     twin_db = create_engine(f"sqlite:///{home / 'twin' / 'store.db'}")
     faulty_db = create_engine(f"sqlite:///{home / 'faulty' / 'store.db'}")
@@ -159,9 +174,12 @@ def _verify(
             result.problems += verify.stale_statuses(
                 right, programme, PushSettings(), now, faulty_state["profile_fields"]
             )
+            left_at, course_of = _leavers(seed)
             for state in (twin_state, faulty_state):
                 result.problems += verify.outside_the_window(state, programme)
                 result.problems += verify.sent_after_the_reason_had_gone(state)
+                result.problems += verify.sent_after_the_student_left(state, left_at, course_of)
+                result.problems += verify.two_digests_in_a_day(state, programme)
             result.problems += verify.integrity(left) + verify.integrity(right)
     finally:
         twin_db.dispose()

@@ -87,6 +87,34 @@ def sent_after_the_reason_had_gone(state: dict[str, Any]) -> list[str]:
     return problems
 
 
+def sent_after_the_student_left(
+    state: dict[str, Any], left_at: dict[tuple[int, int], int], course_of: dict[int, int]
+) -> list[str]:
+    """Reminders delivered after the student was suspended in or unenrolled from the
+    assignment's course (`left_at`: (user, course) -> the site time of the change)."""
+    problems = []
+    for message in state["messages"]:
+        for key in REF.findall(message["text"]):
+            if not key.startswith("r-"):
+                continue
+            user, assignment = (int(part) for part in key.split("-")[1:3])
+            left = left_at.get((user, course_of.get(assignment, 0)))
+            if left is not None and left < message["timecreated"]:
+                problems.append(f"reminder {key} delivered at {message['timecreated']}, after "
+                                f"the student left the course at {left}")  # fmt: skip
+    return problems
+
+
+def two_digests_in_a_day(state: dict[str, Any], programme: Programme) -> list[str]:
+    """A tutor gets at most one digest per local day, counted by when Moodle delivered them."""
+    days: Counter[tuple[int, str]] = Counter()
+    for message in state["messages"]:
+        if any(key.startswith("d-") for key in REF.findall(message["text"])):
+            at = datetime.fromtimestamp(message["timecreated"], UTC)
+            days[(message["useridto"], f"{at.astimezone(programme.timezone):%Y-%m-%d}")] += 1
+    return [f"tutor {tutor} got {n} digests on {day}" for (tutor, day), n in days.items() if n > 1]
+
+
 def store_view(session: Session) -> View:
     """The store's live content: rows still in Moodle, outbox decisions, pushed statuses."""
 

@@ -51,6 +51,25 @@ def test_the_checks_catch_a_message_at_night_and_a_reminder_after_the_work_was_i
     assert "r-5-2-due" in late and "after the work was handed in" in late
 
 
+def test_the_checks_catch_a_reminder_after_the_student_left_and_two_digests_in_a_day() -> None:
+    programme = load_programme(REPO / "config" / "programme.toml")
+    at_10am = int(datetime(2025, 10, 8, 10, tzinfo=UTC).timestamp())
+    reminder = {"text": "<p>Due soon</p><p>Ref: r-5-2-due-20251010T110000Z</p>", "useridto": 5}
+    digest = {"text": "<p>3 students</p><p>Ref: d-17-20251008</p>", "useridto": 17}
+    state = {"messages": [{**reminder, "timecreated": at_10am},
+                          {**digest, "timecreated": at_10am},
+                          {**digest, "text": "<p>Ref: d-17-20251007</p>",
+                           "timecreated": at_10am + 3600}]}  # fmt: skip
+    course_of = {2: 3}
+    assert verify.sent_after_the_student_left(state, {(5, 3): at_10am + 1}, course_of) == []
+    [late] = verify.sent_after_the_student_left(state, {(5, 3): at_10am - 60}, course_of)
+    assert "r-5-2-due" in late and "left the course" in late
+    assert verify.sent_after_the_student_left(state, {(5, 4): at_10am - 60}, course_of) == []
+    assert verify.two_digests_in_a_day(state, programme) == ["tutor 17 got 2 digests on 2025-10-08"]
+    state["messages"].pop()
+    assert verify.two_digests_in_a_day(state, programme) == []
+
+
 def test_a_migration_that_dies_half_way_leaves_no_tables_and_the_next_run_upgrades(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
