@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -75,15 +76,11 @@ def sent_after_the_reason_had_gone(state: dict[str, Any]) -> list[str]:
     handed_in = {(s["assignment"], s["userid"]): s["timemodified"]
                  for s in state["submissions"] if s["status"] == "submitted"}  # fmt: skip
     problems = []
-    for message in state["messages"]:
-        for key in REF.findall(message["text"]):
-            if not key.startswith("r-"):
-                continue
-            user, assignment = (int(part) for part in key.split("-")[1:3])
-            submitted = handed_in.get((assignment, user))
-            if submitted is not None and submitted < message["timecreated"]:
-                problems.append(f"reminder {key} delivered at {message['timecreated']}, "
-                                f"after the work was handed in at {submitted}")  # fmt: skip
+    for key, user, assignment, at in _reminders(state):
+        submitted = handed_in.get((assignment, user))
+        if submitted is not None and submitted < at:
+            problems.append(f"reminder {key} delivered at {at}, "
+                            f"after the work was handed in at {submitted}")  # fmt: skip
     return problems
 
 
@@ -93,16 +90,21 @@ def sent_after_the_student_left(
     """Reminders delivered after the student was suspended in or unenrolled from the
     assignment's course (`left_at`: (user, course) -> the site time of the change)."""
     problems = []
+    for key, user, assignment, at in _reminders(state):
+        left = left_at.get((user, course_of.get(assignment, 0)))
+        if left is not None and left < at:
+            problems.append(f"reminder {key} delivered at {at}, after "
+                            f"the student left the course at {left}")  # fmt: skip
+    return problems
+
+
+def _reminders(state: dict[str, Any]) -> Iterator[tuple[str, int, int, int]]:
+    """(key, student, assignment, delivered at) of every reminder Moodle received."""
     for message in state["messages"]:
         for key in REF.findall(message["text"]):
-            if not key.startswith("r-"):
-                continue
-            user, assignment = (int(part) for part in key.split("-")[1:3])
-            left = left_at.get((user, course_of.get(assignment, 0)))
-            if left is not None and left < message["timecreated"]:
-                problems.append(f"reminder {key} delivered at {message['timecreated']}, after "
-                                f"the student left the course at {left}")  # fmt: skip
-    return problems
+            if key.startswith("r-"):
+                user, assignment = (int(part) for part in key.split("-")[1:3])
+                yield key, user, assignment, message["timecreated"]
 
 
 def two_digests_in_a_day(state: dict[str, Any], programme: Programme) -> list[str]:
