@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
+from moodle_sync.cycles import batch_stage
 from moodle_sync.rules.deadlines import effective_deadline
 from moodle_sync.rules.evaluate import ParticipantResult, evaluate_participant
 from moodle_sync.rules.facts import Assessment, ModuleRecord, Participant, ParticipantStatus
@@ -115,6 +116,7 @@ def evaluate(
     return Evaluation(cohort, results, programme, now, frozenset(unconfirmed))
 
 
+@batch_stage
 def evaluate_store(
     session: Session,
     programme: Programme,

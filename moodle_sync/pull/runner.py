@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
 from moodle_sync.client.sitepath import CORE, SitePath
+from moodle_sync.cycles import batch_stage
 from moodle_sync.errors import FatalError
 from moodle_sync.ledger import RunRecord, recorded_run
 from moodle_sync.pull.bulk import stored_people
@@ -135,6 +136,7 @@ def run_sync(
     return report
 
 
+@batch_stage
 def pull(
     requester: Requester,
     sessions: sessionmaker[Session],
