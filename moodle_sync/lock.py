@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, Connection, Engine, and_, delete, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.errors import LockHeldError
 from moodle_sync.settings import Settings
 from moodle_sync.store.tables import PipelineLock
+from moodle_sync.store.upsert import insert_for
 
 log = logging.getLogger(__name__)
 NAME = "pipeline"
@@ -165,7 +165,7 @@ class SqliteLease(Lease):
         now = self.clock().replace(microsecond=0)
         values = {"name": NAME, "holder": self.holder, "acquired_at": now,
                   "expires_at": now + self.lease}  # fmt: skip
-        insert = sqlite.insert(PipelineLock).values(values)
+        insert = insert_for("sqlite")(PipelineLock).values(values)
         upsert = insert.on_conflict_do_update(
             index_elements=[PipelineLock.name], set_=values, where=PipelineLock.expires_at <= now
         )
@@ -231,7 +231,7 @@ class AdvisoryLock(Lease):
         self.acquired_at = self.clock()
         values = {"name": NAME, "holder": self.holder, "acquired_at": self.acquired_at,
                   "expires_at": self.acquired_at + self.lease}  # fmt: skip
-        insert = postgresql.insert(PipelineLock).values(values)
+        insert = insert_for("postgresql")(PipelineLock).values(values)
         self.connection.execute(insert.on_conflict_do_update(index_elements=["name"], set_=values))
         return True
 

@@ -27,13 +27,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, bindparam, case, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from moodle_sync.errors import MoodleSyncError
 from moodle_sync.rules.policy import Reminders
 from moodle_sync.rules.reminders import into_window
 from moodle_sync.store.tables import AuditEntry, OutboxMessage
+from moodle_sync.store.upsert import insert_for
 
 __all__ = [
     "Claim",
@@ -184,7 +184,7 @@ def enqueue(session: Session, rows: Sequence[dict[str, Any]], now: dt.datetime) 
     if not rows:
         return
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = insert_for(dialect)
     stamped = [{"planned_at": now, "updated_at": now, **row} for row in rows]
     for start in range(0, len(stamped), _CHUNK):
         statement = insert(OutboxMessage).values(stamped[start : start + _CHUNK])

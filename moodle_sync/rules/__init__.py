@@ -14,8 +14,24 @@ inputs.py / document.py  the JSON contract of `moodle-sync rules evaluate`
 quick_read.py  the hot path of inputs.py: well-formed participants read in one pass
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from moodle_sync.errors import ProgrammeError, RulesInputError
-from moodle_sync.rules.document import evaluate_document
 from moodle_sync.rules.policy import Programme, load_programme
 
+if TYPE_CHECKING:
+    from moodle_sync.rules.document import evaluate_document
+
 __all__ = ["Programme", "ProgrammeError", "RulesInputError", "evaluate_document", "load_programme"]
+
+
+def __getattr__(name: str) -> Any:
+    """`evaluate_document` is imported when first asked for: every command loads the
+    programme (policy.py), and only the ones that evaluate need the rest (~40 ms)."""
+    if name == "evaluate_document":
+        from moodle_sync.rules.document import evaluate_document
+
+        return evaluate_document
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
