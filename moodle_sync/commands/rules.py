@@ -9,6 +9,7 @@ from typing import TextIO
 import click
 
 from moodle_sync.commands.base import Context, emit_json, handle_errors, pass_context
+from moodle_sync.cycles import collector_paused
 from moodle_sync.errors import ConfigurationError, RulesInputError
 from moodle_sync.rules import evaluate_document
 from moodle_sync.rules.policy import load_programme
@@ -39,11 +40,13 @@ def evaluate(ctx: Context, input_file: TextIO, programme: Path | None) -> None:
     """Read participants as JSON and write each one's outcomes, credits and status as JSON."""
     path = programme or load_settings(ctx.config).programme_file
     policy = load_programme(path)
-    try:
-        document = json.load(input_file)
-    except json.JSONDecodeError as exc:
-        raise ConfigurationError([f"{input_file.name}: not valid JSON: {exc}"]) from None
-    try:
-        emit_json(evaluate_document(document, policy))
-    except RulesInputError as exc:
-        raise ConfigurationError([f"{input_file.name}: {p}" for p in exc.problems]) from None
+    with collector_paused():  # a batch stage: see moodle_sync.cycles
+        try:
+            document = json.load(input_file)
+        except json.JSONDecodeError as exc:
+            raise ConfigurationError([f"{input_file.name}: not valid JSON: {exc}"]) from None
+        try:
+            results = evaluate_document(document, policy)
+        except RulesInputError as exc:
+            raise ConfigurationError([f"{input_file.name}: {p}" for p in exc.problems]) from None
+    emit_json(results)

@@ -1,4 +1,5 @@
-"""The cycle collector is paused for a batch stage and comes back after it, however it ends."""
+"""The cycle collector is paused for a batch stage (the pull, the evaluation, `rules evaluate`)
+and comes back after it, however it ends."""
 
 from __future__ import annotations
 
@@ -7,13 +8,16 @@ import gc
 from collections.abc import Iterator
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync import cohort
+from moodle_sync.cli import main as cli
 from moodle_sync.client import Requester
 from moodle_sync.cycles import batch_stage, collector_paused
 from moodle_sync.pull import runner
 from moodle_sync.rules.policy import Programme
+from tests.conftest import REPO
 
 
 @pytest.fixture(autouse=True)
@@ -86,5 +90,26 @@ def test_the_evaluation_runs_paused(
     monkeypatch.setattr(cohort, "load_cohort", load_cohort)
     with sessions() as session:
         cohort.evaluate_store(session, programme, dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
+    assert seen == [False]
+    assert gc.isenabled()
+
+
+def test_rules_evaluate_runs_paused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moodle_sync.commands import rules
+
+    seen: list[bool] = []
+    real_evaluate = rules.evaluate_document
+
+    def evaluate_document(*args: object, **kwargs: object) -> dict[str, object]:
+        seen.append(gc.isenabled())
+        return real_evaluate(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rules, "evaluate_document", evaluate_document)
+    result = CliRunner().invoke(
+        cli,
+        ["rules", "evaluate", "--input", str(REPO / "config/examples/rules-input.json"),
+         "--programme", str(REPO / "config/programme.toml")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
     assert seen == [False]
     assert gc.isenabled()
