@@ -100,8 +100,7 @@ def enrolled(user: User | None, userid: int, rows: Sequence[PluginEnrolment]) ->
     when any of their enrolments is; suspended, ended or not started is `suspended` (trap 6)."""
     roles = {role.roleid: role for row in rows for role in row.roles}
     active = any(row.status == "active" for row in rows)
-    # built from rows already validated (and names from the store or Moodle): not again
-    return EnrolledUser.model_construct(
+    return EnrolledUser(
         id=userid,
         username=user.username if user else "",
         firstname=user.firstname if user else "",
