@@ -10,6 +10,8 @@ requests cost over a second together), so start-up stays well under a second.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import importlib
 from pathlib import Path
 
@@ -79,5 +81,15 @@ def main(
     """Keep a work-based-learning programme on track inside Moodle."""
     from moodle_sync.commands.base import Context
 
+    skip_the_last_collection()
     level = log_level.upper() if log_level else None
     ctx.obj = Context(config=config, log_level=level, log_format=log_format)
+
+
+def skip_the_last_collection() -> None:
+    """When the command ends, so does the process: move every object out of the cycle
+    collector's reach first, so the interpreter's exit does not walk them all once more
+    (about 0.15 s of every command's CPU). Exit never promised to finalise objects in
+    cycles; logging and the standard streams flush as before."""
+    atexit.unregister(gc.freeze)  # once, however often main() runs in one process (tests)
+    atexit.register(gc.freeze)
