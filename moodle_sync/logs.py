@@ -117,10 +117,11 @@ def configure_logging(
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # Alembic announces its migration context at INFO on every start of every command; that
-    # is noise at INFO (`moodle-sync db upgrade` reports schema changes itself).
+    # Alembic announces its migration context and (1.16 on) each of its plugins at INFO on
+    # every migration; that is noise at INFO (`moodle-sync db upgrade` reports schema changes
+    # itself).
     quiet = "DEBUG" if level == "DEBUG" else "WARNING"
-    logging.getLogger("alembic.runtime.migration").setLevel(quiet)
+    logging.getLogger("alembic.runtime").setLevel(quiet)
     # APScheduler logs every job added, started and finished at INFO; the worker logs its
     # own runs, so only its warnings and errors (a missed run, a crashed job) come through.
     logging.getLogger("apscheduler").setLevel(quiet)
