@@ -96,6 +96,12 @@ def cpu_lines(report: dict[str, Any]) -> list[str]:
             lines.append(f"| {path} | {name} | {run['seconds']} | {run['worker_cpu_seconds']} | "
                          f"{run.get('pull_cpu_seconds', '')} | {run['sandbox_cpu_seconds']} | "
                          f"{run['calls']} |")  # fmt: skip
+        upgrades = [f"{path} {run['db_upgrade_cpu_seconds']} s" for path, name, run in runs
+                    if "db_upgrade_cpu_seconds" in run]  # fmt: skip
+        if upgrades:
+            made = ", ".join(upgrades)
+            lines += ["", "Each database was made first by `moodle-sync db upgrade`, as the "
+                      f"admin guide installs the service (worker CPU: {made})."]  # fmt: skip
     return lines
 
 
