@@ -48,8 +48,12 @@ class UTCDateTime(TypeDecorator[datetime]):
             if value.tzinfo is not UTC:
                 value = value.astimezone(UTC)
             # SQLAlchemy's SQLite DATETIME text, "2026-12-01 09:00:00.000000" (without the
-            # "+00:00"), so stored values compare as before
-            return value.isoformat(" ", "microseconds")[:26]
+            # "+00:00"), so stored values compare as before; %-formatting is a third quicker
+            # than isoformat and slicing
+            return "%04d-%02d-%02d %02d:%02d:%02d.%06d" % (  # noqa: UP031
+                value.year, value.month, value.day,
+                value.hour, value.minute, value.second, value.microsecond,
+            )  # fmt: skip
 
         return to_text
 
