@@ -138,6 +138,16 @@ def test_sync_json_prints_the_run_record(sandbox: Sandbox, tmp_path: Path) -> No
     assert record["counts"]["courses"]["read"] == 7
 
 
+def test_sync_with_a_refused_token_says_so_before_opening_the_database(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    result = run_cli("sync", env=cli_env(sandbox, tmp_path, "not-a-token"))
+    assert result.returncode == 1, result.stderr
+    assert "error: " in result.stderr and "token" in result.stderr.lower()
+    assert "Traceback" not in result.stderr and "not-a-token" not in result.stderr
+    assert not (tmp_path / "db.sqlite").exists()  # told before the store was made
+
+
 def test_an_unknown_course_makes_sync_partial_with_exit_3(sandbox: Sandbox, tmp_path: Path) -> None:
     programme = (REPO / "config" / "programme.toml").read_text()
     changed = tmp_path / "programme.toml"

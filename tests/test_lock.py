@@ -127,13 +127,17 @@ def test_an_expired_sqlite_lease_is_taken_over_and_its_holder_told(tmp_path: Pat
 def test_a_runner_in_another_process_exits_4_naming_the_holder(
     url: str, holder: subprocess.Popen[bytes], tmp_path: Path
 ) -> None:
+    """`sync` asks the site who it is first (benchmarks/bench_startup), then meets the lock."""
+    from moodle_sync.sandbox.server import INTEGRATION_TOKEN, start_sandbox
     from tests.test_cli import run_cli
 
-    env = {"MOODLE_SYNC_CONFIG": str(tmp_path / "none.toml"), "MOODLE_SYNC_DATABASE__URL": url,
-           "MOODLE_SYNC_MOODLE__URL": "https://moodle.invalid", "MOODLE_SYNC_MOODLE__TOKEN": "t",
-           "MOODLE_SYNC_PROGRAMME_FILE": str(REPO / "config" / "programme.toml")}  # fmt: skip
     (tmp_path / "none.toml").write_text("")
-    result = run_cli("sync", env=env)
+    with start_sandbox() as sandbox:
+        env = {"MOODLE_SYNC_CONFIG": str(tmp_path / "none.toml"), "MOODLE_SYNC_DATABASE__URL": url,
+               "MOODLE_SYNC_MOODLE__URL": sandbox.url,
+               "MOODLE_SYNC_MOODLE__TOKEN": INTEGRATION_TOKEN,
+               "MOODLE_SYNC_PROGRAMME_FILE": str(REPO / "config" / "programme.toml")}  # fmt: skip
+        result = run_cli("sync", env=env)
     assert result.returncode == 4, result.stderr
     assert "locked by holder script (host " in result.stderr
     assert f"pid {holder.pid}) since " in result.stderr and "Traceback" not in result.stderr

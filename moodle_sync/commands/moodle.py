@@ -26,8 +26,9 @@ if TYPE_CHECKING:
     from moodle_sync.pull.runner import SyncReport
     from moodle_sync.run import PipelineReport
 
-# The store, the pull and the push are imported inside the commands that use them, so that
-# `check` reaches Moodle without loading SQLAlchemy and the pipeline (benchmarks/bench_startup).
+# The store, the pull and the push are imported inside the commands that use them, after the
+# first call, so that `check` and `sync` reach Moodle without loading SQLAlchemy and the
+# pipeline first (benchmarks/bench_startup).
 
 
 @click.command()
@@ -116,20 +117,23 @@ def check(ctx: Context, as_json: bool) -> None:
 def sync(ctx: Context, full: bool, as_json: bool) -> None:
     """Pull the programme's courses, enrolments, assignments, submissions, extensions and
     grades from Moodle into the database (a progress bar per stage on a terminal)."""
-    from moodle_sync.commands.progress import terminal_progress
-    from moodle_sync.lock import pipeline_lock
-    from moodle_sync.pull.runner import run_sync
-    from moodle_sync.store.db import open_database
-
     settings = ctx.settings()
     programme = ctx.programme(settings)
-    _engine, sessions = open_database(settings.database.url)
-    lock = pipeline_lock(sessions, settings, "moodle-sync sync")
-    bars = terminal_progress(wanted=not as_json)
-    with lock, Requester(settings.require_moodle()) as requester, bars as progress:
-        window = timedelta(seconds=settings.sync.safety_window_seconds)
-        report = run_sync(requester, sessions, programme, full=full, safety_window=window,
-                          progress=progress, path=detect_path(requester))  # fmt: skip
+    with Requester(settings.require_moodle()) as requester:
+        # the site first: a wrong address or a refused token is told before the database
+        # (and SQLAlchemy) is opened, and the path is known before the lock is taken
+        path = detect_path(requester)
+        from moodle_sync.commands.progress import terminal_progress
+        from moodle_sync.lock import pipeline_lock
+        from moodle_sync.pull.runner import run_sync
+        from moodle_sync.store.db import open_database
+
+        _engine, sessions = open_database(settings.database.url)
+        lock = pipeline_lock(sessions, settings, "moodle-sync sync")
+        with lock, terminal_progress(wanted=not as_json) as progress:
+            window = timedelta(seconds=settings.sync.safety_window_seconds)
+            report = run_sync(requester, sessions, programme, full=full, safety_window=window,
+                              progress=progress, path=path)  # fmt: skip
     if as_json:
         emit_json(report.as_dict())
     else:
