@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import gc
 from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -57,20 +59,29 @@ def test_a_stage_keeps_its_result_and_name() -> None:
     assert gc.isenabled()
 
 
+def collector_seen_inside(
+    monkeypatch: pytest.MonkeyPatch, module: ModuleType, name: str
+) -> list[bool]:
+    """Wrap `module.name` so each call records whether the collector was on; the list fills
+    as the stage runs."""
+    seen: list[bool] = []
+    real = getattr(module, name)
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, spy)
+    return seen
+
+
 def test_the_pull_runs_paused(
     requester: Requester,
     sessions: sessionmaker[Session],
     programme: Programme,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    seen: list[bool] = []
-    real_read = runner.read
-
-    def read(*args: object, **kwargs: object) -> None:
-        seen.append(gc.isenabled())
-        real_read(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(runner, "read", read)
+    seen = collector_seen_inside(monkeypatch, runner, "read")
     report = runner.run_sync(requester, sessions, programme)
     assert report.outcome == "complete"
     assert seen == [False]
@@ -80,14 +91,7 @@ def test_the_pull_runs_paused(
 def test_the_evaluation_runs_paused(
     sessions: sessionmaker[Session], programme: Programme, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    seen: list[bool] = []
-    real_load = cohort.load_cohort
-
-    def load_cohort(*args: object, **kwargs: object) -> cohort.Cohort:
-        seen.append(gc.isenabled())
-        return real_load(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(cohort, "load_cohort", load_cohort)
+    seen = collector_seen_inside(monkeypatch, cohort, "load_cohort")
     with sessions() as session:
         cohort.evaluate_store(session, programme, dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
     assert seen == [False]
@@ -97,14 +101,7 @@ def test_the_evaluation_runs_paused(
 def test_rules_evaluate_runs_paused(monkeypatch: pytest.MonkeyPatch) -> None:
     from moodle_sync.commands import rules
 
-    seen: list[bool] = []
-    real_evaluate = rules.evaluate_document
-
-    def evaluate_document(*args: object, **kwargs: object) -> dict[str, object]:
-        seen.append(gc.isenabled())
-        return real_evaluate(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(rules, "evaluate_document", evaluate_document)
+    seen = collector_seen_inside(monkeypatch, rules, "evaluate_document")
     result = CliRunner().invoke(
         cli,
         ["rules", "evaluate", "--input", str(REPO / "config/examples/rules-input.json"),
