@@ -105,17 +105,24 @@ def worker_env(url: str, programme: Path, database: str, token: str) -> dict[str
     }
 
 
+def run_worker(command: list[str], env: dict[str, str]) -> tuple[str, int, float]:
+    """Run a worker command to its end: its output, wait status and CPU seconds (user plus
+    system, from the kernel's accounting of the child)."""
+    worker = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+    stdout = worker.stdout.read() if worker.stdout else ""
+    _pid, status, usage = os.wait4(worker.pid, 0)
+    return stdout, status, usage.ru_utime + usage.ru_stime
+
+
 def installed_database(url: str, programme: Path, database: str) -> float:
     """An empty database brought to the schema as the admin guide installs the service
     (`moodle-sync db upgrade`), so the first sync is timed as an installed site runs it; the
     upgrade's own worker CPU seconds are returned and reported beside it."""
     command = [sys.executable, "-m", "moodle_sync", "db", "upgrade"]
-    worker = subprocess.Popen(command, env=worker_env(url, programme, database, PLUGIN_TOKEN),
-                              stdout=subprocess.DEVNULL)  # fmt: skip
-    _pid, status, usage = os.wait4(worker.pid, 0)
+    _out, status, cpu = run_worker(command, worker_env(url, programme, database, PLUGIN_TOKEN))
     if status != 0:
         raise SystemExit(f"db upgrade failed for {database}")
-    return round(usage.ru_utime + usage.ru_stime, 2)
+    return round(cpu, 2)
 
 
 def timed_sync(
@@ -132,16 +139,14 @@ def timed_sync(
     command = [sys.executable, *profiler, "-m", "moodle_sync", "sync", "--json", *args]
     sandbox_before = process_cpu(sandbox)
     started = time.perf_counter()
-    worker = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
-    stdout = worker.stdout.read() if worker.stdout else ""
-    _pid, _status, usage = os.wait4(worker.pid, 0)
+    stdout, _status, worker_cpu = run_worker(command, env)
     seconds = time.perf_counter() - started
     record = json.loads(stdout)
     if record["outcome"] != "complete":
         raise SystemExit(f"sync {args} was not complete: {record}")
     return {
         "seconds": round(seconds, 2),
-        "worker_cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
+        "worker_cpu_seconds": round(worker_cpu, 2),
         "pull_cpu_seconds": round(float(record["cpu_seconds"]), 2),
         "sandbox_cpu_seconds": round(process_cpu(sandbox) - sandbox_before, 2),
         "calls": int(record["requests"]["calls"]),
