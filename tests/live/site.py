@@ -118,23 +118,10 @@ class Database:
 
     def recreate(self, name: str, template: str | None = None) -> None:
         """Drop ``name`` (closing its connections) and create it, empty or from a template."""
-        import psycopg
-
         source = f' TEMPLATE "{template}"' if template else " TEMPLATE template0 ENCODING 'UTF8'"
-        with self.connect() as connection:
-            try:
-                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            except psycopg.errors.InsufficientPrivilege:
-                # FORCE refuses outright when an autovacuum worker is on the database and our
-                # role (CI's, not a superuser) may not signal it; close our own connections
-                # and let a plain DROP ask the worker to stop, as it does, and wait for it
-                connection.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s"
-                    " AND usename = current_user AND pid <> pg_backend_pid()",
-                    (name,),
-                )
-                connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            connection.execute(f'CREATE DATABASE "{name}"{source}')
+        self.execute(
+            f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"{source}'
+        )
 
     def ensure_running(self) -> None:
         if not self.datadir:
