@@ -34,6 +34,24 @@ lint: $(STAMP)  ## ruff (lint and format check), mypy, php -l on the plugin, wor
 		find local_cetadsync block_cetadsync -name '*.php' -print0 | xargs -0 -n1 php -l >/dev/null && echo "php -l: local_cetadsync, block_cetadsync OK"; \
 	else echo "php -l skipped: php is not installed"; fi
 	$(BIN)/python scripts/gen_worker_needs.py --check
+	@$(MAKE) --no-print-directory phpcs
+
+# Moodle's own code checker (moodle-cs, from ../shared/moodle/tools or MOODLE_TOOLS): the
+# `moodle` standard with no error and no warning, `moodle-extra` with no error.
+MOODLE_TOOLS ?= ../shared/moodle/tools
+CODECHECKER_TARBALL := $(firstword $(wildcard $(MOODLE_TOOLS)/moodle-local_codechecker-*.tar.xz))
+PHPCS := var/codechecker/codechecker/vendor/bin/phpcs
+PLUGINS := local_cetadsync block_cetadsync
+.PHONY: phpcs
+phpcs:
+	@if ! command -v php >/dev/null; then echo "phpcs skipped: php is not installed"; \
+	elif [ -z "$(CODECHECKER_TARBALL)" ]; then echo "phpcs skipped: no moodle-local_codechecker tarball in $(MOODLE_TOOLS) (set MOODLE_TOOLS)"; \
+	else \
+		test -x $(PHPCS) || { mkdir -p var/codechecker && tar -xJf $(CODECHECKER_TARBALL) -C var/codechecker; }; \
+		php $(PHPCS) -q --standard=moodle --warning-severity=1 --report=summary $(PLUGINS) && \
+		php $(PHPCS) -q --standard=moodle-extra --warning-severity=0 --report=summary $(PLUGINS) && \
+		echo "phpcs: moodle and moodle-extra clean on $(PLUGINS)"; \
+	fi
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -23,9 +23,8 @@
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class block_cetadsync extends block_base {
-
     /** @var int How many students a tutor sees here. */
-    const URGENT = 3;
+    public const URGENT = 3;
 
     /**
      * The block's title.
@@ -63,7 +62,9 @@ class block_cetadsync extends block_base {
             || \local_cetadsync\local\audience::taught_courses($USER->id);
         if ($teaches) {
             $rows = \local_cetadsync\local\progression::most_urgent(
-                \local_cetadsync\local\audience::viewer_students($USER->id), self::URGENT);
+                \local_cetadsync\local\audience::viewer_students($USER->id),
+                self::URGENT
+            );
             $urgent = array_map(fn($row) => [
                 'name' => fullname($row),
                 'status' => \local_cetadsync\local\presenter::status($row->status),
@@ -75,12 +76,16 @@ class block_cetadsync extends block_base {
             ]);
             return $this->content;
         }
-        $row = $DB->get_record('local_cetadsync_progress',
-            ['userid' => $USER->id, 'courseid' => \local_cetadsync\local\progression::PROGRAMME]);
+        $row = $DB->get_record(
+            'local_cetadsync_progress',
+            ['userid' => $USER->id, 'courseid' => \local_cetadsync\local\progression::PROGRAMME]
+        );
         if ($row && has_capability('local/cetadsync:viewown', $system)) {
-            $this->content->text = $renderer->render_from_template('block_cetadsync/content',
+            $this->content->text = $renderer->render_from_template(
+                'block_cetadsync/content',
                 ['student' => true, 'next' => self::next_deadline($row, time()),
-                 'url' => (new moodle_url('/local/cetadsync/myprogress.php'))->out(false)]);
+                'url' => (new moodle_url('/local/cetadsync/myprogress.php'))->out(false)]
+            );
         }
         return $this->content;
     }

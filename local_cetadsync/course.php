@@ -52,8 +52,14 @@ if ($allowed !== null && ($allowed === [] || ($groupid && !in_array($groupid, $a
 }
 [$sql, $params] = get_enrolled_sql($context, audience::STUDENT, $groups, true);
 
-$table = roster::table($url, [$sql, $params], $course->id, $status, $download,
-    clean_filename("progression-{$course->shortname}"));
+$table = roster::table(
+    $url,
+    [$sql, $params],
+    $course->id,
+    $status,
+    $download,
+    clean_filename("progression-{$course->shortname}")
+);
 if ($table->is_downloading()) {
     $table->out(0, false);
     die();

@@ -32,8 +32,14 @@
 function local_cetadsync_extend_navigation_course(navigation_node $navigation, stdClass $course, context $context) {
     if (has_capability('local/cetadsync:viewcourse', $context)) {
         $url = new moodle_url('/local/cetadsync/course.php', ['id' => $course->id]);
-        $navigation->add(get_string('progression', 'local_cetadsync'), $url, navigation_node::TYPE_SETTING, null,
-            'local_cetadsync_progression', new pix_icon('i/report', ''));
+        $navigation->add(
+            get_string('progression', 'local_cetadsync'),
+            $url,
+            navigation_node::TYPE_SETTING,
+            null,
+            'local_cetadsync_progression',
+            new pix_icon('i/report', '')
+        );
     }
 }
 
@@ -50,17 +56,32 @@ function local_cetadsync_myprofile_navigation(core_user\output\myprofile\tree $t
     if (!$iscurrentuser || isguestuser($user)) {
         return false;
     }
-    $category = new core_user\output\myprofile\category('local_cetadsync', get_string('fieldcategory', 'local_cetadsync'),
-        'contact');
+    $category = new core_user\output\myprofile\category(
+        'local_cetadsync',
+        get_string('fieldcategory', 'local_cetadsync'),
+        'contact'
+    );
     $tree->add_category($category);
     if (has_capability('local/cetadsync:viewown', context_system::instance())) {
-        $tree->add_node(new core_user\output\myprofile\node('local_cetadsync', 'myprogress',
-            get_string('myprogress', 'local_cetadsync'), null, new moodle_url('/local/cetadsync/myprogress.php')));
+        $tree->add_node(new core_user\output\myprofile\node(
+            'local_cetadsync',
+            'myprogress',
+            get_string('myprogress', 'local_cetadsync'),
+            null,
+            new moodle_url('/local/cetadsync/myprogress.php')
+        ));
     }
-    if (has_capability('local/cetadsync:viewcourse', context_system::instance())
-            || \local_cetadsync\local\audience::taught_courses($user->id)) {
-        $tree->add_node(new core_user\output\myprofile\node('local_cetadsync', 'mystudents',
-            get_string('mystudents', 'local_cetadsync'), null, new moodle_url('/local/cetadsync/mystudents.php')));
+    if (
+        has_capability('local/cetadsync:viewcourse', context_system::instance())
+            || \local_cetadsync\local\audience::taught_courses($user->id)
+    ) {
+        $tree->add_node(new core_user\output\myprofile\node(
+            'local_cetadsync',
+            'mystudents',
+            get_string('mystudents', 'local_cetadsync'),
+            null,
+            new moodle_url('/local/cetadsync/mystudents.php')
+        ));
     }
     return true;
 }

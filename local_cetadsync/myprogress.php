@@ -45,8 +45,10 @@ $row = $DB->get_record(progression::TABLE, ['userid' => $USER->id, 'courseid' =>
 echo $OUTPUT->header();
 if ($row) {
     echo roster::lastsync($OUTPUT);
-    echo $OUTPUT->render_from_template('local_cetadsync/my_progress',
-        (new my_progress($row, time()))->export_for_template($OUTPUT));
+    echo $OUTPUT->render_from_template(
+        'local_cetadsync/my_progress',
+        (new my_progress($row, time()))->export_for_template($OUTPUT)
+    );
 } else {
     echo $OUTPUT->notification(get_string('norecord', 'local_cetadsync'), 'info', false);
 }

@@ -14,7 +14,6 @@
 // You should have received a copy of the GNU General Public License
 // along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
 
-
 /**
  * Settings of the CETAD Sync integration plugin.
  *
@@ -27,12 +26,19 @@ defined('MOODLE_INTERNAL') || die();
 
 if ($hassiteconfig) {
     $settings = new admin_settingpage('local_cetadsync', new lang_string('pluginname', 'local_cetadsync'));
-    $settings->add(new admin_setting_heading('local_cetadsync/intro', '',
-        new lang_string('settingsintro', 'local_cetadsync')));
+    $settings->add(new admin_setting_heading(
+        'local_cetadsync/intro',
+        '',
+        new lang_string('settingsintro', 'local_cetadsync')
+    ));
     foreach (\local_cetadsync\local\profile_fields::FIELDS as $setting => [$default]) {
-        $field = new admin_setting_configtext("local_cetadsync/$setting",
+        $field = new admin_setting_configtext(
+            "local_cetadsync/$setting",
             new lang_string($setting, 'local_cetadsync'),
-            new lang_string("{$setting}_desc", 'local_cetadsync'), $default, PARAM_ALPHANUMEXT);
+            new lang_string("{$setting}_desc", 'local_cetadsync'),
+            $default,
+            PARAM_ALPHANUMEXT
+        );
         $field->set_updatedcallback('\local_cetadsync\local\profile_fields::ensure');
         $settings->add($field);
     }

@@ -54,7 +54,7 @@ class worker_needs {
 
 def _php_list(name: str, doc: str, values: list[str]) -> str:
     items = "".join(f"        '{value}',\n" for value in values)
-    return f"    /** @var string[] {doc} */\n    const {name} = [\n{items}    ];\n"
+    return f"    /** @var string[] {doc} */\n    public const {name} = [\n{items}    ];\n"
 
 
 def render() -> str:
@@ -65,7 +65,7 @@ def render() -> str:
     capabilities = _php_list(
         "CAPABILITIES", "Capabilities those functions need (system role).", all_capabilities()
     )
-    return f"{_HEADER}\n{functions}\n{capabilities}}}\n"
+    return f"{_HEADER}{functions}\n{capabilities}}}\n"
 
 
 def main(argv: list[str]) -> int:

@@ -14,7 +14,6 @@
 // You should have received a copy of the GNU General Public License
 // along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
 
-
 namespace local_cetadsync;
 
 use local_cetadsync\local\effective_dates;
@@ -27,7 +26,6 @@ use local_cetadsync\local\effective_dates;
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class observer {
-
     /**
      * A user or group override was created, updated or deleted.
      *

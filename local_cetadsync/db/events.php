@@ -14,7 +14,6 @@
 // You should have received a copy of the GNU General Public License
 // along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
 
-
 /**
  * Events that can move a student's assignment dates, so get_effective_dates can answer `since`.
  *
@@ -26,8 +25,10 @@
 defined('MOODLE_INTERNAL') || die();
 
 $observers = [];
-foreach (['user_override_created', 'user_override_updated', 'user_override_deleted',
-        'group_override_created', 'group_override_updated', 'group_override_deleted'] as $event) {
+foreach (
+    ['user_override_created', 'user_override_updated', 'user_override_deleted',
+        'group_override_created', 'group_override_updated', 'group_override_deleted'] as $event
+) {
     $observers[] = ['eventname' => "\\mod_assign\\event\\$event",
         'callback' => '\local_cetadsync\observer::assign_override_changed'];
 }

@@ -14,7 +14,6 @@
 // You should have received a copy of the GNU General Public License
 // along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
 
-
 namespace local_cetadsync\external;
 
 use context_course;
@@ -40,7 +39,6 @@ use core_external\external_warnings;
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class get_assignment_records extends external_api {
-
     /**
      * Parameters: the courses, each with its own optional `since`.
      *
@@ -50,9 +48,12 @@ class get_assignment_records extends external_api {
         return new external_function_parameters([
             'courses' => new external_multiple_structure(new external_single_structure([
                 'courseid' => new external_value(PARAM_INT, 'Course id'),
-                'since' => new external_value(PARAM_INT,
+                'since' => new external_value(
+                    PARAM_INT,
                     'Only its submissions and grades modified at or after this time (user flags: all)',
-                    VALUE_DEFAULT, 0),
+                    VALUE_DEFAULT,
+                    0
+                ),
             ]), 'Courses whose assignments to read'),
         ]);
     }

@@ -14,7 +14,6 @@
 // You should have received a copy of the GNU General Public License
 // along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
 
-
 namespace local_cetadsync\external;
 
 use context_course;
@@ -39,7 +38,6 @@ use core_external\util;
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class get_courses extends external_api {
-
     /**
      * Parameters: the course idnumbers.
      *
@@ -48,7 +46,9 @@ class get_courses extends external_api {
     public static function execute_parameters(): external_function_parameters {
         return new external_function_parameters([
             'idnumbers' => new external_multiple_structure(
-                new external_value(PARAM_RAW, 'Course idnumber'), 'Idnumbers to look up'),
+                new external_value(PARAM_RAW, 'Course idnumber'),
+                'Idnumbers to look up'
+            ),
         ]);
     }
 
@@ -61,8 +61,10 @@ class get_courses extends external_api {
      */
     public static function execute(array $idnumbers): array {
         global $DB;
-        ['idnumbers' => $idnumbers] = self::validate_parameters(self::execute_parameters(),
-            ['idnumbers' => $idnumbers]);
+        ['idnumbers' => $idnumbers] = self::validate_parameters(
+            self::execute_parameters(),
+            ['idnumbers' => $idnumbers]
+        );
         $system = context_system::instance();
         self::validate_context($system);
         require_capability('local/cetadsync:readenrolments', $system);
@@ -73,8 +75,13 @@ class get_courses extends external_api {
         }
         [$insql, $params] = $DB->get_in_or_equal($wanted, SQL_PARAMS_NAMED);
         $fields = 'id, idnumber, shortname, fullname, category, visible, startdate, enddate, groupmode, timemodified';
-        $records = $DB->get_records_select('course', "idnumber $insql AND id <> :siteid",
-            $params + ['siteid' => SITEID], 'idnumber ASC, id ASC', $fields);
+        $records = $DB->get_records_select(
+            'course',
+            "idnumber $insql AND id <> :siteid",
+            $params + ['siteid' => SITEID],
+            'idnumber ASC, id ASC',
+            $fields
+        );
         $courses = [];
         $warnings = [];
         foreach ($records as $course) {

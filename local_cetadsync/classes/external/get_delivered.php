@@ -14,7 +14,6 @@
 // You should have received a copy of the GNU General Public License
 // along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
 
-
 namespace local_cetadsync\external;
 
 use context_system;
@@ -33,7 +32,6 @@ use local_cetadsync\local\notifier;
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class get_delivered extends external_api {
-
     /**
      * Parameters: the keys.
      *
@@ -42,7 +40,9 @@ class get_delivered extends external_api {
     public static function execute_parameters(): external_function_parameters {
         return new external_function_parameters([
             'idempotencykeys' => new external_multiple_structure(
-                new external_value(PARAM_ALPHANUMEXT, 'An idempotency key'), 'Keys to look up'),
+                new external_value(PARAM_ALPHANUMEXT, 'An idempotency key'),
+                'Keys to look up'
+            ),
         ]);
     }
 
@@ -54,8 +54,10 @@ class get_delivered extends external_api {
      */
     public static function execute(array $idempotencykeys): array {
         global $DB;
-        ['idempotencykeys' => $keys] = self::validate_parameters(self::execute_parameters(),
-            ['idempotencykeys' => $idempotencykeys]);
+        ['idempotencykeys' => $keys] = self::validate_parameters(
+            self::execute_parameters(),
+            ['idempotencykeys' => $idempotencykeys]
+        );
         $system = context_system::instance();
         self::validate_context($system);
         require_capability('local/cetadsync:sendnotifications', $system);

@@ -14,7 +14,6 @@
 // You should have received a copy of the GNU General Public License
 // along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
 
-
 namespace local_cetadsync\external;
 
 use context_module;
@@ -37,7 +36,6 @@ use local_cetadsync\local\effective_dates;
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class get_effective_dates extends external_api {
-
     /**
      * Parameters: assignment instance ids and an optional `since`.
      *
@@ -46,9 +44,15 @@ class get_effective_dates extends external_api {
     public static function execute_parameters(): external_function_parameters {
         return new external_function_parameters([
             'assignmentids' => new external_multiple_structure(
-                new external_value(PARAM_INT, 'Assignment instance id'), 'Assignments to read'),
-            'since' => new external_value(PARAM_INT,
-                'Only list students of assignments whose dates may have changed at or after this time', VALUE_DEFAULT, 0),
+                new external_value(PARAM_INT, 'Assignment instance id'),
+                'Assignments to read'
+            ),
+            'since' => new external_value(
+                PARAM_INT,
+                'Only list students of assignments whose dates may have changed at or after this time',
+                VALUE_DEFAULT,
+                0
+            ),
         ]);
     }
 
@@ -61,8 +65,10 @@ class get_effective_dates extends external_api {
      */
     public static function execute(array $assignmentids, int $since = 0): array {
         global $DB;
-        $params = self::validate_parameters(self::execute_parameters(),
-            ['assignmentids' => $assignmentids, 'since' => $since]);
+        $params = self::validate_parameters(
+            self::execute_parameters(),
+            ['assignmentids' => $assignmentids, 'since' => $since]
+        );
         $system = context_system::instance();
         self::validate_context($system);
         require_capability('local/cetadsync:readdates', $system);
@@ -122,7 +128,7 @@ class get_effective_dates extends external_api {
                 'cutoffdate' => $date('The assignment\'s cut-off date'),
                 'allowsubmissionsfromdate' => $date('The assignment\'s opening date'),
                 'timechanged' => new external_value(PARAM_INT, 'When its dates or overrides last changed'),
-                'changed' => new external_value(PARAM_BOOL, 'False: unchanged since `since`, students not listed'),
+                'changed' => new external_value(PARAM_BOOL, 'False: unchanged since the given time, students not listed'),
                 'students' => new external_multiple_structure(new external_single_structure([
                     'userid' => new external_value(PARAM_INT, 'Student id'),
                     'duedate' => $date('The student\'s due date, overrides applied'),

@@ -14,7 +14,6 @@
 // You should have received a copy of the GNU General Public License
 // along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
 
-
 namespace local_cetadsync\external;
 
 use context_course;
@@ -38,7 +37,6 @@ use local_cetadsync\local\enrolments;
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class get_enrolments extends external_api {
-
     /**
      * Parameters: the course ids.
      *
@@ -47,7 +45,9 @@ class get_enrolments extends external_api {
     public static function execute_parameters(): external_function_parameters {
         return new external_function_parameters([
             'courseids' => new external_multiple_structure(
-                new external_value(PARAM_INT, 'Course id'), 'Courses to read'),
+                new external_value(PARAM_INT, 'Course id'),
+                'Courses to read'
+            ),
         ]);
     }
 
@@ -58,8 +58,10 @@ class get_enrolments extends external_api {
      * @return array
      */
     public static function execute(array $courseids): array {
-        ['courseids' => $courseids] = self::validate_parameters(self::execute_parameters(),
-            ['courseids' => $courseids]);
+        ['courseids' => $courseids] = self::validate_parameters(
+            self::execute_parameters(),
+            ['courseids' => $courseids]
+        );
         $system = context_system::instance();
         self::validate_context($system);
         require_capability('local/cetadsync:readenrolments', $system);
@@ -93,8 +95,10 @@ class get_enrolments extends external_api {
                 'enrolid' => new external_value(PARAM_INT, 'Enrolment method instance id'),
                 'method' => new external_value(PARAM_PLUGIN, 'Enrolment plugin, e.g. manual'),
                 'status' => new external_value(PARAM_ALPHA, 'active, suspended or notcurrent'),
-                'reason' => new external_value(PARAM_ALPHA,
-                    'Why not active: "" when active, suspended, notstarted, ended or methoddisabled'),
+                'reason' => new external_value(
+                    PARAM_ALPHA,
+                    'Why not active: "" when active, suspended, notstarted, ended or methoddisabled'
+                ),
                 'timestart' => new external_value(PARAM_INT, 'Enrolment start, 0 = not set'),
                 'timeend' => new external_value(PARAM_INT, 'Enrolment end, 0 = not set'),
                 'timemodified' => new external_value(PARAM_INT, 'Last change of the enrolment'),

@@ -14,7 +14,6 @@
 // You should have received a copy of the GNU General Public License
 // along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
 
-
 namespace local_cetadsync\external;
 
 use context_system;
@@ -36,7 +35,6 @@ use local_cetadsync\local\progression;
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class save_progression extends external_api {
-
     /**
      * Parameters: the records.
      *
@@ -44,12 +42,17 @@ class save_progression extends external_api {
      */
     public static function execute_parameters(): external_function_parameters {
         return new external_function_parameters([
-            'records' => new external_multiple_structure(new external_single_structure([
+            'records' => new external_multiple_structure(
+                new external_single_structure([
                 'userid' => new external_value(PARAM_INT, 'Participant'),
                 'courseid' => new external_value(PARAM_INT, 'Course; the site course id for the whole programme'),
                 'status' => new external_value(PARAM_ALPHANUMEXT, 'Progression status, e.g. on_track, at_risk'),
                 'reasons' => new external_multiple_structure(
-                    new external_value(PARAM_TEXT, 'Reason in plain words'), 'Why', VALUE_DEFAULT, []),
+                    new external_value(PARAM_TEXT, 'Reason in plain words'),
+                    'Why',
+                    VALUE_DEFAULT,
+                    []
+                ),
                 'credits' => new external_value(PARAM_FLOAT, 'Credits toward the target award'),
                 'nextdeadline' => new external_value(PARAM_INT, 'Next deadline, 0 = none', VALUE_DEFAULT, 0),
                 'award' => new external_value(PARAM_TEXT, 'Title of the target award', VALUE_DEFAULT, ''),
@@ -75,14 +78,26 @@ class save_progression extends external_api {
                     'extension' => new external_value(PARAM_INT, 'Extension until, 0 = none', VALUE_DEFAULT, 0),
                     'owndate' => new external_value(PARAM_BOOL, 'The student has her own due date', VALUE_DEFAULT, false),
                     'state' => new external_value(PARAM_ALPHA, 'new, draft, submitted or graded'),
-                    'concern' => new external_value(PARAM_ALPHANUMEXT, 'overdue, draft_due_soon, awaiting_marking or empty',
-                        VALUE_DEFAULT, ''),
+                    'concern' => new external_value(
+                        PARAM_ALPHANUMEXT,
+                        'overdue, draft_due_soon, awaiting_marking or empty',
+                        VALUE_DEFAULT,
+                        ''
+                    ),
                     'required' => new external_value(PARAM_BOOL, 'Whether the student must do it', VALUE_DEFAULT, true),
-                    'mark' => new external_value(PARAM_FLOAT, 'Final mark after any penalty', VALUE_DEFAULT, null,
-                        NULL_ALLOWED),
+                    'mark' => new external_value(
+                        PARAM_FLOAT,
+                        'Final mark after any penalty',
+                        VALUE_DEFAULT,
+                        null,
+                        NULL_ALLOWED
+                    ),
                 ]), 'Assessments', VALUE_DEFAULT, []),
-            ]), 'Progression records; none (REST cannot send an empty list) is a call that only says "synchronised"',
-                VALUE_DEFAULT, []),
+                ]),
+                'Progression records; none (REST cannot send an empty list) is a call that only says "synchronised"',
+                VALUE_DEFAULT,
+                []
+            ),
         ]);
     }
 

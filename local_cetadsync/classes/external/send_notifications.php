@@ -14,7 +14,6 @@
 // You should have received a copy of the GNU General Public License
 // along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
 
-
 namespace local_cetadsync\external;
 
 use context_system;
@@ -33,7 +32,6 @@ use local_cetadsync\local\notifier;
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class send_notifications extends external_api {
-
     /**
      * Parameters: the messages.
      *
@@ -49,8 +47,12 @@ class send_notifications extends external_api {
                 'fullmessage' => new external_value(PARAM_RAW, 'Plain-text body'),
                 'fullmessagehtml' => new external_value(PARAM_RAW, 'HTML body'),
                 'smallmessage' => new external_value(PARAM_TEXT, 'Short text for pop-ups and mobile'),
-                'contexturl' => new external_value(PARAM_URL, 'Link to what it is about, e.g. the assignment',
-                    VALUE_DEFAULT, ''),
+                'contexturl' => new external_value(
+                    PARAM_URL,
+                    'Link to what it is about, e.g. the assignment',
+                    VALUE_DEFAULT,
+                    ''
+                ),
                 'contexturlname' => new external_value(PARAM_TEXT, 'Name of that link', VALUE_DEFAULT, ''),
                 'courseid' => new external_value(PARAM_INT, 'Course it is about, 0 = none', VALUE_DEFAULT, 0),
             ]), 'Notifications to send'),
@@ -64,8 +66,10 @@ class send_notifications extends external_api {
      * @return array
      */
     public static function execute(array $notifications): array {
-        ['notifications' => $notifications] = self::validate_parameters(self::execute_parameters(),
-            ['notifications' => $notifications]);
+        ['notifications' => $notifications] = self::validate_parameters(
+            self::execute_parameters(),
+            ['notifications' => $notifications]
+        );
         $system = context_system::instance();
         self::validate_context($system);
         require_capability('local/cetadsync:sendnotifications', $system);
@@ -96,14 +100,18 @@ class send_notifications extends external_api {
     public static function result_structure(): external_single_structure {
         return new external_single_structure([
             'idempotencykey' => new external_value(PARAM_ALPHANUMEXT, 'The key'),
-            'status' => new external_value(PARAM_ALPHA,
-                'sent; failed (nothing stored, may be retried); pending (in doubt); unknown (never seen)'),
+            'status' => new external_value(
+                PARAM_ALPHA,
+                'sent; failed (nothing stored, may be retried); pending (in doubt); unknown (never seen)'
+            ),
             'duplicate' => new external_value(PARAM_BOOL, 'The key was seen before: nothing was sent now'),
             'messageid' => new external_value(PARAM_INT, 'Moodle notification id, 0 if none'),
             'userid' => new external_value(PARAM_INT, 'Recipient, 0 if none'),
             'timesent' => new external_value(PARAM_INT, 'When it was sent, 0 if not'),
-            'errorcode' => new external_value(PARAM_ALPHANUMEXT,
-                'invaliduser, invalidprovider, messagenotsent (failed); outputfailed (sent, an output such as email failed)'),
+            'errorcode' => new external_value(
+                PARAM_ALPHANUMEXT,
+                'invaliduser, invalidprovider, messagenotsent (failed); outputfailed (sent, an output such as email failed)'
+            ),
         ]);
     }
 }

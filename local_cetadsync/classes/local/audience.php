@@ -33,9 +33,8 @@ use stdClass;
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class audience {
-
     /** @var string The capability that makes an enrolled user a student of the course. */
-    const STUDENT = 'mod/assign:submit';
+    public const STUDENT = 'mod/assign:submit';
 
     /**
      * SQL selecting the ids of the students of one course, within one group (0: every group).
@@ -84,8 +83,10 @@ class audience {
      */
     public static function taught_courses(int $viewerid): array {
         $courses = enrol_get_all_users_courses($viewerid, true, 'id, groupmode, groupmodeforce');
-        return array_filter($courses,
-            fn($c) => has_capability('local/cetadsync:viewcourse', context_course::instance($c->id), $viewerid));
+        return array_filter(
+            $courses,
+            fn($c) => has_capability('local/cetadsync:viewcourse', context_course::instance($c->id), $viewerid)
+        );
     }
 
     /**
@@ -96,8 +97,10 @@ class audience {
      * @return int[]|null
      */
     public static function visible_groups(stdClass $course, int $viewerid): ?array {
-        if ((int)$course->groupmode !== SEPARATEGROUPS
-                || has_capability('moodle/site:accessallgroups', context_course::instance($course->id), $viewerid)) {
+        if (
+            (int)$course->groupmode !== SEPARATEGROUPS
+                || has_capability('moodle/site:accessallgroups', context_course::instance($course->id), $viewerid)
+        ) {
             return null;
         }
         return array_map('intval', array_keys(groups_get_all_groups($course->id, $viewerid)));

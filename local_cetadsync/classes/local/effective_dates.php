@@ -14,7 +14,6 @@
 // You should have received a copy of the GNU General Public License
 // along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
 
-
 namespace local_cetadsync\local;
 
 /**
@@ -31,9 +30,8 @@ namespace local_cetadsync\local;
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class effective_dates {
-
     /** @var string[] The dates an override can move. */
-    const DATES = ['duedate', 'cutoffdate', 'allowsubmissionsfromdate'];
+    public const DATES = ['duedate', 'cutoffdate', 'allowsubmissionsfromdate'];
 
     /**
      * The students of one assignment whose dates differ from the assignment's, or who have an extension.
@@ -53,8 +51,13 @@ class effective_dates {
                 $groupoverrides[$override->groupid] = $override;
             }
         }
-        $extensions = $DB->get_records_select_menu('assign_user_flags',
-            'assignment = ? AND extensionduedate > 0', [$assign->id], '', 'userid, extensionduedate');
+        $extensions = $DB->get_records_select_menu(
+            'assign_user_flags',
+            'assignment = ? AND extensionduedate > 0',
+            [$assign->id],
+            '',
+            'userid, extensionduedate'
+        );
         $groupsof = self::memberships((int)$assign->course, array_keys($groupoverrides));
         $course = get_course($assign->course);
         // In a relative-dates course every student's due date moves with their enrolment start.
@@ -94,8 +97,14 @@ class effective_dates {
      * @param int $extension the extension's due date, 0 = none
      * @return array|null
      */
-    private static function row(\stdClass $assign, \stdClass $own, int $userid, ?\stdClass $override,
-            string $source, int $extension): ?array {
+    private static function row(
+        \stdClass $assign,
+        \stdClass $own,
+        int $userid,
+        ?\stdClass $override,
+        string $source,
+        int $extension
+    ): ?array {
         $row = ['userid' => $userid, 'source' => $source, 'groupid' => (int)($override->groupid ?? 0),
             'extensionduedate' => $extension];
         $differs = $extension > 0;

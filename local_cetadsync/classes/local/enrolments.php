@@ -14,7 +14,6 @@
 // You should have received a copy of the GNU General Public License
 // along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
 
-
 namespace local_cetadsync\local;
 
 /**
@@ -25,7 +24,6 @@ namespace local_cetadsync\local;
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class enrolments {
-
     /**
      * Every user enrolment of the courses, with status, reason, course-context roles and groups.
      *

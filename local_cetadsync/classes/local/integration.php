@@ -14,7 +14,6 @@
 // You should have received a copy of the GNU General Public License
 // along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
 
-
 namespace local_cetadsync\local;
 
 use context_system;
@@ -27,15 +26,14 @@ use context_system;
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class integration {
-
     /** @var string The predefined service of db/services.php. */
-    const SERVICE = 'local_cetadsync';
+    public const SERVICE = 'local_cetadsync';
 
     /** @var string Shortname of the integration role. */
-    const ROLE = 'cetadsyncworker';
+    public const ROLE = 'cetadsyncworker';
 
     /** @var string[] The plugin's own capabilities, which the worker needs for the plugin's functions. */
-    const PLUGIN_CAPABILITIES = [
+    public const PLUGIN_CAPABILITIES = [
         'local/cetadsync:readdates',
         'local/cetadsync:readenrolments',
         'local/cetadsync:readrecords',
@@ -87,13 +85,20 @@ class integration {
         $system = context_system::instance();
         $roleid = $DB->get_field('role', 'id', ['shortname' => self::ROLE]);
         if (!$roleid) {
-            $roleid = create_role('CETAD Sync integration', self::ROLE,
-                'Exactly the capabilities the moodle-sync worker needs. Managed by local/cetadsync/cli/setup.php.');
+            $roleid = create_role(
+                'CETAD Sync integration',
+                self::ROLE,
+                'Exactly the capabilities the moodle-sync worker needs. Managed by local/cetadsync/cli/setup.php.'
+            );
         }
         set_role_contextlevels($roleid, [CONTEXT_SYSTEM]);
         $wanted = self::capabilities();
-        $held = $DB->get_fieldset_select('role_capabilities', 'capability', 'roleid = ? AND contextid = ?',
-            [$roleid, $system->id]);
+        $held = $DB->get_fieldset_select(
+            'role_capabilities',
+            'capability',
+            'roleid = ? AND contextid = ?',
+            [$roleid, $system->id]
+        );
         foreach (array_diff($held, $wanted) as $capability) {
             unassign_capability($capability, $roleid, $system->id);
         }
@@ -120,10 +125,16 @@ class integration {
             return [];
         }
         $system = context_system::instance();
-        $held = $DB->get_fieldset_select('role_capabilities', 'capability',
-            'roleid = ? AND contextid = ? AND permission = ?', [$roleid, $system->id, CAP_ALLOW]);
-        $granted = array_values(array_filter(array_diff(self::PLUGIN_CAPABILITIES, $held),
-            fn(string $capability) => (bool)get_capability_info($capability)));
+        $held = $DB->get_fieldset_select(
+            'role_capabilities',
+            'capability',
+            'roleid = ? AND contextid = ? AND permission = ?',
+            [$roleid, $system->id, CAP_ALLOW]
+        );
+        $granted = array_values(array_filter(
+            array_diff(self::PLUGIN_CAPABILITIES, $held),
+            fn(string $capability) => (bool)get_capability_info($capability)
+        ));
         foreach ($granted as $capability) {
             assign_capability($capability, CAP_ALLOW, $roleid, $system->id, true);
         }
@@ -159,12 +170,21 @@ class integration {
      */
     public static function issue_token(\stdClass $service, int $userid, bool $force): ?string {
         global $DB;
-        $exists = $DB->record_exists('external_tokens',
-            ['externalserviceid' => $service->id, 'userid' => $userid, 'tokentype' => EXTERNAL_TOKEN_PERMANENT]);
+        $exists = $DB->record_exists(
+            'external_tokens',
+            ['externalserviceid' => $service->id, 'userid' => $userid, 'tokentype' => EXTERNAL_TOKEN_PERMANENT]
+        );
         if ($exists && !$force) {
             return null;
         }
-        return \core_external\util::generate_token(EXTERNAL_TOKEN_PERMANENT, $service, $userid,
-            context_system::instance(), 0, '', 'moodle-sync ' . date('Y-m-d H:i'));
+        return \core_external\util::generate_token(
+            EXTERNAL_TOKEN_PERMANENT,
+            $service,
+            $userid,
+            context_system::instance(),
+            0,
+            '',
+            'moodle-sync ' . date('Y-m-d H:i')
+        );
     }
 }

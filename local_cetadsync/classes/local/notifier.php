@@ -14,7 +14,6 @@
 // You should have received a copy of the GNU General Public License
 // along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
 
-
 namespace local_cetadsync\local;
 
 use core\message\message;
@@ -34,12 +33,11 @@ use moodle_url;
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class notifier {
-
     /** @var string[] The message providers of db/messages.php. */
-    const PROVIDERS = ['studentreminder', 'tutordigest', 'adminalert'];
+    public const PROVIDERS = ['studentreminder', 'tutordigest', 'adminalert'];
 
     /** @var string The table of sent notifications. */
-    const TABLE = 'local_cetadsync_sent';
+    public const TABLE = 'local_cetadsync_sent';
 
     /**
      * Send one notification unless its key was seen before.
@@ -65,13 +63,17 @@ class notifier {
             $row->id = $DB->insert_record(self::TABLE, $row);
         } catch (\dml_write_exception $e) {
             // Another request reserved the same key between our read and our insert.
-            return self::result($DB->get_record(self::TABLE, ['idempotencykey' => $item['idempotencykey']],
-                '*', MUST_EXIST), true);
+            return self::result($DB->get_record(
+                self::TABLE,
+                ['idempotencykey' => $item['idempotencykey']],
+                '*',
+                MUST_EXIST
+            ), true);
         }
         $messageid = self::message_send($item, $user);
         $errorcode = '';
         if (!$messageid) {
-            // message_send() answers false when any output (e.g. email) failed, even though the
+            // Function message_send() answers false when any output (e.g. email) failed, even though the
             // notification was stored and shown: only a stored notification is the truth.
             $messageid = self::stored_notification($item['idempotencykey'], (int)$user->id);
             $errorcode = 'outputfailed';
@@ -98,9 +100,12 @@ class notifier {
         global $DB;
         $like = $DB->sql_like('customdata', ':pattern');
         $pattern = '%' . $DB->sql_like_escape('"cetadsynckey":"' . $key . '"') . '%';
-        $ids = $DB->get_fieldset_select('notifications', 'id',
+        $ids = $DB->get_fieldset_select(
+            'notifications',
+            'id',
             "useridto = :userid AND component = :component AND $like",
-            ['userid' => $userid, 'component' => 'local_cetadsync', 'pattern' => $pattern]);
+            ['userid' => $userid, 'component' => 'local_cetadsync', 'pattern' => $pattern]
+        );
         return $ids ? (int)max($ids) : 0;
     }
 

@@ -32,9 +32,8 @@ use stdClass;
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class presenter {
-
     /** @var string[] Badge class by status; anything else is neutral. Words, never colour alone. */
-    const BADGES = [
+    public const BADGES = [
         'at_risk' => 'bg-danger text-white',
         'referred' => 'bg-warning text-dark',
         'on_track' => 'bg-success text-white',
@@ -116,8 +115,10 @@ class presenter {
             $days = (int)ceil(($now - $due) / DAYSECS); // Started days, as the worker counts them.
             $flags[] = $days == 1 ? get_string('overdueday', 'local_cetadsync')
                 : get_string('overduedays', 'local_cetadsync', $days);
-        } else if ($required && ($item['state'] ?? '') === 'draft' && $due > $now
-                && ($item['concern'] ?? '') === 'draft_due_soon') {
+        } else if (
+            $required && ($item['state'] ?? '') === 'draft' && $due > $now
+                && ($item['concern'] ?? '') === 'draft_due_soon'
+        ) {
             $flags[] = get_string('draftonly', 'local_cetadsync', ceil(($due - $now) / HOURSECS));
         } else if (($item['concern'] ?? '') === 'awaiting_marking' && ($item['state'] ?? '') === 'submitted') {
             $flags[] = get_string('awaitingmarking', 'local_cetadsync');

@@ -14,7 +14,6 @@
 // You should have received a copy of the GNU General Public License
 // along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
 
-
 namespace local_cetadsync\local;
 
 /**
@@ -25,9 +24,8 @@ namespace local_cetadsync\local;
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class profile_fields {
-
     /** @var array setting name => [default shortname (the worker's default), language string of its name] */
-    const FIELDS = [
+    public const FIELDS = [
         'progressionfield' => ['cetad_progression', 'fieldprogression'],
         'creditsfield' => ['cetad_credits', 'fieldcredits'],
     ];

@@ -14,7 +14,6 @@
 // You should have received a copy of the GNU General Public License
 // along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
 
-
 namespace local_cetadsync\local;
 
 /**
@@ -27,12 +26,11 @@ namespace local_cetadsync\local;
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class progression {
-
     /** @var string The table of progression records. */
-    const TABLE = 'local_cetadsync_progress';
+    public const TABLE = 'local_cetadsync_progress';
 
     /** @var int The course the worker files each participant's programme-wide record under (the site). */
-    const PROGRAMME = 1;
+    public const PROGRAMME = 1;
 
     /**
      * Insert, update or leave one record.

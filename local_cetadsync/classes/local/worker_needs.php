@@ -26,9 +26,8 @@ namespace local_cetadsync\local;
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class worker_needs {
-
     /** @var string[] Core functions the worker calls. */
-    const FUNCTIONS = [
+    public const FUNCTIONS = [
         'core_webservice_get_site_info',
         'core_course_get_courses_by_field',
         'core_enrol_get_enrolled_users',
@@ -45,7 +44,7 @@ class worker_needs {
     ];
 
     /** @var string[] Capabilities those functions need (system role). */
-    const CAPABILITIES = [
+    public const CAPABILITIES = [
         'mod/assign:grade',
         'mod/assign:view',
         'mod/assign:viewgrades',

@@ -31,7 +31,6 @@ use templatable;
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class my_progress implements renderable, templatable {
-
     /**
      * The record to show.
      *

@@ -31,7 +31,6 @@ use single_select;
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class roster {
-
     /**
      * The students table, ready to download (CSV, through Moodle's table download) or to print.
      *
@@ -43,8 +42,14 @@ class roster {
      * @param string $filename
      * @return students
      */
-    public static function table(moodle_url $baseurl, ?array $audience, int $courseid, string $status,
-            string $download, string $filename): students {
+    public static function table(
+        moodle_url $baseurl,
+        ?array $audience,
+        int $courseid,
+        string $status,
+        string $download,
+        string $filename
+    ): students {
         $table = new students($baseurl, $audience, $courseid, $status, time());
         $table->is_downloading($download, $filename, get_string('progression', 'local_cetadsync'));
         $table->show_download_buttons_at([TABLE_P_BOTTOM]);
@@ -66,8 +71,14 @@ class roster {
             $options[$code] = presenter::status($code)['label'];
         }
         asort($options);
-        $select = new single_select($baseurl, 'status', ['' => get_string('allstatuses', 'local_cetadsync')] + $options,
-            $status, null, 'local-cetadsync-status');
+        $select = new single_select(
+            $baseurl,
+            'status',
+            ['' => get_string('allstatuses', 'local_cetadsync')] + $options,
+            $status,
+            null,
+            'local-cetadsync-status'
+        );
         $select->set_label(get_string('filterstatus', 'local_cetadsync'));
         return $output->render($select);
     }
@@ -84,8 +95,10 @@ class roster {
         foreach (progression::counts($audience) as $code => $count) {
             $counts[] = presenter::status($code) + ['count' => (int)$count];
         }
-        return $output->render_from_template('local_cetadsync/status_counts',
-            ['counts' => $counts, 'total' => array_sum(array_column($counts, 'count'))]);
+        return $output->render_from_template(
+            'local_cetadsync/status_counts',
+            ['counts' => $counts, 'total' => array_sum(array_column($counts, 'count'))]
+        );
     }
 
     /**
@@ -96,7 +109,9 @@ class roster {
      */
     public static function lastsync(renderer_base $output): string {
         $time = (int)get_config('local_cetadsync', 'lastsync');
-        return $output->render_from_template('local_cetadsync/last_sync',
-            ['never' => !$time, 'lastsync' => $time ? userdate($time) : '']);
+        return $output->render_from_template(
+            'local_cetadsync/last_sync',
+            ['never' => !$time, 'lastsync' => $time ? userdate($time) : '']
+        );
     }
 }

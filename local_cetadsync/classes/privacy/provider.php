@@ -14,7 +14,6 @@
 // You should have received a copy of the GNU General Public License
 // along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
 
-
 namespace local_cetadsync\privacy;
 
 use context;
@@ -37,10 +36,9 @@ use core_privacy\local\request\writer;
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class provider implements
-        \core_privacy\local\metadata\provider,
-        \core_privacy\local\request\core_userlist_provider,
-        \core_privacy\local\request\plugin\provider {
-
+    \core_privacy\local\request\core_userlist_provider,
+    \core_privacy\local\metadata\provider,
+    \core_privacy\local\request\plugin\provider {
     /**
      * Every table holding personal data, the messaging subsystem and the moodle-sync worker.
      *
@@ -89,14 +87,18 @@ class provider implements
      */
     public static function get_contexts_for_userid(int $userid): contextlist {
         $contextlist = new contextlist();
-        $contextlist->add_from_sql("SELECT ctx.id FROM {context} ctx
+        $contextlist->add_from_sql(
+            "SELECT ctx.id FROM {context} ctx
                                       JOIN {local_cetadsync_sent} s ON s.userid = ctx.instanceid
                                      WHERE ctx.contextlevel = :userlevel AND s.userid = :userid",
-            ['userlevel' => CONTEXT_USER, 'userid' => $userid]);
-        $contextlist->add_from_sql("SELECT ctx.id FROM {context} ctx
+            ['userlevel' => CONTEXT_USER, 'userid' => $userid]
+        );
+        $contextlist->add_from_sql(
+            "SELECT ctx.id FROM {context} ctx
                                       JOIN {local_cetadsync_progress} p ON p.courseid = ctx.instanceid
                                      WHERE ctx.contextlevel = :courselevel AND p.userid = :userid",
-            ['courselevel' => CONTEXT_COURSE, 'userid' => $userid]);
+            ['courselevel' => CONTEXT_COURSE, 'userid' => $userid]
+        );
         return $contextlist;
     }
 
@@ -108,11 +110,17 @@ class provider implements
     public static function get_users_in_context(userlist $userlist) {
         $context = $userlist->get_context();
         if ($context instanceof context_user) {
-            $userlist->add_from_sql('userid', "SELECT userid FROM {local_cetadsync_sent} WHERE userid = :userid",
-                ['userid' => $context->instanceid]);
+            $userlist->add_from_sql(
+                'userid',
+                "SELECT userid FROM {local_cetadsync_sent} WHERE userid = :userid",
+                ['userid' => $context->instanceid]
+            );
         } else if ($context instanceof context_course) {
-            $userlist->add_from_sql('userid', "SELECT userid FROM {local_cetadsync_progress} WHERE courseid = :courseid",
-                ['courseid' => $context->instanceid]);
+            $userlist->add_from_sql(
+                'userid',
+                "SELECT userid FROM {local_cetadsync_progress} WHERE courseid = :courseid",
+                ['courseid' => $context->instanceid]
+            );
         }
     }
 

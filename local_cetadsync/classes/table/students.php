@@ -36,7 +36,6 @@ use stdClass;
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class students extends \table_sql {
-
     /** @var int The course whose work is shown; 0 for every course. */
     protected int $courseid;
 
@@ -91,8 +90,12 @@ class students extends \table_sql {
             $params['status'] = $status;
         }
         $this->set_count_sql("SELECT COUNT(1) FROM {$from} WHERE {$where}", $params);
-        $this->set_sql($fields, $from, "{$where} ORDER BY COALESCE(p.urgency, -1) DESC, u.lastname, u.firstname, u.id",
-            $params);
+        $this->set_sql(
+            $fields,
+            $from,
+            "{$where} ORDER BY COALESCE(p.urgency, -1) DESC, u.lastname, u.firstname, u.id",
+            $params
+        );
     }
 
     /**
