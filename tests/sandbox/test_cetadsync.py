@@ -119,6 +119,50 @@ def test_unknown_user_or_provider_fails_that_item_only(rest: Rest) -> None:
     assert (bad["status"], bad["errorcode"]) == ("failed", "invalidprovider")
 
 
+def _without(sandbox: Sandbox, capability: str) -> None:
+    token = sandbox.state.tokens[PLUGIN_TOKEN]
+    token.capabilities = token.capabilities - {capability}
+
+
+def test_enrolments_without_enrolreview_are_a_warning_per_course(
+    rest: Rest, sandbox: Sandbox
+) -> None:
+    _without(sandbox, "moodle/course:enrolreview")
+    body = rest("local_cetadsync_get_enrolments", PLUGIN_TOKEN, **{"courseids[0]": 2}).json()
+    assert body["enrolments"] == []
+    assert [(w["itemid"], w["warningcode"]) for w in body["warnings"]] == [(2, "nopermissions")]
+
+
+def _suspended_student(sandbox: Sandbox) -> tuple[int, int]:
+    """(course, user) of a student whose enrolment the scenario suspends."""
+    found = next(e for e in sandbox.state.enrolments if e.status == "suspended")
+    return found.courseid, found.userid
+
+
+def test_records_leave_suspended_students_out_without_viewsuspendedusers(
+    rest: Rest, sandbox: Sandbox
+) -> None:
+    courseid, userid = _suspended_student(sandbox)
+    assign = sandbox.state.course_assignments(courseid)[0]
+    sandbox.state.submit(assign.id, userid)
+    sandbox.state.grant_extension(assign.id, userid, sandbox.state.clock() + 86400)
+
+    def users(body: dict[str, Any]) -> set[int]:
+        lists = ("submissions", "grades", "userflags")
+        return {row["userid"] for a in body["assignments"] for name in lists for row in a[name]}
+
+    asked = {"courses[0][courseid]": courseid}
+    assert userid in users(
+        rest("local_cetadsync_get_assignment_records", PLUGIN_TOKEN, **asked).json()
+    )
+    _without(sandbox, "moodle/course:viewsuspendedusers")
+    body = rest("local_cetadsync_get_assignment_records", PLUGIN_TOKEN, **asked).json()
+    assert body["assignments"] and userid not in users(body)
+    dates = rest("local_cetadsync_get_effective_dates", PLUGIN_TOKEN,
+                 **{"assignmentids[0]": assign.id}).json()  # fmt: skip
+    assert userid not in {s["userid"] for s in dates["assignments"][0]["students"]}
+
+
 def test_delivered_tells_sent_from_unknown(rest: Rest) -> None:
     _send(rest, "sent-key")
     params = {"idempotencykeys[0]": "sent-key", "idempotencykeys[1]": "never-key"}
@@ -137,6 +181,7 @@ def test_progression_is_written_only_when_it_changed(rest: Rest) -> None:
     outcomes = [save(s)["results"][0]["outcome"] for s in ("at_risk", "at_risk", "on_track")]
     assert outcomes == ["created", "unchanged", "updated"]
     assert save("on_track", userid=99999)["warnings"][0]["warningcode"] == "invaliduser"
+    assert save("x" * 51)["warnings"][0]["warningcode"] == "invalidvalue"
 
 
 def _record(**more: Any) -> dict[str, Any]:

@@ -4,7 +4,9 @@ classes/external/*.php define them: courses by idnumber, bulk enrolments, bulk o
 per idempotency key, an exact delivered look-up, and progression records.
 
 Each checks its plugin capability at system level (the whole call fails without it) and turns
-an item the caller may not read into a warning, never a failed call.
+an item the caller may not read into a warning, never a failed call, with the checks of the
+core function it replaces where the sandbox models them (capabilities held at system level,
+hidden courses, suspended enrolments; not group modes, which the sandbox leaves at none).
 """
 
 from __future__ import annotations
@@ -22,9 +24,17 @@ READ_ENROLMENTS = "local/cetadsync:readenrolments"
 READ_DATES = "local/cetadsync:readdates"
 READ_RECORDS = "local/cetadsync:readrecords"
 GRADING = ("mod/assign:viewgrades", "mod/assign:grade")
+SUSPENDED = "moodle/course:viewsuspendedusers"
+# what core_enrol_get_enrolled_users wants to list users with their enrolment status
+ENROLMENT_CAPABILITIES = {
+    "moodle/course:viewparticipants": "View participants",
+    "moodle/course:enrolreview": "Review course enrolments",
+    "moodle/user:viewdetails": "View user profiles",
+}
 SEND = "local/cetadsync:sendnotifications"
 SAVE = "local/cetadsync:saveprogression"
 NO_ACCESS = "Course or activity not accessible. (Not enrolled)"
+MAX_CREDITS = 99999999.99  # the plugin table's number(10,2)
 
 
 def _warning(item: str, itemid: int, code: str, message: str) -> dict[str, Any]:
@@ -32,12 +42,12 @@ def _warning(item: str, itemid: int, code: str, message: str) -> dict[str, Any]:
 
 
 def _course_refusal(call: Call, courseid: int) -> dict[str, Any] | None:
-    if courseid not in call.state.courses:
-        return _warning("course", courseid, "invalidrecord", "Can't find data record")
-    if not call.can_enter(courseid):
-        return _warning("course", courseid, "requireloginerror", NO_ACCESS)
-    if not call.token.can("moodle/course:viewparticipants"):
-        return _warning("course", courseid, "nopermissions", "View participants")
+    refusal = _course_entry_refusal(call, courseid)
+    if refusal is not None:
+        return refusal
+    for capability, name in ENROLMENT_CAPABILITIES.items():
+        if not call.token.can(capability):
+            return _warning("course", courseid, "nopermissions", name)
     return None
 
 
@@ -101,11 +111,20 @@ def _assignment_refusal(call: Call, assignid: int) -> dict[str, Any] | None:
     assign = call.state.assignments.get(assignid)
     if assign is None:
         return _warning("assignment", assignid, "invalidrecord", "Can't find data record")
-    if not call.can_enter(assign.courseid):
-        return _warning("assignment", assignid, "requireloginerror", NO_ACCESS)
+    refusal = _entry_refusal(call, call.state.courses[assign.courseid])
+    if refusal is not None:
+        return _warning("assignment", assignid, "requireloginerror", refusal)
     if not call.token.can("mod/assign:viewgrades"):
         return _warning("assignment", assignid, "nopermissions", "View grades")
     return None
+
+
+def _hidden_users(call: Call, courseid: int) -> set[int]:
+    """Students without an active enrolment, whom a caller without viewsuspendedusers does
+    not see (assign::can_view_submission, show_only_active_users)."""
+    if call.token.can(SUSPENDED):
+        return set()
+    return {e.userid for e in call.state.course_enrolments(courseid) if e.status != "active"}
 
 
 def _student_row(call: Call, assign: Assignment, userid: int) -> dict[str, Any] | None:
@@ -125,7 +144,8 @@ def _student_row(call: Call, assign: Assignment, userid: int) -> dict[str, Any] 
 def _dates(call: Call, assign: Assignment, since: int) -> dict[str, Any]:
     changed_at = max(assign.timemodified, call.state.dates_changed.get(assign.id, 0))
     changed = since == 0 or changed_at >= since
-    enrolled = sorted({e.userid for e in call.state.course_enrolments(assign.courseid)})
+    hidden = _hidden_users(call, assign.courseid)
+    enrolled = sorted({e.userid for e in call.state.course_enrolments(assign.courseid)} - hidden)
     rows = [_student_row(call, assign, uid) for uid in enrolled] if changed else []
     return {
         "assignmentid": assign.id, "courseid": assign.courseid,
@@ -166,6 +186,7 @@ def get_assignment_records(call: Call) -> dict[str, Any]:
                 warnings.append(refusal)
                 continue
             enrolled = {e.userid for e in call.state.course_enrolments(courseid)}
+            enrolled -= _hidden_users(call, courseid)
             for assign in sorted(call.state.course_assignments(courseid), key=lambda a: a.cmid):
                 if not all(
                     call.token.can(c) for c in ("mod/assign:viewgrades", "mod/assign:grade")
@@ -184,14 +205,17 @@ def _course_entry_refusal(call: Call, courseid: int) -> dict[str, Any] | None:
     return None if refusal is None else _warning("course", courseid, "requireloginerror", refusal)
 
 
-def _records(call: Call, assign: Assignment, since: int, enrolled: set[int]) -> dict[str, Any]:
+def _records(call: Call, assign: Assignment, since: int, shown: set[int]) -> dict[str, Any]:
+    """`shown`: the course's enrolled users the caller may see (suspended ones only with
+    viewsuspendedusers); grades and flags of the others are left out too."""
     state = call.state
 
     def visible(sub: Submission) -> bool:  # can_view_submission / can_view_group_submission
         if assign.teamsubmission:
-            return bool(state.team_members(assign, sub.groupid))
-        return sub.userid in enrolled
+            return bool(set(state.team_members(assign, sub.groupid)) & shown)
+        return sub.userid in shown
 
+    hidden = _hidden_users(call, assign.courseid)
     submissions = [
         {"id": s.id, "userid": s.userid, "groupid": s.groupid, "attemptnumber": 0,
          "status": s.status, "timecreated": s.timecreated, "timemodified": s.timemodified}
@@ -203,12 +227,14 @@ def _records(call: Call, assign: Assignment, since: int, enrolled: set[int]) -> 
          "grader": g.grader, "timecreated": g.timecreated, "timemodified": g.timemodified}
         for g in state.assignment_grades(assign.id)
         if g.timemodified >= since and state.submission(assign.id, g.userid) is not None
+        and g.userid not in hidden
     ]  # fmt: skip
     flags = [
         {"id": f.id, "userid": f.userid, "locked": int(f.locked), "mailed": int(f.mailed),
          "extensionduedate": f.extensionduedate, "workflowstate": f.workflowstate or "",
          "allocatedmarker": f.allocatedmarker or 0}
         for f in state.assignment_flags(assign.id)
+        if f.userid not in hidden
     ]  # fmt: skip
     return {"assignmentid": assign.id, "courseid": assign.courseid,
             "submissions": submissions, "grades": grades, "userflags": flags}  # fmt: skip
@@ -271,15 +297,31 @@ def save_progression(call: Call) -> dict[str, Any]:
         call.state.plugin_saves.append(tuple(r["userid"] for r in records))
         call.state.plugin_lastsync = call.state.clock()
         for record in records:
-            userid, courseid = record["userid"], record["courseid"]
-            if userid not in call.state.users:
-                warnings.append(_warning("user", userid, "invaliduser", "Unknown user"))
-            elif courseid != 1 and courseid not in call.state.courses:
-                warnings.append(_warning("course", courseid, "invalidcourseid", "Unknown course"))
-            else:
-                results.append({"userid": userid, "courseid": courseid,
-                                "outcome": _save(call, record)})  # fmt: skip
+            refusal = _record_refusal(call, record)
+            if refusal is not None:
+                warnings.append(refusal)
+                continue
+            results.append({"userid": record["userid"], "courseid": record["courseid"],
+                            "outcome": _save(call, record)})  # fmt: skip
     return {"results": results, "warnings": warnings}
+
+
+def _record_refusal(call: Call, record: dict[str, Any]) -> dict[str, Any] | None:
+    """Why save_progression stores a record not: an unknown user or course, or a value its
+    table cannot hold."""
+    userid, courseid = record["userid"], record["courseid"]
+    if userid not in call.state.users:
+        return _warning("user", userid, "invaliduser", "Unknown user")
+    if courseid != 1 and courseid not in call.state.courses:
+        return _warning("course", courseid, "invalidcourseid", "Unknown course")
+    checks = {
+        "status": len(record["status"]) > 50,
+        "award": len(record["award"]) > 255,
+        "credits": not 0 <= record["credits"] <= MAX_CREDITS,
+        "nextdeadline": record["nextdeadline"] < 0,
+    }
+    bad = next((name for name, wrong in checks.items() if wrong), None)
+    return None if bad is None else _warning("user", userid, "invalidvalue", f"Its {bad} is bad")
 
 
 def _save(call: Call, record: dict[str, Any]) -> str:
