@@ -17,8 +17,7 @@ COURSES = {f"courseids[{i}]": cid for i, cid in enumerate(range(2, 9))}
 
 def _note(key: str, touserid: int = 5, i: int = 0, provider: str = "studentreminder") -> dict:
     fields = {"idempotencykey": key, "provider": provider, "touserid": touserid,
-              "subject": "Due soon", "fullmessage": "text", "fullmessagehtml": "<p>text</p>",
-              "smallmessage": "Due soon"}  # fmt: skip
+              "subject": "Due soon", "fullmessage": "text", "smallmessage": "Due soon"}  # fmt: skip
     return {f"notifications[{i}][{k}]": v for k, v in fields.items()}
 
 
@@ -117,6 +116,33 @@ def test_unknown_user_or_provider_fails_that_item_only(rest: Rest) -> None:
     assert _send(rest, "k-user", touserid=99999)["results"][0]["errorcode"] == "invaliduser"
     bad = _send(rest, "k-prov", provider="chat")["results"][0]
     assert (bad["status"], bad["errorcode"]) == ("failed", "invalidprovider")
+
+
+def test_caller_html_is_refused_as_an_unknown_key(rest: Rest, sandbox: Sandbox) -> None:
+    params = _note("html-key") | {"notifications[0][fullmessagehtml]": "<script>x</script>"}
+    body = rest("local_cetadsync_send_notifications", PLUGIN_TOKEN, **params).json()
+    assert body["errorcode"] == "invalidparameter"
+    assert sandbox.state.snapshot()["notifications"] == []
+
+
+def test_a_context_link_outside_the_site_fails_only_its_notification(
+    rest: Rest, sandbox: Sandbox
+) -> None:
+    links = ["/mod/assign/view.php?id=3", "https://evil.example/x", "javascript:alert(1)",
+             f"{sandbox.url}/course/view.php?id=2"]  # fmt: skip
+    params: dict[str, Any] = {}
+    for i, link in enumerate(links):
+        params |= _note(f"link-{i}", i=i) | {f"notifications[{i}][contexturl]": link}
+    body = rest("local_cetadsync_send_notifications", PLUGIN_TOKEN, **params).json()
+    assert [(r["status"], r["errorcode"]) for r in body["results"]] == [
+        ("sent", ""), ("failed", "invalidcontexturl"), ("failed", "invalidcontexturl"),
+        ("sent", "")]  # fmt: skip
+
+
+def test_a_suspended_recipient_fails_with_invaliduser(rest: Rest, sandbox: Sandbox) -> None:
+    sandbox.state.users[5].suspended = True
+    result = _send(rest, "k-suspended")["results"][0]
+    assert (result["status"], result["errorcode"]) == ("failed", "invaliduser")
 
 
 def _without(sandbox: Sandbox, capability: str) -> None:

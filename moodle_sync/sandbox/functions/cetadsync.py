@@ -250,19 +250,30 @@ def _failure(key: str, code: str) -> dict[str, Any]:
             "userid": 0, "timesent": 0, "errorcode": code}  # fmt: skip
 
 
+def _local_url(call: Call, url: str) -> bool:
+    """Root-relative, or under the site's own address (the plugin's notifier::local_url)."""
+    root = call.state.site.url
+    relative = url.startswith("/") and not url.startswith("//")
+    return relative or url == root or url.startswith(f"{root}/")
+
+
 def _send_one(call: Call, item: dict[str, Any]) -> dict[str, Any]:
     key, sent = item["idempotencykey"], call.state.plugin_sent
     if key in sent:
         return _result(sent[key], True)
     if item["provider"] not in PROVIDERS:
         return _failure(key, "invalidprovider")
-    if item["touserid"] not in call.state.users:
+    user = call.state.users.get(item["touserid"])
+    if user is None or user.suspended:
         return _failure(key, "invaliduser")
+    if item["contexturl"] and not _local_url(call, item["contexturl"]):
+        return _failure(key, "invalidcontexturl")
     now = call.state.clock()
     sent[key] = {"idempotencykey": key, "status": "sent", "messageid": len(sent) + 1,
                  "userid": item["touserid"], "timesent": now, "errorcode": "",
                  "provider": item["provider"], "courseid": item["courseid"],
-                 "subject": item["subject"], "fullmessage": item["fullmessage"]}  # fmt: skip
+                 "subject": item["subject"], "fullmessage": item["fullmessage"],
+                 "contexturl": item["contexturl"]}  # fmt: skip
     return _result(sent[key], False)
 
 
@@ -342,7 +353,7 @@ def _save(call: Call, record: dict[str, Any]) -> str:
 _NOTIFICATION = Struct({
     "idempotencykey": Scalar("alphanumext"), "provider": Scalar("alphanumext"),
     "touserid": Scalar("int"), "subject": Scalar("text"), "fullmessage": Scalar("raw"),
-    "fullmessagehtml": Scalar("raw"), "smallmessage": Scalar("text"),
+    "smallmessage": Scalar("text"),
     "contexturl": Scalar("raw", "default", ""), "contexturlname": Scalar("text", "default", ""),
     "courseid": Scalar("int", "default", 0),
 })  # fmt: skip
