@@ -17,9 +17,10 @@
 /**
  * Capabilities of the CETAD Sync integration plugin.
  *
- * The four web-service capabilities are checked at system level and no archetype holds them:
- * cli/setup.php gives them to the integration role only. The pages' capabilities follow the
- * course: teachers see their students' progression, every user sees her own.
+ * The five web-service capabilities are checked at system level and no archetype holds them:
+ * cli/setup.php gives them to the integration role only. Each risk says what a holder can do
+ * through the functions it opens (local_cetadsync/README.md, "Security read"). The pages'
+ * capabilities follow the course: teachers see their students' progression, every user sees her own.
  *
  * @package    local_cetadsync
  * @copyright  2026 CETAD
@@ -29,30 +30,37 @@
 defined('MOODLE_INTERNAL') || die();
 
 $capabilities = [
+    // Courses by idnumber, and every enrolment of many courses with status, dates, roles and groups.
     'local/cetadsync:readenrolments' => [
         'riskbitmask' => RISK_PERSONAL,
         'captype' => 'read',
         'contextlevel' => CONTEXT_SYSTEM,
         'archetypes' => [],
     ],
+    // Each student's own due dates, overrides and extensions (an extension often says why).
     'local/cetadsync:readdates' => [
         'riskbitmask' => RISK_PERSONAL,
         'captype' => 'read',
         'contextlevel' => CONTEXT_SYSTEM,
         'archetypes' => [],
     ],
+    // Every student's submissions, grades and marking state in many courses.
     'local/cetadsync:readrecords' => [
         'riskbitmask' => RISK_PERSONAL,
         'captype' => 'read',
         'contextlevel' => CONTEXT_SYSTEM,
         'archetypes' => [],
     ],
+    // Notifications to any user of the site, administrators included, with any text and subject
+    // (spam; the text is escaped, so no script); and which user received which key, when (personal).
     'local/cetadsync:sendnotifications' => [
-        'riskbitmask' => RISK_SPAM,
+        'riskbitmask' => RISK_SPAM | RISK_PERSONAL,
         'captype' => 'write',
         'contextlevel' => CONTEXT_SYSTEM,
         'archetypes' => [],
     ],
+    // Overwrites any participant's progression record, which teachers and the student see (data
+    // loss), and tells whether a stored record already held the values sent (personal).
     'local/cetadsync:saveprogression' => [
         'riskbitmask' => RISK_PERSONAL | RISK_DATALOSS,
         'captype' => 'write',

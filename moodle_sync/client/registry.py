@@ -95,24 +95,34 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
 
 
 # local_cetadsync's own functions: used when the token's service has them (see sitepath.py),
-# never required; the plugin grants their capabilities itself, so worker_needs.php leaves
-# them out.
+# never required. Each checks its own plugin capability (the plugin grants those itself, so
+# worker_needs.php leaves them out) and, per course or assignment, at least what the core
+# function it replaces checks (local_cetadsync/README.md, "Security read"): those core
+# capabilities are the role's too.
+_PLUGIN = "local/cetadsync:"
 PLUGIN_FUNCTIONS: tuple[FunctionSpec, ...] = (
-    FunctionSpec("local_cetadsync_get_courses", "read", ("local/cetadsync:readenrolments",),
+    FunctionSpec("local_cetadsync_get_courses", "read",
+                 (f"{_PLUGIN}readenrolments", *_COURSE, "moodle/course:viewhiddencourses"),
                  "every mapped course by idnumber, idnumbers included, in one call"),
-    FunctionSpec("local_cetadsync_get_enrolments", "read", ("local/cetadsync:readenrolments",),
+    FunctionSpec("local_cetadsync_get_enrolments", "read",
+                 (f"{_PLUGIN}readenrolments", *_COURSE, "moodle/course:viewparticipants",
+                  "moodle/course:enrolreview", "moodle/user:viewdetails",
+                  "moodle/site:accessallgroups"),
                  "every mapped course's enrolments with status, in one call"),
-    FunctionSpec("local_cetadsync_get_effective_dates", "read", ("local/cetadsync:readdates",),
+    FunctionSpec("local_cetadsync_get_effective_dates", "read",
+                 (f"{_PLUGIN}readdates", *_COURSE, "mod/assign:view", "mod/assign:viewgrades"),
                  "every student's own dates, in bulk and incrementally (since)"),
     FunctionSpec("local_cetadsync_get_assignment_records", "read",
-                 ("local/cetadsync:readrecords",),
-                 "submissions, grades (since) and user flags of every mapped course in one call"),
+                 (f"{_PLUGIN}readrecords", *_COURSE, "mod/assign:view", "mod/assign:viewgrades",
+                  "mod/assign:grade", "moodle/site:accessallgroups"),
+                 "submissions, grades (since) and user flags of every mapped course in one call",
+                 (_SUSPENDED,)),
     FunctionSpec("local_cetadsync_send_notifications", "write",
-                 ("local/cetadsync:sendnotifications",),
+                 (f"{_PLUGIN}sendnotifications",),
                  "send reminders as notifications, at most once per outbox key"),
-    FunctionSpec("local_cetadsync_get_delivered", "read", ("local/cetadsync:sendnotifications",),
+    FunctionSpec("local_cetadsync_get_delivered", "read", (f"{_PLUGIN}sendnotifications",),
                  "settle an in-doubt send exactly, by outbox key"),
-    FunctionSpec("local_cetadsync_save_progression", "write", ("local/cetadsync:saveprogression",),
+    FunctionSpec("local_cetadsync_save_progression", "write", (f"{_PLUGIN}saveprogression",),
                  "store each participant's progression record in Moodle"),
 )  # fmt: skip
 
@@ -124,8 +134,10 @@ def missing_functions(available: Iterable[str]) -> list[FunctionSpec]:
 
 
 def all_capabilities() -> list[str]:
-    """Every capability the integration user's system role needs, sorted, plus the REST one."""
-    caps = {cap for spec in FUNCTIONS for cap in spec.capabilities}
+    """Every core capability the integration user's system role needs, sorted, plus the REST
+    one: the core functions', and those the plugin's functions check besides their own."""
+    specs = (*FUNCTIONS, *PLUGIN_FUNCTIONS)
+    caps = {cap for spec in specs for cap in spec.capabilities if not cap.startswith(_PLUGIN)}
     return sorted(caps | set(silent_capabilities()) | {"webservice/rest:use"})
 
 

@@ -7,6 +7,8 @@ Moodle, and every message and profile update that would have is kept to be repor
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -53,11 +55,20 @@ class PluginWrites:
 
 
 def notification(message: OutgoingMessage) -> dict[str, object]:
+    """Plain text only: the plugin builds the notification's HTML from it, escaped, and refuses
+    any HTML a caller sends (``fullmessagehtml`` is no parameter of the function)."""
     subject = message.subject or "CETAD"
     return {"idempotencykey": message.clientmsgid, "provider": message.provider,
             "touserid": message.touserid, "subject": subject,
-            "fullmessage": message.plain or message.text, "fullmessagehtml": message.text,
+            "fullmessage": message.plain or text_of(message.text),
             "smallmessage": subject}  # fmt: skip
+
+
+def text_of(body: str) -> str:
+    """The words of an HTML body, for a message planned without its own plain text: sent as
+    HTML it would show its tags, escaped."""
+    lines = re.sub(r"(?i)<br\s*/?>|</p>", "\n", body)
+    return html.unescape(re.sub(r"<[^>]*>", "", lines)).strip()
 
 
 def message_result(answer: Delivery) -> MessageResult:

@@ -429,7 +429,6 @@ def _notification(key: str, userid: int, **extra: Any) -> dict[str, Any]:
         "touserid": userid,
         "subject": "Essay due on Friday",
         "fullmessage": "Your essay is due on Friday.",
-        "fullmessagehtml": "<p>Your essay is due on Friday.</p>",
         "smallmessage": "Essay due Friday",
         **extra,
     }

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from moodle_sync.client.messages import OutgoingMessage
+from moodle_sync.push.writer import notification
 from moodle_sync.sandbox.faults import FaultKind, FaultPlan, FaultRule
 from tests.test_every_student import TODAY, Site, amelias_before_2d, at, plugin_site
 
@@ -59,3 +61,20 @@ def test_a_key_the_plugin_never_saw_goes_back_to_planned_and_is_sent_once(site: 
     site.heal()
     site.run(at(TODAY + timedelta(days=1), 10, 30))
     assert site.rows()[key].state == "sent" and notified(site)[key] == 1
+
+
+def test_a_notification_carries_plain_text_only(site: Site) -> None:
+    """The plugin builds the HTML from the text, escaped; the worker sends none (the function
+    refuses a `fullmessagehtml`)."""
+    _due, key = amelias_before_2d(site)
+    site.run(at(TODAY + timedelta(days=1), 10))
+    [sent] = [r for r in site.state.snapshot()["notifications"] if r["idempotencykey"] == key]
+    assert f"Ref: {key}" in sent["fullmessage"] and "<" not in sent["fullmessage"]
+
+
+def test_a_message_planned_without_its_own_text_sends_the_words_of_its_html() -> None:
+    body = "<p>Dear Ann &amp; Bob,</p><p>Due <strong>Friday</strong>.<br>Ref: k1</p>"
+    sent = notification(OutgoingMessage(5, body, clientmsgid="k1", subject="Due"))
+    assert sent["fullmessage"] == "Dear Ann & Bob,\nDue Friday.\nRef: k1"
+    assert set(sent) == {"idempotencykey", "provider", "touserid", "subject", "fullmessage",
+                         "smallmessage"}  # fmt: skip

@@ -17,8 +17,7 @@ COURSES = {f"courseids[{i}]": cid for i, cid in enumerate(range(2, 9))}
 
 def _note(key: str, touserid: int = 5, i: int = 0, provider: str = "studentreminder") -> dict:
     fields = {"idempotencykey": key, "provider": provider, "touserid": touserid,
-              "subject": "Due soon", "fullmessage": "text", "fullmessagehtml": "<p>text</p>",
-              "smallmessage": "Due soon"}  # fmt: skip
+              "subject": "Due soon", "fullmessage": "text", "smallmessage": "Due soon"}  # fmt: skip
     return {f"notifications[{i}][{k}]": v for k, v in fields.items()}
 
 
@@ -119,6 +118,77 @@ def test_unknown_user_or_provider_fails_that_item_only(rest: Rest) -> None:
     assert (bad["status"], bad["errorcode"]) == ("failed", "invalidprovider")
 
 
+def test_caller_html_is_refused_as_an_unknown_key(rest: Rest, sandbox: Sandbox) -> None:
+    params = _note("html-key") | {"notifications[0][fullmessagehtml]": "<script>x</script>"}
+    body = rest("local_cetadsync_send_notifications", PLUGIN_TOKEN, **params).json()
+    assert body["errorcode"] == "invalidparameter"
+    assert sandbox.state.snapshot()["notifications"] == []
+
+
+def test_a_context_link_outside_the_site_fails_only_its_notification(
+    rest: Rest, sandbox: Sandbox
+) -> None:
+    links = ["/mod/assign/view.php?id=3", "https://evil.example/x", "javascript:alert(1)",
+             f"{sandbox.url}/course/view.php?id=2"]  # fmt: skip
+    params: dict[str, Any] = {}
+    for i, link in enumerate(links):
+        params |= _note(f"link-{i}", i=i) | {f"notifications[{i}][contexturl]": link}
+    body = rest("local_cetadsync_send_notifications", PLUGIN_TOKEN, **params).json()
+    assert [(r["status"], r["errorcode"]) for r in body["results"]] == [
+        ("sent", ""), ("failed", "invalidcontexturl"), ("failed", "invalidcontexturl"),
+        ("sent", "")]  # fmt: skip
+
+
+def test_a_suspended_recipient_fails_with_invaliduser(rest: Rest, sandbox: Sandbox) -> None:
+    sandbox.state.users[5].suspended = True
+    result = _send(rest, "k-suspended")["results"][0]
+    assert (result["status"], result["errorcode"]) == ("failed", "invaliduser")
+
+
+def _without(sandbox: Sandbox, capability: str) -> None:
+    token = sandbox.state.tokens[PLUGIN_TOKEN]
+    token.capabilities = token.capabilities - {capability}
+
+
+def test_enrolments_without_enrolreview_are_a_warning_per_course(
+    rest: Rest, sandbox: Sandbox
+) -> None:
+    _without(sandbox, "moodle/course:enrolreview")
+    body = rest("local_cetadsync_get_enrolments", PLUGIN_TOKEN, **{"courseids[0]": 2}).json()
+    assert body["enrolments"] == []
+    assert [(w["itemid"], w["warningcode"]) for w in body["warnings"]] == [(2, "nopermissions")]
+
+
+def _suspended_student(sandbox: Sandbox) -> tuple[int, int]:
+    """(course, user) of a student whose enrolment the scenario suspends."""
+    found = next(e for e in sandbox.state.enrolments if e.status == "suspended")
+    return found.courseid, found.userid
+
+
+def test_records_leave_suspended_students_out_without_viewsuspendedusers(
+    rest: Rest, sandbox: Sandbox
+) -> None:
+    courseid, userid = _suspended_student(sandbox)
+    assign = sandbox.state.course_assignments(courseid)[0]
+    sandbox.state.submit(assign.id, userid)
+    sandbox.state.grant_extension(assign.id, userid, sandbox.state.clock() + 86400)
+
+    def users(body: dict[str, Any]) -> set[int]:
+        lists = ("submissions", "grades", "userflags")
+        return {row["userid"] for a in body["assignments"] for name in lists for row in a[name]}
+
+    asked = {"courses[0][courseid]": courseid}
+    assert userid in users(
+        rest("local_cetadsync_get_assignment_records", PLUGIN_TOKEN, **asked).json()
+    )
+    _without(sandbox, "moodle/course:viewsuspendedusers")
+    body = rest("local_cetadsync_get_assignment_records", PLUGIN_TOKEN, **asked).json()
+    assert body["assignments"] and userid not in users(body)
+    dates = rest("local_cetadsync_get_effective_dates", PLUGIN_TOKEN,
+                 **{"assignmentids[0]": assign.id}).json()  # fmt: skip
+    assert userid not in {s["userid"] for s in dates["assignments"][0]["students"]}
+
+
 def test_delivered_tells_sent_from_unknown(rest: Rest) -> None:
     _send(rest, "sent-key")
     params = {"idempotencykeys[0]": "sent-key", "idempotencykeys[1]": "never-key"}
@@ -137,6 +207,7 @@ def test_progression_is_written_only_when_it_changed(rest: Rest) -> None:
     outcomes = [save(s)["results"][0]["outcome"] for s in ("at_risk", "at_risk", "on_track")]
     assert outcomes == ["created", "unchanged", "updated"]
     assert save("on_track", userid=99999)["warnings"][0]["warningcode"] == "invaliduser"
+    assert save("x" * 51)["warnings"][0]["warningcode"] == "invalidvalue"
 
 
 def _record(**more: Any) -> dict[str, Any]:

@@ -16,10 +16,6 @@
 
 namespace local_cetadsync\external;
 
-use context_course;
-use context_module;
-use context_system;
-use core_external\external_api;
 use core_external\external_function_parameters;
 use core_external\external_multiple_structure;
 use core_external\external_single_structure;
@@ -32,13 +28,16 @@ use core_external\external_warnings;
  * Replaces mod_assign_get_submissions, mod_assign_get_grades and mod_assign_get_user_flags,
  * each chunked by assignment ids: the same rows, selected the same way (the latest attempt's
  * submission, the grade of the latest attempt, every user flag), with `since` for submissions
- * and grades compared as core does (`timemodified >= since`).
+ * and grades compared as core does (`timemodified >= since`). Per assignment it checks what those
+ * three check together (require_login, mod/assign:viewgrades and mod/assign:grade, separate groups);
+ * a student without an active enrolment is left out unless the caller holds
+ * moodle/course:viewsuspendedusers, as assign::can_view_submission does.
  *
  * @package    local_cetadsync
  * @copyright  2026 CETAD
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
-class get_assignment_records extends external_api {
+class get_assignment_records extends base {
     /**
      * Parameters: the courses, each with its own optional `since`.
      *
@@ -65,76 +64,81 @@ class get_assignment_records extends external_api {
      * @return array
      */
     public static function execute(array $courses): array {
-        $params = self::validate_parameters(self::execute_parameters(), ['courses' => $courses]);
-        $system = context_system::instance();
-        self::validate_context($system);
-        require_capability('local/cetadsync:readrecords', $system);
-
+        $params = self::begin('local/cetadsync:readrecords', ['courses' => $courses]);
         $since = []; // By course; a course given twice is read from the earlier since.
         foreach ($params['courses'] as $course) {
             $since[$course['courseid']] = min($since[$course['courseid']] ?? PHP_INT_MAX, $course['since']);
         }
         $warnings = [];
         $readable = [];
-        $teams = [];
+        $found = [];
         foreach (array_keys($since) as $courseid) {
-            try {
-                self::validate_context(context_course::instance($courseid));
-            } catch (\Exception $e) {
-                $warnings[] = ['item' => 'course', 'itemid' => $courseid,
-                    'warningcode' => $e->errorcode ?? 'invalidrecord', 'message' => $e->getMessage()];
+            if (!self::checked('course', $courseid, fn() => self::course_context($courseid), $warnings)) {
                 continue;
             }
-            $cms = get_coursemodules_in_course('assign', $courseid, 'm.teamsubmission');
-            ksort($cms); // By course module id, as the sandbox twin answers.
-            foreach ($cms as $cm) {
-                if ($cm->deletioninprogress) {
-                    continue;
-                }
-                try {
-                    $context = context_module::instance($cm->id);
-                    self::validate_context($context);
-                    require_capability('mod/assign:viewgrades', $context);
-                    require_capability('mod/assign:grade', $context);
-                } catch (\Exception $e) {
-                    $warnings[] = ['item' => 'assignment', 'itemid' => (int)$cm->instance,
-                        'warningcode' => $e->errorcode ?? 'nopermissions', 'message' => $e->getMessage()];
-                    continue;
-                }
-                $readable[(int)$cm->instance] = ['assignmentid' => (int)$cm->instance,
-                    'courseid' => (int)$courseid, 'submissions' => [], 'grades' => [], 'userflags' => []];
-                if ($cm->teamsubmission) {
-                    $teams[(int)$cm->instance] = [$context, $cm];
-                }
+            foreach (self::assignments($courseid, $warnings) as $assignid => $assign) {
+                $readable[$assignid] = $assign;
+                $found[$assignid] = ['assignmentid' => $assignid, 'courseid' => $courseid,
+                    'submissions' => [], 'grades' => [], 'userflags' => []];
             }
         }
-        if ($readable) {
-            self::add_records($readable, $teams, $since);
+        if ($found) {
+            self::add_records($found, $readable, $since);
         }
-        return ['assignments' => array_values($readable), 'warnings' => $warnings];
+        return ['assignments' => array_values($found), 'warnings' => $warnings];
+    }
+
+    /**
+     * The course's assignments the caller may read, by assignment id in course module order;
+     * the others become warnings.
+     *
+     * @param int $courseid
+     * @param array $warnings
+     * @return \assign[] by assignment id
+     */
+    private static function assignments(int $courseid, array &$warnings): array {
+        $cms = get_coursemodules_in_course('assign', $courseid);
+        ksort($cms); // By course module id, as the sandbox twin answers.
+        $readable = [];
+        foreach ($cms as $cm) {
+            if ($cm->deletioninprogress) {
+                continue;
+            }
+            $assign = self::checked(
+                'assignment',
+                $cm->instance,
+                fn() => self::assignment($cm, ['mod/assign:viewgrades', 'mod/assign:grade']),
+                $warnings
+            );
+            if ($assign) {
+                $readable[(int)$cm->instance] = $assign;
+            }
+        }
+        return $readable;
     }
 
     /**
      * Fill each assignment's lists: three queries for all of them.
      *
      * @param array[] $assignments by assignment id
-     * @param array[] $teams [context, cm] of each team-submission assignment, by assignment id
+     * @param \assign[] $readable the same assignments, by id
      * @param int[] $since by course id
      */
-    private static function add_records(array &$assignments, array $teams, array $since): void {
-        global $CFG, $DB;
-        require_once($CFG->dirroot . '/mod/assign/locallib.php');
+    private static function add_records(array &$assignments, array $readable, array $since): void {
+        global $DB;
         [$insql, $params] = $DB->get_in_or_equal(array_keys($assignments), SQL_PARAMS_NAMED);
         // One query for every course, from the earliest since; each course's own since is then
         // applied to its rows.
         $params['since'] = min($since);
+        $hidden = array_map(fn(\assign $assign) => self::hidden_users($assign), $readable);
+        $shown = fn(\stdClass $row) => !isset($hidden[$row->assignment][$row->userid]);
         $after = fn(\stdClass $row) => $row->timemodified >= $since[$assignments[$row->assignment]['courseid']];
         // As mod_assign_get_submissions: each (user, group)'s highest attempt modified at or after
-        // `since`; on an individual assignment only while its user is enrolled in the course (any
-        // status: the caller sees suspended students, as the integration role does); on a team
-        // assignment, as core, only rows whose group has a member the caller may view.
+        // `since`; on an individual assignment only while its user is enrolled in the course
+        // (assign::can_view_submission); on a team assignment only rows whose group has a member
+        // the caller may view (assign::can_view_group_submission).
         $sql = "SELECT s.id, s.assignment, s.userid, s.groupid, s.attemptnumber, s.status,
-                       s.timecreated, s.timemodified
+                       s.timecreated, s.timemodified, a.teamsubmission
                   FROM {assign_submission} s
                   JOIN {assign} a ON a.id = s.assignment
                   JOIN (SELECT mx.assignment, mx.userid, mx.groupid, MAX(mx.attemptnumber) AS maxattempt
@@ -149,20 +153,14 @@ class get_assignment_records extends external_api {
                                                   JOIN {user} u ON u.id = ue.userid AND u.deleted = 0
                                                  WHERE ue.userid = s.userid AND e.courseid = a.course))
               ORDER BY s.assignment, s.id";
-        $assigns = [];
-        $visible = [];
+        $teams = [];
         foreach ($DB->get_recordset_sql($sql, $params) as $s) {
-            if (!$after($s)) {
+            if (!$after($s) || !$shown($s)) {
                 continue;
             }
-            if (isset($teams[$s->assignment])) {
-                $key = "$s->assignment/$s->groupid";
-                if (!isset($visible[$key])) {
-                    [$context, $cm] = $teams[$s->assignment];
-                    $assigns[$s->assignment] ??= new \assign($context, $cm, null);
-                    $visible[$key] = $assigns[$s->assignment]->can_view_group_submission($s->groupid);
-                }
-                if (!$visible[$key]) {
+            if ($s->teamsubmission) {
+                $teams[$s->assignment][$s->groupid] ??= $readable[$s->assignment]->can_view_group_submission($s->groupid);
+                if (!$teams[$s->assignment][$s->groupid]) {
                     continue;
                 }
             }
@@ -181,7 +179,7 @@ class get_assignment_records extends external_api {
                  WHERE ag.assignment $insql AND ag.timemodified >= :since
               ORDER BY ag.assignment, ag.id";
         foreach ($DB->get_recordset_sql($sql, $params) as $g) {
-            if (!$after($g)) {
+            if (!$after($g) || !$shown($g)) {
                 continue;
             }
             $assignments[$g->assignment]['grades'][] = [
@@ -197,12 +195,30 @@ class get_assignment_records extends external_api {
               ORDER BY assignment, id";
         unset($params['since']);
         foreach ($DB->get_recordset_sql($sql, $params) as $f) {
+            if (!$shown($f)) {
+                continue;
+            }
             $assignments[$f->assignment]['userflags'][] = [
                 'id' => (int)$f->id, 'userid' => (int)$f->userid, 'locked' => (int)$f->locked,
                 'mailed' => (int)$f->mailed, 'extensionduedate' => (int)$f->extensionduedate,
                 'workflowstate' => (string)$f->workflowstate, 'allocatedmarker' => (int)$f->allocatedmarker,
             ];
         }
+    }
+
+    /**
+     * The students whose records the caller may not see: without moodle/course:viewsuspendedusers,
+     * those without an active enrolment (assign::can_view_submission; applied to grades and user
+     * flags too, which core's reads leave unfiltered).
+     *
+     * @param \assign $assign
+     * @return array user id => user id
+     */
+    private static function hidden_users(\assign $assign): array {
+        if (has_capability('moodle/course:viewsuspendedusers', $assign->get_context())) {
+            return [];
+        }
+        return get_suspended_userids($assign->get_context(), true);
     }
 
     /**

@@ -16,9 +16,6 @@
 
 namespace local_cetadsync\external;
 
-use context_course;
-use context_system;
-use core_external\external_api;
 use core_external\external_function_parameters;
 use core_external\external_multiple_structure;
 use core_external\external_single_structure;
@@ -37,7 +34,7 @@ use core_external\util;
  * @copyright  2026 CETAD
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
-class get_courses extends external_api {
+class get_courses extends base {
     /**
      * Parameters: the course idnumbers.
      *
@@ -61,13 +58,7 @@ class get_courses extends external_api {
      */
     public static function execute(array $idnumbers): array {
         global $DB;
-        ['idnumbers' => $idnumbers] = self::validate_parameters(
-            self::execute_parameters(),
-            ['idnumbers' => $idnumbers]
-        );
-        $system = context_system::instance();
-        self::validate_context($system);
-        require_capability('local/cetadsync:readenrolments', $system);
+        ['idnumbers' => $idnumbers] = self::begin('local/cetadsync:readenrolments', ['idnumbers' => $idnumbers]);
 
         $wanted = array_values(array_unique(array_filter($idnumbers, fn($i) => $i !== '')));
         if (!$wanted) {
@@ -85,14 +76,10 @@ class get_courses extends external_api {
         $courses = [];
         $warnings = [];
         foreach ($records as $course) {
-            try {
-                $context = context_course::instance($course->id);
-                // As for any course: require_login refuses a hidden course without
-                // moodle/course:viewhiddencourses, and a course the caller may not enter.
-                self::validate_context($context);
-            } catch (\Exception $e) {
-                $warnings[] = ['item' => 'course', 'itemid' => $course->id,
-                    'warningcode' => $e->errorcode ?? 'invalidcourseid', 'message' => $e->getMessage()];
+            // As core_course_get_courses_by_field: a hidden course needs moodle/course:viewhiddencourses
+            // (require_login checks it), and the caller must be able to enter the course.
+            $context = self::checked('course', $course->id, fn() => self::course_context($course->id), $warnings);
+            if (!$context) {
                 continue;
             }
             $courses[] = [

@@ -16,8 +16,6 @@
 
 namespace local_cetadsync\external;
 
-use context_system;
-use core_external\external_api;
 use core_external\external_function_parameters;
 use core_external\external_multiple_structure;
 use core_external\external_single_structure;
@@ -31,7 +29,7 @@ use local_cetadsync\local\notifier;
  * @copyright  2026 CETAD
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
-class get_delivered extends external_api {
+class get_delivered extends base {
     /**
      * Parameters: the keys.
      *
@@ -54,13 +52,10 @@ class get_delivered extends external_api {
      */
     public static function execute(array $idempotencykeys): array {
         global $DB;
-        ['idempotencykeys' => $keys] = self::validate_parameters(
-            self::execute_parameters(),
+        ['idempotencykeys' => $keys] = self::begin(
+            'local/cetadsync:sendnotifications',
             ['idempotencykeys' => $idempotencykeys]
         );
-        $system = context_system::instance();
-        self::validate_context($system);
-        require_capability('local/cetadsync:sendnotifications', $system);
 
         [$insql, $params] = $DB->get_in_or_equal(array_unique($keys));
         $stored = [];

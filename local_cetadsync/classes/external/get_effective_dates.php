@@ -16,9 +16,6 @@
 
 namespace local_cetadsync\external;
 
-use context_module;
-use context_system;
-use core_external\external_api;
 use core_external\external_function_parameters;
 use core_external\external_multiple_structure;
 use core_external\external_single_structure;
@@ -29,13 +26,16 @@ use local_cetadsync\local\effective_dates;
 /**
  * Each student's own due and cut-off dates for many assignments, where they differ from the assignment's.
  *
- * Replaces one mod_assign_get_participant per student and assignment.
+ * Replaces one mod_assign_get_participant per student and assignment, with its checks per
+ * assignment: require_login on the module, the right to view its grades (separate groups
+ * included), and students without an active enrolment only for holders of
+ * moodle/course:viewsuspendedusers.
  *
  * @package    local_cetadsync
  * @copyright  2026 CETAD
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
-class get_effective_dates extends external_api {
+class get_effective_dates extends base {
     /**
      * Parameters: assignment instance ids and an optional `since`.
      *
@@ -64,51 +64,53 @@ class get_effective_dates extends external_api {
      * @return array
      */
     public static function execute(array $assignmentids, int $since = 0): array {
-        global $DB;
-        $params = self::validate_parameters(
-            self::execute_parameters(),
-            ['assignmentids' => $assignmentids, 'since' => $since]
-        );
-        $system = context_system::instance();
-        self::validate_context($system);
-        require_capability('local/cetadsync:readdates', $system);
-
+        $params = self::begin('local/cetadsync:readdates', ['assignmentids' => $assignmentids, 'since' => $since]);
         $now = time();
         $assignments = [];
         $warnings = [];
         foreach (array_unique($params['assignmentids']) as $assignid) {
-            try {
-                $assign = $DB->get_record('assign', ['id' => $assignid], '*', MUST_EXIST);
-                $cm = get_coursemodule_from_instance('assign', $assign->id, $assign->course, false, MUST_EXIST);
-                $context = context_module::instance($cm->id);
-                self::validate_context($context);
-                require_capability('mod/assign:viewgrades', $context);
-            } catch (\Exception $e) {
-                $warnings[] = ['item' => 'assignment', 'itemid' => $assignid,
-                    'warningcode' => $e->errorcode ?? 'invalidrecord', 'message' => $e->getMessage()];
-                continue;
+            $readable = self::checked('assignment', $assignid, fn() => self::readable($assignid), $warnings);
+            if ($readable) {
+                [$record, $context] = $readable;
+                $assignments[] = self::dates($record, $context, $params['since']);
             }
-            $assignments[] = self::assignment($assign, $params['since']);
         }
         return ['time' => $now, 'assignments' => $assignments, 'warnings' => $warnings];
     }
 
     /**
+     * The assignment, if the caller may read its students' dates as mod_assign_get_participant allows.
+     *
+     * @param int $assignid
+     * @return array [the assign record as stored, its module context]
+     */
+    private static function readable(int $assignid): array {
+        global $DB;
+        $record = $DB->get_record('assign', ['id' => $assignid], '*', MUST_EXIST);
+        $cm = get_coursemodule_from_instance('assign', $record->id, $record->course, false, MUST_EXIST);
+        return [$record, self::assignment($cm, ['mod/assign:viewgrades'])->get_context()];
+    }
+
+    /**
      * One assignment's base dates and, when it may have changed since `since`, its students.
      *
-     * @param \stdClass $assign
+     * @param \stdClass $record the assign record
+     * @param \context_module $context its context
      * @param int $since
      * @return array
      */
-    private static function assignment(\stdClass $assign, int $since): array {
-        $timechanged = effective_dates::time_changed($assign);
+    private static function dates(\stdClass $record, \context_module $context, int $since): array {
+        $timechanged = effective_dates::time_changed($record);
         $changed = $since === 0 || $timechanged >= $since;
+        // As mod_assign_get_participant (assign::show_only_active_users): a student without an active
+        // enrolment only for a caller who may see suspended users.
+        $onlyactive = !has_capability('moodle/course:viewsuspendedusers', $context);
         return [
-            'assignmentid' => (int)$assign->id, 'courseid' => (int)$assign->course,
-            'duedate' => (int)$assign->duedate, 'cutoffdate' => (int)$assign->cutoffdate,
-            'allowsubmissionsfromdate' => (int)$assign->allowsubmissionsfromdate,
+            'assignmentid' => (int)$record->id, 'courseid' => (int)$record->course,
+            'duedate' => (int)$record->duedate, 'cutoffdate' => (int)$record->cutoffdate,
+            'allowsubmissionsfromdate' => (int)$record->allowsubmissionsfromdate,
             'timechanged' => $timechanged, 'changed' => $changed,
-            'students' => $changed ? effective_dates::students($assign) : [],
+            'students' => $changed ? effective_dates::students($record, $onlyactive) : [],
         ];
     }
 

@@ -17,8 +17,6 @@
 namespace local_cetadsync\external;
 
 use context_course;
-use context_system;
-use core_external\external_api;
 use core_external\external_function_parameters;
 use core_external\external_multiple_structure;
 use core_external\external_single_structure;
@@ -31,12 +29,21 @@ use local_cetadsync\local\enrolments;
  *
  * Replaces one core_enrol_get_enrolled_users per course, and says what that function cannot:
  * whether each enrolment is active, suspended, or not current (dates or a disabled method).
+ * Per course it checks what core checks before it lists users and their enrolment status
+ * (moodle/course:enrolreview, which core wants for the status filters), and respects separate groups.
  *
  * @package    local_cetadsync
  * @copyright  2026 CETAD
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
-class get_enrolments extends external_api {
+class get_enrolments extends base {
+    /** @var string[] What core_enrol_get_enrolled_users wants in the course to list users with their status. */
+    public const COURSE_CAPABILITIES = [
+        'moodle/course:viewparticipants',
+        'moodle/course:enrolreview',
+        'moodle/user:viewdetails',
+    ];
+
     /**
      * Parameters: the course ids.
      *
@@ -58,28 +65,51 @@ class get_enrolments extends external_api {
      * @return array
      */
     public static function execute(array $courseids): array {
-        ['courseids' => $courseids] = self::validate_parameters(
-            self::execute_parameters(),
-            ['courseids' => $courseids]
-        );
-        $system = context_system::instance();
-        self::validate_context($system);
-        require_capability('local/cetadsync:readenrolments', $system);
-
-        $readable = [];
+        ['courseids' => $courseids] = self::begin('local/cetadsync:readenrolments', ['courseids' => $courseids]);
+        $visible = []; // By course: null for every user, else the user ids the caller may see.
         $warnings = [];
         foreach (array_unique($courseids) as $courseid) {
-            try {
-                $context = context_course::instance($courseid);
-                self::validate_context($context);
-                require_capability('moodle/course:viewparticipants', $context);
-                $readable[] = $courseid;
-            } catch (\Exception $e) {
-                $warnings[] = ['item' => 'course', 'itemid' => $courseid,
-                    'warningcode' => $e->errorcode ?? 'invalidcourseid', 'message' => $e->getMessage()];
+            $context = self::checked(
+                'course',
+                $courseid,
+                fn() => self::course_context($courseid, self::COURSE_CAPABILITIES),
+                $warnings
+            );
+            if (!$context) {
+                continue;
+            }
+            $visible[$courseid] = self::group_members($courseid, $context);
+            if ($visible[$courseid] !== null) {
+                $warnings[] = self::warning('course', $courseid, 'groupsonly', get_string('warninggroupsonly', 'local_cetadsync'));
             }
         }
-        return ['enrolments' => enrolments::for_courses($readable, time()), 'warnings' => $warnings];
+        $rows = array_filter(
+            enrolments::for_courses(array_keys($visible), time()),
+            fn(array $row) => $visible[$row['courseid']] === null || isset($visible[$row['courseid']][$row['userid']])
+        );
+        return ['enrolments' => array_values($rows), 'warnings' => $warnings];
+    }
+
+    /**
+     * As core_enrol_get_enrolled_users in separate groups mode: without moodle/site:accessallgroups
+     * the caller sees only the members of her own groups of the course (none if she is in none).
+     *
+     * @param int $courseid
+     * @param context_course $context
+     * @return array|null user id => true, or null when the caller sees every user
+     */
+    private static function group_members(int $courseid, context_course $context): ?array {
+        global $DB;
+        $course = get_course($courseid);
+        if (groups_get_course_groupmode($course) != SEPARATEGROUPS || has_capability('moodle/site:accessallgroups', $context)) {
+            return null;
+        }
+        $groups = groups_get_user_groups($courseid)[0];
+        if (!$groups) {
+            return [];
+        }
+        [$insql, $params] = $DB->get_in_or_equal($groups);
+        return array_fill_keys($DB->get_fieldset_select('groups_members', 'DISTINCT userid', "groupid $insql", $params), true);
     }
 
     /**

@@ -16,8 +16,6 @@
 
 namespace local_cetadsync\external;
 
-use context_system;
-use core_external\external_api;
 use core_external\external_function_parameters;
 use core_external\external_multiple_structure;
 use core_external\external_single_structure;
@@ -34,7 +32,10 @@ use local_cetadsync\local\progression;
  * @copyright  2026 CETAD
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
-class save_progression extends external_api {
+class save_progression extends base {
+    /** @var float The largest credits value the table's number(10,2) column holds. */
+    private const MAX_CREDITS = 99999999.99;
+
     /**
      * Parameters: the records.
      *
@@ -109,24 +110,15 @@ class save_progression extends external_api {
      */
     public static function execute(array $records): array {
         global $DB;
-        ['records' => $records] = self::validate_parameters(self::execute_parameters(), ['records' => $records]);
-        $system = context_system::instance();
-        self::validate_context($system);
-        require_capability('local/cetadsync:saveprogression', $system);
-
+        ['records' => $records] = self::begin('local/cetadsync:saveprogression', ['records' => $records]);
         $now = time();
         $results = [];
         $warnings = [];
         $transaction = $DB->start_delegated_transaction();
         foreach ($records as $record) {
-            if (!$DB->record_exists('user', ['id' => $record['userid'], 'deleted' => 0])) {
-                $warnings[] = ['item' => 'user', 'itemid' => $record['userid'], 'warningcode' => 'invaliduser',
-                    'message' => 'No such user'];
-                continue;
-            }
-            if (!$DB->record_exists('course', ['id' => $record['courseid']])) {
-                $warnings[] = ['item' => 'course', 'itemid' => $record['courseid'], 'warningcode' => 'invalidcourseid',
-                    'message' => 'No such course'];
+            $refusal = self::refusal($record);
+            if ($refusal) {
+                $warnings[] = $refusal;
                 continue;
             }
             $results[] = ['userid' => $record['userid'], 'courseid' => $record['courseid'],
@@ -135,6 +127,35 @@ class save_progression extends external_api {
         $transaction->allow_commit();
         set_config('lastsync', $now, 'local_cetadsync');
         return ['results' => $results, 'warnings' => $warnings];
+    }
+
+    /**
+     * Why one record cannot be stored, as a warning, or null: a deleted or unknown user, an unknown
+     * course, or a value the table cannot hold (refused here, so that one bad record does not fail
+     * the batch's transaction).
+     *
+     * @param array $record a validated record
+     * @return array|null
+     */
+    private static function refusal(array $record): ?array {
+        global $DB;
+        if (!$DB->record_exists('user', ['id' => $record['userid'], 'deleted' => 0])) {
+            return self::warning('user', $record['userid'], 'invaliduser', get_string('invaliduser', 'error'));
+        }
+        if (!$DB->record_exists('course', ['id' => $record['courseid']])) {
+            return self::warning('course', $record['courseid'], 'invalidcourseid', get_string('invalidcourseid', 'error'));
+        }
+        $bad = match (true) {
+            \core_text::strlen($record['status']) > 50 => 'status',
+            \core_text::strlen($record['award']) > 255 => 'award',
+            !is_finite($record['credits']) || $record['credits'] < 0 || $record['credits'] > self::MAX_CREDITS => 'credits',
+            $record['nextdeadline'] < 0 => 'nextdeadline',
+            default => null,
+        };
+        if ($bad === null) {
+            return null;
+        }
+        return self::warning('user', $record['userid'], 'invalidvalue', get_string('warninginvalidvalue', 'local_cetadsync', $bad));
     }
 
     /**

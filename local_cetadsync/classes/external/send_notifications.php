@@ -16,8 +16,6 @@
 
 namespace local_cetadsync\external;
 
-use context_system;
-use core_external\external_api;
 use core_external\external_function_parameters;
 use core_external\external_multiple_structure;
 use core_external\external_single_structure;
@@ -27,11 +25,15 @@ use local_cetadsync\local\notifier;
 /**
  * Send a batch of notifications through the plugin's message providers, once per idempotency key.
  *
+ * The caller sends plain text only; the HTML is built on the server from it, escaped (notifier::html),
+ * so a token holder cannot store script in anyone's notifications. A context link outside this site,
+ * or a deleted or suspended recipient, fails that notification alone.
+ *
  * @package    local_cetadsync
  * @copyright  2026 CETAD
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
-class send_notifications extends external_api {
+class send_notifications extends base {
     /**
      * Parameters: the messages.
      *
@@ -44,12 +46,11 @@ class send_notifications extends external_api {
                 'provider' => new external_value(PARAM_ALPHA, 'studentreminder, tutordigest or adminalert'),
                 'touserid' => new external_value(PARAM_INT, 'Recipient'),
                 'subject' => new external_value(PARAM_TEXT, 'Subject'),
-                'fullmessage' => new external_value(PARAM_RAW, 'Plain-text body'),
-                'fullmessagehtml' => new external_value(PARAM_RAW, 'HTML body'),
+                'fullmessage' => new external_value(PARAM_RAW, 'Plain-text body; the HTML is built from it, escaped'),
                 'smallmessage' => new external_value(PARAM_TEXT, 'Short text for pop-ups and mobile'),
                 'contexturl' => new external_value(
-                    PARAM_URL,
-                    'Link to what it is about, e.g. the assignment',
+                    PARAM_RAW,
+                    'Link into this site to what it is about, e.g. /mod/assign/view.php?id=3; another fails the notification',
                     VALUE_DEFAULT,
                     ''
                 ),
@@ -66,13 +67,10 @@ class send_notifications extends external_api {
      * @return array
      */
     public static function execute(array $notifications): array {
-        ['notifications' => $notifications] = self::validate_parameters(
-            self::execute_parameters(),
+        ['notifications' => $notifications] = self::begin(
+            'local/cetadsync:sendnotifications',
             ['notifications' => $notifications]
         );
-        $system = context_system::instance();
-        self::validate_context($system);
-        require_capability('local/cetadsync:sendnotifications', $system);
         foreach ($notifications as $item) {
             if (strlen($item['idempotencykey']) > 128 || $item['idempotencykey'] === '') {
                 throw new \invalid_parameter_exception('idempotencykey must be 1 to 128 characters');
@@ -110,7 +108,8 @@ class send_notifications extends external_api {
             'timesent' => new external_value(PARAM_INT, 'When it was sent, 0 if not'),
             'errorcode' => new external_value(
                 PARAM_ALPHANUMEXT,
-                'invaliduser, invalidprovider, messagenotsent (failed); outputfailed (sent, an output such as email failed)'
+                'invaliduser, invalidprovider, invalidcontexturl, messagenotsent (failed); '
+                    . 'outputfailed (sent, an output such as email failed)'
             ),
         ]);
     }

@@ -37,9 +37,10 @@ class effective_dates {
      * The students of one assignment whose dates differ from the assignment's, or who have an extension.
      *
      * @param \stdClass $assign the assign record
+     * @param bool $onlyactive only students with an active enrolment (a caller who may not see suspended users)
      * @return array[] rows: userid, the three dates, extensionduedate, source (user, group or none), groupid
      */
-    public static function students(\stdClass $assign): array {
+    public static function students(\stdClass $assign, bool $onlyactive = false): array {
         global $CFG, $DB;
         $overrides = $DB->get_records('assign_overrides', ['assignid' => $assign->id], 'sortorder ASC, id ASC');
         $useroverrides = [];
@@ -64,7 +65,7 @@ class effective_dates {
         $relative = !empty($course->relativedatesmode) && $assign->duedate;
         $candidates = $relative ? null
             : array_unique(array_merge(array_keys($useroverrides), array_keys($groupsof), array_keys($extensions)));
-        $enrolled = self::enrolled((int)$assign->course, $candidates);
+        $enrolled = self::enrolled((int)$assign->course, $candidates, $onlyactive);
         sort($enrolled);
         if ($relative) {
             require_once($CFG->dirroot . '/course/lib.php');
@@ -159,24 +160,26 @@ class effective_dates {
     }
 
     /**
-     * Which of the users have an enrolment (of any status) in the course.
+     * Which of the users are enrolled in the course (deleted users never are).
      *
      * @param int $courseid
      * @param int[]|null $userids null for every enrolled user
+     * @param bool $onlyactive only users with an active enrolment, as core's onlyactive
      * @return int[]
      */
-    private static function enrolled(int $courseid, ?array $userids): array {
+    private static function enrolled(int $courseid, ?array $userids, bool $onlyactive): array {
         global $DB;
         if ($userids === []) {
             return [];
         }
-        [$insql, $params] = $userids === null ? ['IS NOT NULL', []] : $DB->get_in_or_equal($userids, SQL_PARAMS_NAMED);
-        $params['courseid'] = $courseid;
-        $sql = "SELECT DISTINCT ue.userid
-                  FROM {user_enrolments} ue
-                  JOIN {enrol} e ON e.id = ue.enrolid AND e.courseid = :courseid
-                 WHERE ue.userid $insql";
-        return array_map('intval', $DB->get_fieldset_sql($sql, $params));
+        [$esql, $params] = get_enrolled_sql(\context_course::instance($courseid), '', 0, $onlyactive);
+        $where = '';
+        if ($userids !== null) {
+            [$insql, $inparams] = $DB->get_in_or_equal($userids, SQL_PARAMS_NAMED);
+            $where = "WHERE je.id $insql";
+            $params += $inparams;
+        }
+        return array_map('intval', $DB->get_fieldset_sql("SELECT je.id FROM ($esql) je $where", $params));
     }
 
     /**

@@ -28,6 +28,9 @@ use moodle_url;
  * the stored result and sends nothing. A failed send deletes the reservation, so the key may be
  * tried again. A row left `pending` means the process died between the two: in doubt.
  *
+ * The caller sends plain text only: the HTML Moodle stores and shows is built here from it,
+ * escaped, so no caller's HTML is ever stored. A context link must point into this site.
+ *
  * @package    local_cetadsync
  * @copyright  2026 CETAD
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
@@ -51,10 +54,15 @@ class notifier {
         if ($existing) {
             return self::result($existing, true);
         }
-        $user = core_user::get_user($item['touserid']);
-        if (!$user || $user->deleted || !in_array($item['provider'], self::PROVIDERS)) {
-            $code = !in_array($item['provider'], self::PROVIDERS) ? 'invalidprovider' : 'invaliduser';
-            return self::failure($item['idempotencykey'], $code);
+        if (!in_array($item['provider'], self::PROVIDERS)) {
+            return self::failure($item['idempotencykey'], 'invalidprovider');
+        }
+        $user = self::recipient($item['touserid']);
+        if (!$user) {
+            return self::failure($item['idempotencykey'], 'invaliduser');
+        }
+        if ($item['contexturl'] !== '' && !self::local_url($item['contexturl'])) {
+            return self::failure($item['idempotencykey'], 'invalidcontexturl');
         }
         $row = (object)['idempotencykey' => $item['idempotencykey'], 'provider' => $item['provider'],
             'userid' => $user->id, 'courseid' => $item['courseid'], 'status' => 'pending',
@@ -87,6 +95,56 @@ class notifier {
         $row->timesent = time();
         $DB->update_record(self::TABLE, $row);
         return ['errorcode' => $errorcode] + self::result($row, false);
+    }
+
+    /**
+     * The recipient, if she may receive notifications at all: an existing user, neither deleted nor
+     * suspended, and not the guest.
+     *
+     * @param int $userid
+     * @return \stdClass|null
+     */
+    private static function recipient(int $userid): ?\stdClass {
+        $user = $userid > 0 ? core_user::get_user($userid) : false;
+        if (!$user || $user->deleted || $user->suspended || isguestuser($user)) {
+            return null;
+        }
+        return $user;
+    }
+
+    /**
+     * The URL, if it points into this site: root-relative (`/mod/assign/view.php?id=3`) or under wwwroot.
+     *
+     * @param string $url
+     * @return moodle_url|null
+     */
+    public static function local_url(string $url): ?moodle_url {
+        global $CFG;
+        if ($url === '' || clean_param($url, PARAM_LOCALURL) !== $url) {
+            return null;
+        }
+        try {
+            $local = new moodle_url($url);
+        } catch (\moodle_exception $e) {
+            return null;
+        }
+        $out = $local->out(false);
+        return $out === $CFG->wwwroot || str_starts_with($out, $CFG->wwwroot . '/') ? $local : null;
+    }
+
+    /**
+     * The HTML of a plain-text body: every character escaped, line breaks kept, and links into this
+     * site made clickable (only those: the same rule as the context link).
+     *
+     * @param string $text
+     * @return string
+     */
+    public static function html(string $text): string {
+        $html = nl2br(s($text));
+        return preg_replace_callback('~https?://[^\s<]*[^\s<.,;:!?)]~', function (array $match): string {
+            $url = html_entity_decode($match[0], ENT_QUOTES | ENT_HTML401);
+            return self::local_url($url) ? '<a href="' . $match[0] . '">' . $match[0] . '</a>' : $match[0];
+        }, $html);
     }
 
     /**
@@ -125,13 +183,13 @@ class notifier {
         $message->subject = $item['subject'];
         $message->fullmessage = $item['fullmessage'];
         $message->fullmessageformat = FORMAT_PLAIN;
-        $message->fullmessagehtml = $item['fullmessagehtml'];
+        $message->fullmessagehtml = self::html($item['fullmessage']);
         $message->smallmessage = $item['smallmessage'];
         $message->notification = 1;
         $message->customdata = ['cetadsynckey' => $item['idempotencykey']];
         $message->courseid = $item['courseid'] ?: SITEID;
         if ($item['contexturl'] !== '') {
-            $message->contexturl = new moodle_url($item['contexturl']);
+            $message->contexturl = self::local_url($item['contexturl']);
             $message->contexturlname = $item['contexturlname'];
         }
         try {

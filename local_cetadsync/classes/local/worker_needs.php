@@ -48,6 +48,7 @@ class worker_needs {
         'mod/assign:grade',
         'mod/assign:view',
         'mod/assign:viewgrades',
+        'moodle/course:enrolreview',
         'moodle/course:view',
         'moodle/course:viewhiddencourses',
         'moodle/course:viewparticipants',

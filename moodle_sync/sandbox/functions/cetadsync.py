@@ -4,7 +4,9 @@ classes/external/*.php define them: courses by idnumber, bulk enrolments, bulk o
 per idempotency key, an exact delivered look-up, and progression records.
 
 Each checks its plugin capability at system level (the whole call fails without it) and turns
-an item the caller may not read into a warning, never a failed call.
+an item the caller may not read into a warning, never a failed call, with the checks of the
+core function it replaces where the sandbox models them (capabilities held at system level,
+hidden courses, suspended enrolments; not group modes, which the sandbox leaves at none).
 """
 
 from __future__ import annotations
@@ -22,9 +24,17 @@ READ_ENROLMENTS = "local/cetadsync:readenrolments"
 READ_DATES = "local/cetadsync:readdates"
 READ_RECORDS = "local/cetadsync:readrecords"
 GRADING = ("mod/assign:viewgrades", "mod/assign:grade")
+SUSPENDED = "moodle/course:viewsuspendedusers"
+# what core_enrol_get_enrolled_users wants to list users with their enrolment status
+ENROLMENT_CAPABILITIES = {
+    "moodle/course:viewparticipants": "View participants",
+    "moodle/course:enrolreview": "Review course enrolments",
+    "moodle/user:viewdetails": "View user profiles",
+}
 SEND = "local/cetadsync:sendnotifications"
 SAVE = "local/cetadsync:saveprogression"
 NO_ACCESS = "Course or activity not accessible. (Not enrolled)"
+MAX_CREDITS = 99999999.99  # the plugin table's number(10,2)
 
 
 def _warning(item: str, itemid: int, code: str, message: str) -> dict[str, Any]:
@@ -32,12 +42,12 @@ def _warning(item: str, itemid: int, code: str, message: str) -> dict[str, Any]:
 
 
 def _course_refusal(call: Call, courseid: int) -> dict[str, Any] | None:
-    if courseid not in call.state.courses:
-        return _warning("course", courseid, "invalidrecord", "Can't find data record")
-    if not call.can_enter(courseid):
-        return _warning("course", courseid, "requireloginerror", NO_ACCESS)
-    if not call.token.can("moodle/course:viewparticipants"):
-        return _warning("course", courseid, "nopermissions", "View participants")
+    refusal = _course_entry_refusal(call, courseid)
+    if refusal is not None:
+        return refusal
+    for capability, name in ENROLMENT_CAPABILITIES.items():
+        if not call.token.can(capability):
+            return _warning("course", courseid, "nopermissions", name)
     return None
 
 
@@ -101,11 +111,20 @@ def _assignment_refusal(call: Call, assignid: int) -> dict[str, Any] | None:
     assign = call.state.assignments.get(assignid)
     if assign is None:
         return _warning("assignment", assignid, "invalidrecord", "Can't find data record")
-    if not call.can_enter(assign.courseid):
-        return _warning("assignment", assignid, "requireloginerror", NO_ACCESS)
+    refusal = _entry_refusal(call, call.state.courses[assign.courseid])
+    if refusal is not None:
+        return _warning("assignment", assignid, "requireloginerror", refusal)
     if not call.token.can("mod/assign:viewgrades"):
         return _warning("assignment", assignid, "nopermissions", "View grades")
     return None
+
+
+def _hidden_users(call: Call, courseid: int) -> set[int]:
+    """Students without an active enrolment, whom a caller without viewsuspendedusers does
+    not see (assign::can_view_submission, show_only_active_users)."""
+    if call.token.can(SUSPENDED):
+        return set()
+    return {e.userid for e in call.state.course_enrolments(courseid) if e.status != "active"}
 
 
 def _student_row(call: Call, assign: Assignment, userid: int) -> dict[str, Any] | None:
@@ -125,7 +144,8 @@ def _student_row(call: Call, assign: Assignment, userid: int) -> dict[str, Any] 
 def _dates(call: Call, assign: Assignment, since: int) -> dict[str, Any]:
     changed_at = max(assign.timemodified, call.state.dates_changed.get(assign.id, 0))
     changed = since == 0 or changed_at >= since
-    enrolled = sorted({e.userid for e in call.state.course_enrolments(assign.courseid)})
+    hidden = _hidden_users(call, assign.courseid)
+    enrolled = sorted({e.userid for e in call.state.course_enrolments(assign.courseid)} - hidden)
     rows = [_student_row(call, assign, uid) for uid in enrolled] if changed else []
     return {
         "assignmentid": assign.id, "courseid": assign.courseid,
@@ -166,6 +186,7 @@ def get_assignment_records(call: Call) -> dict[str, Any]:
                 warnings.append(refusal)
                 continue
             enrolled = {e.userid for e in call.state.course_enrolments(courseid)}
+            enrolled -= _hidden_users(call, courseid)
             for assign in sorted(call.state.course_assignments(courseid), key=lambda a: a.cmid):
                 if not all(
                     call.token.can(c) for c in ("mod/assign:viewgrades", "mod/assign:grade")
@@ -184,14 +205,17 @@ def _course_entry_refusal(call: Call, courseid: int) -> dict[str, Any] | None:
     return None if refusal is None else _warning("course", courseid, "requireloginerror", refusal)
 
 
-def _records(call: Call, assign: Assignment, since: int, enrolled: set[int]) -> dict[str, Any]:
+def _records(call: Call, assign: Assignment, since: int, shown: set[int]) -> dict[str, Any]:
+    """`shown`: the course's enrolled users the caller may see (suspended ones only with
+    viewsuspendedusers); grades and flags of the others are left out too."""
     state = call.state
 
     def visible(sub: Submission) -> bool:  # can_view_submission / can_view_group_submission
         if assign.teamsubmission:
-            return bool(state.team_members(assign, sub.groupid))
-        return sub.userid in enrolled
+            return bool(set(state.team_members(assign, sub.groupid)) & shown)
+        return sub.userid in shown
 
+    hidden = _hidden_users(call, assign.courseid)
     submissions = [
         {"id": s.id, "userid": s.userid, "groupid": s.groupid, "attemptnumber": 0,
          "status": s.status, "timecreated": s.timecreated, "timemodified": s.timemodified}
@@ -203,12 +227,14 @@ def _records(call: Call, assign: Assignment, since: int, enrolled: set[int]) -> 
          "grader": g.grader, "timecreated": g.timecreated, "timemodified": g.timemodified}
         for g in state.assignment_grades(assign.id)
         if g.timemodified >= since and state.submission(assign.id, g.userid) is not None
+        and g.userid not in hidden
     ]  # fmt: skip
     flags = [
         {"id": f.id, "userid": f.userid, "locked": int(f.locked), "mailed": int(f.mailed),
          "extensionduedate": f.extensionduedate, "workflowstate": f.workflowstate or "",
          "allocatedmarker": f.allocatedmarker or 0}
         for f in state.assignment_flags(assign.id)
+        if f.userid not in hidden
     ]  # fmt: skip
     return {"assignmentid": assign.id, "courseid": assign.courseid,
             "submissions": submissions, "grades": grades, "userflags": flags}  # fmt: skip
@@ -224,19 +250,30 @@ def _failure(key: str, code: str) -> dict[str, Any]:
             "userid": 0, "timesent": 0, "errorcode": code}  # fmt: skip
 
 
+def _local_url(call: Call, url: str) -> bool:
+    """Root-relative, or under the site's own address (the plugin's notifier::local_url)."""
+    root = call.state.site.url
+    relative = url.startswith("/") and not url.startswith("//")
+    return relative or url == root or url.startswith(f"{root}/")
+
+
 def _send_one(call: Call, item: dict[str, Any]) -> dict[str, Any]:
     key, sent = item["idempotencykey"], call.state.plugin_sent
     if key in sent:
         return _result(sent[key], True)
     if item["provider"] not in PROVIDERS:
         return _failure(key, "invalidprovider")
-    if item["touserid"] not in call.state.users:
+    user = call.state.users.get(item["touserid"])
+    if user is None or user.suspended:
         return _failure(key, "invaliduser")
+    if item["contexturl"] and not _local_url(call, item["contexturl"]):
+        return _failure(key, "invalidcontexturl")
     now = call.state.clock()
     sent[key] = {"idempotencykey": key, "status": "sent", "messageid": len(sent) + 1,
                  "userid": item["touserid"], "timesent": now, "errorcode": "",
                  "provider": item["provider"], "courseid": item["courseid"],
-                 "subject": item["subject"], "fullmessage": item["fullmessage"]}  # fmt: skip
+                 "subject": item["subject"], "fullmessage": item["fullmessage"],
+                 "contexturl": item["contexturl"]}  # fmt: skip
     return _result(sent[key], False)
 
 
@@ -271,15 +308,31 @@ def save_progression(call: Call) -> dict[str, Any]:
         call.state.plugin_saves.append(tuple(r["userid"] for r in records))
         call.state.plugin_lastsync = call.state.clock()
         for record in records:
-            userid, courseid = record["userid"], record["courseid"]
-            if userid not in call.state.users:
-                warnings.append(_warning("user", userid, "invaliduser", "Unknown user"))
-            elif courseid != 1 and courseid not in call.state.courses:
-                warnings.append(_warning("course", courseid, "invalidcourseid", "Unknown course"))
-            else:
-                results.append({"userid": userid, "courseid": courseid,
-                                "outcome": _save(call, record)})  # fmt: skip
+            refusal = _record_refusal(call, record)
+            if refusal is not None:
+                warnings.append(refusal)
+                continue
+            results.append({"userid": record["userid"], "courseid": record["courseid"],
+                            "outcome": _save(call, record)})  # fmt: skip
     return {"results": results, "warnings": warnings}
+
+
+def _record_refusal(call: Call, record: dict[str, Any]) -> dict[str, Any] | None:
+    """Why save_progression stores a record not: an unknown user or course, or a value its
+    table cannot hold."""
+    userid, courseid = record["userid"], record["courseid"]
+    if userid not in call.state.users:
+        return _warning("user", userid, "invaliduser", "Unknown user")
+    if courseid != 1 and courseid not in call.state.courses:
+        return _warning("course", courseid, "invalidcourseid", "Unknown course")
+    checks = {
+        "status": len(record["status"]) > 50,
+        "award": len(record["award"]) > 255,
+        "credits": not 0 <= record["credits"] <= MAX_CREDITS,
+        "nextdeadline": record["nextdeadline"] < 0,
+    }
+    bad = next((name for name, wrong in checks.items() if wrong), None)
+    return None if bad is None else _warning("user", userid, "invalidvalue", f"Its {bad} is bad")
 
 
 def _save(call: Call, record: dict[str, Any]) -> str:
@@ -300,7 +353,7 @@ def _save(call: Call, record: dict[str, Any]) -> str:
 _NOTIFICATION = Struct({
     "idempotencykey": Scalar("alphanumext"), "provider": Scalar("alphanumext"),
     "touserid": Scalar("int"), "subject": Scalar("text"), "fullmessage": Scalar("raw"),
-    "fullmessagehtml": Scalar("raw"), "smallmessage": Scalar("text"),
+    "smallmessage": Scalar("text"),
     "contexturl": Scalar("raw", "default", ""), "contexturlname": Scalar("text", "default", ""),
     "courseid": Scalar("int", "default", 0),
 })  # fmt: skip
