@@ -23,7 +23,7 @@ __all__ = [
     "PLUGIN_FUNCTIONS",
     "Capability",
     "FunctionSpec",
-    "Path",
+    "PathName",
     "all_capabilities",
     "functions_for",
     "missing_functions",
@@ -31,9 +31,9 @@ __all__ = [
     "role_capabilities",
 ]
 
-Path = Literal["core", "plugin"]
-PATHS: tuple[Path, ...] = ("core", "plugin")
-_BOTH: tuple[Path, ...] = PATHS
+PathName = Literal["core", "plugin"]
+PATHS: tuple[PathName, ...] = ("core", "plugin")
+_BOTH: tuple[PathName, ...] = PATHS
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class FunctionSpec:
     capabilities: tuple[str, ...]
     purpose: str
     silent: tuple[Capability, ...] = ()  # needed too, but nothing fails without them
-    paths: tuple[Path, ...] = ("core",)  # the paths that call it
+    paths: tuple[PathName, ...] = ("core",)  # the paths that call it
 
 
 _COURSE = ("moodle/course:view",)  # enter courses the integration user is not enrolled in
@@ -151,18 +151,18 @@ PLUGIN_FUNCTIONS: tuple[FunctionSpec, ...] = (
 )  # fmt: skip
 
 
-def functions_for(path: Path) -> list[FunctionSpec]:
+def functions_for(path: PathName) -> list[FunctionSpec]:
     """Every function the worker calls on `path`: core ones, then the plugin's."""
     return [spec for spec in (*FUNCTIONS, *PLUGIN_FUNCTIONS) if path in spec.paths]
 
 
-def missing_functions(available: Iterable[str], path: Path = "core") -> list[FunctionSpec]:
+def missing_functions(available: Iterable[str], path: PathName = "core") -> list[FunctionSpec]:
     """The functions `path` needs that the token's service does not expose."""
     have = set(available)
     return [spec for spec in functions_for(path) if spec.name not in have]
 
 
-def role_capabilities(path: Path) -> list[str]:
+def role_capabilities(path: PathName) -> list[str]:
     """Every capability the integration user's system role needs on `path`, sorted, with the
     REST one: the by-hand role (core) or the one cli/setup.php makes (plugin)."""
     specs = functions_for(path)

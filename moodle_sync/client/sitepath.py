@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from moodle_sync.client.models import SiteInfo
-from moodle_sync.client.registry import PLUGIN_FUNCTIONS, Path
+from moodle_sync.client.registry import PLUGIN_FUNCTIONS, PathName
 from moodle_sync.client.requester import Requester
 from moodle_sync.client.site import get_site_info
 
@@ -37,7 +37,7 @@ class SitePath:
         return cls(all(spec.name in have for spec in PLUGIN_FUNCTIONS), info.userid)
 
     @property
-    def name(self) -> Path:
+    def name(self) -> PathName:
         return "plugin" if self.plugin else "core"
 
     def describe(self) -> str:
