@@ -25,7 +25,7 @@
 defined('MOODLE_INTERNAL') || die();
 
 $plugin->component = 'local_cetadsync';
-$plugin->version   = 2026120402;
+$plugin->version   = 2026120700;
 $plugin->requires  = 2023100900; // Moodle 4.3: core_external namespace, message provider defaults.
 $plugin->maturity  = MATURITY_BETA;
 $plugin->release   = '0.1.0';

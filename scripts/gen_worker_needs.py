@@ -1,7 +1,9 @@
 """Write local_cetadsync/classes/local/worker_needs.php from moodle_sync/client/registry.py.
 
 The Moodle plugin declares the worker's external service and builds its integration role from
-that PHP file, so the function and capability lists are typed once, in the registry.
+that PHP file, so the function and capability lists are typed once, in the registry: the core
+functions the plugin path calls (the service adds the plugin's own), and every capability the
+plugin path needs (the role cli/setup.php makes holds exactly these).
 ``tests/test_plugin_static.py`` fails when the committed file and the registry disagree.
 When the file changes, the plugin's version is raised too: Moodle re-reads db/services.php only
 when a plugin's version goes up, so sites get the new function list by their next upgrade.
@@ -15,7 +17,7 @@ import re
 import sys
 from pathlib import Path
 
-from moodle_sync.client.registry import FUNCTIONS, all_capabilities
+from moodle_sync.client.registry import FUNCTIONS, role_capabilities
 
 PLUGIN = Path(__file__).resolve().parent.parent / "local_cetadsync"
 TARGET = PLUGIN / "classes/local/worker_needs.php"
@@ -42,7 +44,8 @@ _HEADER = """<?php
 namespace local_cetadsync\\local;
 
 /**
- * The core web-service functions and capabilities the moodle-sync worker calls and needs.
+ * The core web-service functions the moodle-sync worker calls on the plugin path, and every
+ * capability its integration role needs there.
  *
  * @package    local_cetadsync
  * @copyright  2026 CETAD
@@ -60,10 +63,14 @@ def _php_list(name: str, doc: str, values: list[str]) -> str:
 def render() -> str:
     """The PHP source of worker_needs.php for the registry as it is now."""
     functions = _php_list(
-        "FUNCTIONS", "Core functions the worker calls.", [s.name for s in FUNCTIONS]
+        "FUNCTIONS",
+        "Core functions the worker calls on the plugin path.",
+        [s.name for s in FUNCTIONS if "plugin" in s.paths],
     )
     capabilities = _php_list(
-        "CAPABILITIES", "Capabilities those functions need (system role).", all_capabilities()
+        "CAPABILITIES",
+        "Capabilities the plugin path needs (the system role setup.php makes).",
+        role_capabilities("plugin"),
     )
     return f"{_HEADER}{functions}\n{capabilities}}}\n"
 

@@ -58,6 +58,25 @@ def test_check_says_the_plugin_path_is_in_use(sandbox: Sandbox, tmp_path: Path) 
     result = run_cli("check", env=cli_env(sandbox, tmp_path, PLUGIN_TOKEN))
     assert result.returncode == 0, result.stderr
     assert "path: plugin" in result.stdout
+    assert "reads proved on" in result.stdout and "cannot be checked" not in result.stdout
+
+
+def test_check_on_the_plugin_path_names_a_field_a_student_can_edit(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    sandbox.state.field_rules["cetad_progression"] = (False, 3)
+    result = run_cli("check", env=cli_env(sandbox, tmp_path, PLUGIN_TOKEN))
+    assert result.returncode == 1
+    assert "profile field 'cetad_progression' is not locked" in result.stderr
+    assert "1 problems" in result.stderr
+
+
+def test_check_on_the_core_path_says_the_lock_must_be_checked_by_hand(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    result = run_cli("check", "--json", env=cli_env(sandbox, tmp_path))
+    [note] = json.loads(result.stdout)["notes"]
+    assert "cannot be checked without local_cetadsync" in note and "Locked: Yes" in note
 
 
 def test_check_json_lists_every_problem_for_a_machine(sandbox: Sandbox, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from moodle_sync.client import registry
 from moodle_sync.client.registry import FUNCTIONS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -63,7 +64,9 @@ def test_the_service_holds_every_registry_function() -> None:
     )
     declared = json.loads(done.stdout)
     service = declared["service"]
-    assert set(service["functions"]) == {s.name for s in FUNCTIONS} | set(declared["plugin"])
+    plugin_path = {s.name for s in registry.functions_for("plugin")}
+    assert set(service["functions"]) == plugin_path
+    assert set(declared["plugin"]) == {s.name for s in registry.PLUGIN_FUNCTIONS}
     assert (service["enabled"], service["restrictedusers"], service["shortname"]) == (
         1,
         1,
@@ -74,7 +77,7 @@ def test_the_service_holds_every_registry_function() -> None:
 def test_the_service_holds_every_registry_function_by_regex() -> None:
     needs = (PLUGIN / "classes/local/worker_needs.php").read_text()
     listed = re.findall(r"^\s+'([a-z_]+)',$", needs.split("const CAPABILITIES")[0], re.M)
-    assert listed == [s.name for s in FUNCTIONS]
+    assert listed == [s.name for s in FUNCTIONS if "plugin" in s.paths]
     assert "worker_needs::FUNCTIONS" in (PLUGIN / "db/services.php").read_text()
 
 
@@ -93,6 +96,7 @@ def _strings_in_code(plugin: Path, component: str) -> set[str]:
             continue
         text = path.read_text()
         used |= set(re.findall(rf"(?:get_string|lang_string)\('([^'$]+)',\s*'{component}'", text))
+        used |= set(re.findall(rf"moodle_exception\('([a-z_]+)',\s*'{component}'", text))
         used |= set(re.findall(rf"{{{{#str}}}}\s*([a-z_]+),\s*{component}\b", text))
         used |= set(re.findall(r"'(privacy:metadata(?::[a-z_:]+)?)'", text))
         families |= {a or b for a, b in re.findall(r"\"([a-z]+_)\{\$|'([a-z]+_)' \.", text)}

@@ -15,11 +15,8 @@
 // along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
 
 /**
- * From zero to a working moodle-sync token in one command.
- *
- * Creates or updates the integration user, its system role with exactly the capabilities the
- * worker needs, authorises it on the plugin's service, makes sure web services and REST are on
- * and the profile fields exist, and prints a new token once.
+ * From zero to a working moodle-sync token in one command: parses the options and prints what
+ * classes/local/setup.php did, or why it refused.
  *
  * @package    local_cetadsync
  * @copyright  2026 CETAD
@@ -31,55 +28,44 @@ define('CLI_SCRIPT', true);
 require(__DIR__ . '/../../../config.php');
 require_once($CFG->libdir . '/clilib.php');
 
-use local_cetadsync\local\integration;
-use local_cetadsync\local\profile_fields;
-
 [$options, $unrecognised] = cli_get_params(
-    ['username' => '', 'email' => '', 'new-token' => false, 'help' => false],
+    ['username' => '', 'email' => '', 'new-token' => false, 'revoke-old-tokens' => false,
+        'use-existing-account' => false, 'valid-until' => '', 'ip-restriction' => '', 'help' => false],
     ['u' => 'username', 'h' => 'help']
 );
 if ($unrecognised) {
-    cli_error('Unknown options: ' . implode(', ', $unrecognised));
+    cli_error(get_string('cliunknowoption', 'admin', implode(', ', $unrecognised)), 2);
 }
 if ($options['help'] || $options['username'] === '') {
-    echo "Set up the moodle-sync integration user and print its token.
-
-Options:
-  -u, --username=NAME   the integration user (created if missing), e.g. cetad_sync
-  --email=ADDRESS       its email when it is created (default NAME@invalid.example)
-  --new-token           issue a new token even if the user already has one
-  -h, --help            print this help
-
-Example:
-  php local/cetadsync/cli/setup.php --username=cetad_sync
-";
+    cli_writeln(get_string('setuphelp', 'local_cetadsync'));
     exit($options['help'] ? 0 : 2);
 }
 
-$username = core_text::strtolower($options['username']);
-if (clean_param($username, PARAM_USERNAME) !== $username) {
-    cli_error("Invalid username: '$username'");
+$validuntil = 0;
+if ($options['valid-until'] !== '') {
+    $day = DateTime::createFromFormat('!Y-m-d', $options['valid-until'], core_date::get_server_timezone_object());
+    if (!$day || $day->format('Y-m-d') !== $options['valid-until']) {
+        cli_error(get_string('setupbaddate', 'local_cetadsync', $options['valid-until']), 2);
+    }
+    $validuntil = $day->modify('+1 day')->getTimestamp() - 1; // The whole day named.
 }
+
 \core\session\manager::set_user(get_admin());
-
-set_config('enablewebservices', 1);
-$protocols = array_filter(explode(',', get_config('core', 'webserviceprotocols') ?: ''));
-if (!in_array('rest', $protocols)) {
-    set_config('webserviceprotocols', implode(',', array_merge($protocols, ['rest'])));
+$setup = new \local_cetadsync\local\setup([
+    'username' => $options['username'],
+    'email' => $options['email'],
+    'newtoken' => (bool)$options['new-token'],
+    'revokeoldtokens' => (bool)$options['revoke-old-tokens'],
+    'useexistingaccount' => (bool)$options['use-existing-account'],
+    'validuntil' => $validuntil,
+    'iprestriction' => trim($options['ip-restriction']),
+], 'cli_writeln');
+try {
+    $token = $setup->run();
+} catch (moodle_exception $e) {
+    cli_error(get_string('setuprefused', 'local_cetadsync', $e->getMessage()), 3);
 }
-foreach (profile_fields::ensure() as $shortname) {
-    cli_writeln("Created profile field $shortname");
-}
-
-[$user, $created] = integration::ensure_user($username, $options['email'] ?: "$username@invalid.example");
-cli_writeln(($created ? 'Created' : 'Found') . " user $username (id $user->id)");
-$roleid = integration::ensure_role($user->id);
-cli_writeln('Role ' . integration::ROLE . " (id $roleid) holds exactly: " . implode(', ', integration::capabilities()));
-$service = integration::authorise($user->id);
-cli_writeln("Authorised on service $service->shortname (id $service->id)");
-$token = integration::issue_token($service, $user->id, (bool)$options['new-token']);
-if ($token === null) {
-    cli_writeln('A token exists already; it is not shown again. Run with --new-token to issue another.');
-} else {
-    cli_writeln("Token (shown once, store it as the worker's moodle.token): $token");
+if ($token !== null) {
+    cli_writeln(get_string('setuptoken', 'local_cetadsync', $token));
+    cli_writeln(get_string('setuptokenwhere', 'local_cetadsync'));
 }

@@ -23,7 +23,8 @@
  */
 
 /**
- * Create the progression profile fields if the site does not have them yet.
+ * The progression profile fields: created if the site does not have them yet, and locked and
+ * seen only by the user and her teachers if it does (a site set up by hand before).
  *
  * @return bool
  */

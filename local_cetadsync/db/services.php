@@ -17,8 +17,10 @@
 /**
  * The plugin's web-service functions and the predefined service the moodle-sync worker uses.
  *
- * The service holds every core function the worker calls (classes/local/worker_needs.php,
- * generated from the worker's registry) plus the plugin's own, so nobody types the list by hand.
+ * The service holds the core functions the worker calls on the plugin path
+ * (classes/local/worker_needs.php, generated from the worker's registry) plus the plugin's own,
+ * so nobody types the list by hand; the core functions only the by-hand path calls (writing any
+ * user's profile, sending and reading chat messages) are not on it.
  *
  * @package    local_cetadsync
  * @copyright  2026 CETAD
@@ -72,6 +74,18 @@ $functions = [
         'classname' => 'local_cetadsync\external\save_progression',
         'description' => 'Store participants\' progression status, reasons, credits and next deadline.',
         'type' => 'write',
+        'capabilities' => 'local/cetadsync:saveprogression',
+    ],
+    'local_cetadsync_save_profile_values' => [
+        'classname' => 'local_cetadsync\external\save_profile_values',
+        'description' => 'Write the progression profile fields of students, and nothing else.',
+        'type' => 'write',
+        'capabilities' => 'local/cetadsync:saveprogression',
+    ],
+    'local_cetadsync_get_profile_fields' => [
+        'classname' => 'local_cetadsync\external\get_profile_fields',
+        'description' => 'Whether the progression profile fields exist, are locked and who sees them.',
+        'type' => 'read',
         'capabilities' => 'local/cetadsync:saveprogression',
     ],
 ];

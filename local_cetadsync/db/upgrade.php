@@ -23,23 +23,31 @@
  */
 
 /**
- * Upgrade from an older version; every upgrade also makes sure the profile fields exist and
- * that an existing integration role holds the plugin's own capabilities (a new version may
- * add one: without it the worker's call of the new function would be refused).
+ * Upgrade from an older version, one step per version that changed something; each step does
+ * its work once and uses only db/upgradelib.php, never the plugin's live classes.
  *
  * @param int $oldversion
  * @return bool
  */
 function xmldb_local_cetadsync_upgrade($oldversion) {
     global $DB;
+    require_once(__DIR__ . '/upgradelib.php');
     $dbman = $DB->get_manager();
+
+    if ($oldversion < 2026120205) {
+        // New capability local/cetadsync:readrecords: the integration role needs it for the new
+        // function. Moodle reads db/access.php only after the upgrade: read it now.
+        update_capabilities('local_cetadsync');
+        local_cetadsync_upgrade_allow('local/cetadsync:readrecords');
+        upgrade_plugin_savepoint(true, 2026120205, 'local', 'cetadsync');
+    }
 
     if ($oldversion < 2026120400) {
         // What the progression pages show: the target award, prior learning and its cap, the
         // worker's urgency, the late-work rule and each module and assessment (JSON).
         $table = new xmldb_table('local_cetadsync_progress');
         $fields = [
-            new xmldb_field('award', XMLDB_TYPE_CHAR, '255', null, XMLDB_NOTNULL, null, '', 'nextdeadline'),
+            new xmldb_field('award', XMLDB_TYPE_CHAR, '255', null, XMLDB_NOTNULL, null, null, 'nextdeadline'),
             new xmldb_field('awardcredits', XMLDB_TYPE_INTEGER, '10', null, XMLDB_NOTNULL, null, '0', 'award'),
             new xmldb_field('priorcredits', XMLDB_TYPE_INTEGER, '10', null, XMLDB_NOTNULL, null, '0', 'awardcredits'),
             new xmldb_field('priorcap', XMLDB_TYPE_INTEGER, '10', null, XMLDB_NOTNULL, null, '0', 'priorcredits'),
@@ -59,10 +67,21 @@ function xmldb_local_cetadsync_upgrade($oldversion) {
         upgrade_plugin_savepoint(true, 2026120400, 'local', 'cetadsync');
     }
 
-    \local_cetadsync\local\profile_fields::ensure();
-    // Moodle reads db/access.php only after this function: read it now, so a capability this
-    // version adds exists before the role is given it.
-    update_capabilities('local_cetadsync');
-    \local_cetadsync\local\integration::grant_plugin_capabilities();
+    if ($oldversion < 2026120700) {
+        // The award column as install.xml now declares it: CHAR NOT NULL with no '' default,
+        // which XMLDB refuses with a warning (the database default stays '', XMLDB's own).
+        $table = new xmldb_table('local_cetadsync_progress');
+        $dbman->change_field_default(
+            $table,
+            new xmldb_field('award', XMLDB_TYPE_CHAR, '255', null, XMLDB_NOTNULL, null, null, 'nextdeadline')
+        );
+        // The worker writes profile values and sends messages through the plugin now: the
+        // role loses what only the by-hand path needs (writing any account, reading every chat).
+        local_cetadsync_upgrade_2026120700_role();
+        // Students could edit their own progression status: the fields are locked.
+        local_cetadsync_upgrade_2026120700_fields();
+        upgrade_plugin_savepoint(true, 2026120700, 'local', 'cetadsync');
+    }
+
     return true;
 }

@@ -1,5 +1,6 @@
 """The local_cetadsync plugin's functions (local_cetadsync/README.md): bulk reads core lacks,
-notifications sent at most once per key, and progression records."""
+notifications sent at most once per key, progression records, and the progression profile
+fields written and described without moodle/user:update."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from moodle_sync.client.models import (
     Group,
     MoodleModel,
     MoodleWarning,
+    Result,
     Role,
     Submission,
     Timestamp,
@@ -24,12 +26,14 @@ from moodle_sync.client.models import (
 )
 from moodle_sync.client.params import chunk_rows
 from moodle_sync.client.requester import Requester
+from moodle_sync.client.users import UserUpdate
 from moodle_sync.errors import InDoubtError
 
 __all__ = [
     "Delivery",
     "EffectiveDates",
     "PluginEnrolment",
+    "ProfileField",
     "SavedProgression",
     "SavedRecord",
     "get_assignment_records",
@@ -37,6 +41,8 @@ __all__ = [
     "get_delivered",
     "get_effective_dates",
     "get_enrolments",
+    "get_profile_fields",
+    "save_profile_values",
     "save_progression",
     "send_notifications",
 ]
@@ -215,3 +221,41 @@ def save_progression(req: Requester, records: Sequence[dict[str, Any]]) -> Saved
     raw = req.call("local_cetadsync_save_progression", {"records": list(records)})
     with reading_answer("local_cetadsync_save_progression"):
         return SavedProgression.model_validate(raw)
+
+
+def save_profile_values(req: Requester, updates: Sequence[UserUpdate]) -> Result[list[int]]:
+    """Calls: local_cetadsync_save_profile_values (a write: chunked, never retried; setting a
+    value is idempotent, so a chunk in doubt is simply sent again next run). ``data`` is the
+    users written; a user the plugin refuses (not a student, an administrator, a field that is
+    not a progression field) is a warning, as core_user_update_users would give."""
+    rows = [{"userid": u.user_id, "fields": [{"shortname": name, "value": value}
+             for name, value in u.customfields.items()]} for u in updates]  # fmt: skip
+    chunks = chunk_rows(rows, "users", fixed=None, budget=req.settings.max_input_vars,
+                        max_rows=req.settings.max_ids_per_call)  # fmt: skip
+    warnings: list[MoodleWarning] = []
+    for chunk in chunks:
+        answer = req.call("local_cetadsync_save_profile_values", {"users": chunk}, write=True)
+        with reading_answer("local_cetadsync_save_profile_values", write=True):
+            warnings += [MoodleWarning.model_validate(w) for w in answer.get("warnings") or []]
+    refused = {w.itemid for w in warnings if w.item == "user"}
+    return Result([u.user_id for u in updates if u.user_id not in refused], warnings)
+
+
+class ProfileField(MoodleModel):
+    """One progression field as the site defines it (`visible`: Moodle's PROFILE_VISIBLE_*)."""
+
+    setting: str
+    shortname: str
+    exists: bool
+    name: str = ""
+    datatype: str = ""
+    locked: bool = False
+    visible: int = 0
+
+
+def get_profile_fields(req: Requester) -> list[ProfileField]:
+    """Calls: local_cetadsync_get_profile_fields: the fields save_profile_values writes, whether
+    each exists, is locked and who sees it (core has no function that says)."""
+    raw = req.call("local_cetadsync_get_profile_fields", {})
+    with reading_answer("local_cetadsync_get_profile_fields"):
+        return [ProfileField.model_validate(row) for row in raw["fields"]]

@@ -1,7 +1,9 @@
 """Which way the worker talks to this site: through local_cetadsync or core Moodle alone.
 
-Decided once per run from site info's `functions` (the plugin's README: detect it by
-`local_cetadsync_get_enrolments`), carried in the run's context, and asked nowhere else.
+Decided once per run from site info's `functions`: the plugin path needs every one of the
+plugin's functions (registry.PLUGIN_FUNCTIONS), so a plugin older than the worker, which lacks
+one (e.g. local_cetadsync_save_profile_values), leaves the worker on the core path. Carried in
+the run's context, and asked nowhere else.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from moodle_sync.client.models import SiteInfo
-from moodle_sync.client.registry import PLUGIN_FUNCTIONS
+from moodle_sync.client.registry import PLUGIN_FUNCTIONS, PathName
 from moodle_sync.client.requester import Requester
 from moodle_sync.client.site import get_site_info
 
@@ -35,7 +37,7 @@ class SitePath:
         return cls(all(spec.name in have for spec in PLUGIN_FUNCTIONS), info.userid)
 
     @property
-    def name(self) -> str:
+    def name(self) -> PathName:
         return "plugin" if self.plugin else "core"
 
     def describe(self) -> str:

@@ -38,12 +38,13 @@ if TYPE_CHECKING:
 def check(ctx: Context, as_json: bool) -> None:
     """Validate settings and programme, and that the token's service has every function.
 
-    Exits 0 only when the site answers, every function the service needs is available to
+    Exits 0 only when the site answers, every function the path in use needs is available to
     the token, every course the programme maps exists in Moodle, both profile fields exist
-    (proved by writing, reading back and clearing the integration user's own values), every
-    read succeeds on the first mapped course with students' names visible, and Moodle says
-    the integration user may message a student (asked, not tried: nothing is sent). Every
-    problem is listed, not only the first.
+    (plugin path: as local_cetadsync describes them, locked and not shown to everyone; core
+    path: proved by writing, reading back and clearing the integration user's own values),
+    every read of the path succeeds on the first mapped course with students' names visible,
+    and (core path) Moodle says the integration user may message a student (asked, not tried:
+    nothing is sent). Every problem is listed, not only the first.
     """
     settings = ctx.settings()
     programme = ctx.programme(settings)
@@ -52,10 +53,9 @@ def check(ctx: Context, as_json: bool) -> None:
     problems: list[str] = []
     with Requester(settings.require_moodle()) as requester:
         info = get_site_info(requester)
-        from moodle_sync.probe import probe_access  # after the first call: see above
+        from moodle_sync.probe import probe_access, probe_plugin_access  # after the first call
         from moodle_sync.pull.runner import load_state
         from moodle_sync.pull.scope import resolve_scope
-        from moodle_sync.push.profile import missing_field_problem, prove_profile_fields
         from moodle_sync.store.db import open_database
 
         say(
@@ -68,31 +68,33 @@ def check(ctx: Context, as_json: bool) -> None:
             f"missing function: {spec.name} ({spec.purpose}); add it to the external service "
             "of this token (Site administration > Server > Web services > External services "
             "> Functions)"
-            for spec in missing_functions(info.functions)
+            for spec in missing_functions(info.functions, path.name)
         ]
         _engine, sessions = open_database(settings.database.url)
         known = load_state(sessions)[0]
         scope = resolve_scope(requester, programme.mapped_courses(), known, plugin=path.plugin)
         problems += [f"missing course: no Moodle course has idnumber {i!r}" for i in scope.missing]
         fields = [settings.push.progression_field, settings.push.credits_field]
-        if not {"core_user_update_users", "core_user_get_users_by_field"} - set(info.functions):
-            absent = prove_profile_fields(requester, info.userid, fields)
-            problems += [f"missing profile field: {missing_field_problem(n)}" for n in absent]
-        else:  # the proof writes and reads back: the missing function is named above
-            problems.append(f"profile fields {', '.join(fields)} not proved: the service lacks "
-                            "the functions to write and read them")  # fmt: skip
+        field_problems, notes = _field_problems(requester, path, info.userid, info.functions,
+                                                fields)  # fmt: skip
+        problems += field_problems
+        for note in notes:
+            say(note)
         access = None
         if scope.courses:
             course = scope.courses[0]
-            access = probe_access(requester, info.userid, course.id, course.idnumber,
-                                  set(info.functions))  # fmt: skip
+            available = set(info.functions)
+            access = (probe_plugin_access(requester, course.id, course.idnumber, available)
+                      if path.plugin else
+                      probe_access(requester, info.userid, course.id, course.idnumber,
+                                   available))  # fmt: skip
             problems += access.problems
     rollovers = [rollover.describe() for rollover in scope.rolled_over]
     if as_json:
         emit_json({"ok": not problems, "site": info.siteurl, "release": info.release,
                    "user": info.username, "path": path.name,
                    "courses": [c.idnumber for c in scope.courses],
-                   "rollovers": rollovers, "problems": problems,
+                   "rollovers": rollovers, "problems": problems, "notes": notes,
                    "messaging": access.messaging if access else None})  # fmt: skip
         sys.exit(ExitCode.FAILURE if problems else ExitCode.OK)
     for rollover in rollovers:
@@ -102,11 +104,35 @@ def check(ctx: Context, as_json: bool) -> None:
     if problems:
         click.echo(f"check: {len(problems)} problems", err=True)
         sys.exit(ExitCode.FAILURE)
-    probed = f"; reads and messaging proved on {access.course}" if access else ""
+    proved = "reads" if path.plugin else "reads and messaging"
+    probed = f"; {proved} proved on {access.course}" if access else ""
     click.echo(
         f"all {len(scope.courses)} mapped courses found; every function available; "
         f"profile fields {', '.join(fields)} exist{probed}"
     )
+
+
+def _field_problems(
+    requester: Requester, path: SitePath, userid: int, functions: list[str], fields: list[str]
+) -> tuple[list[str], list[str]]:
+    """The progression fields' problems, and notes (what cannot be checked on this path).
+
+    Plugin path: local_cetadsync describes them (exists, locked, who sees them). Core path:
+    a probe value written to the integration user's own profile must come back; whether they
+    are locked no core function says."""
+    from moodle_sync.push import profile
+
+    if path.plugin:
+        from moodle_sync.client.cetadsync import get_profile_fields
+
+        return profile.plugin_field_problems(get_profile_fields(requester), fields), []
+    note = profile.unverified_lock_note(fields)
+    if {"core_user_update_users", "core_user_get_users_by_field"} - set(functions):
+        # the proof writes and reads back: the missing function is named already
+        return [f"profile fields {', '.join(fields)} not proved: the service lacks the "
+                "functions to write and read them"], [note]  # fmt: skip
+    absent = profile.prove_profile_fields(requester, userid, fields)
+    return [f"missing profile field: {profile.missing_field_problem(n)}" for n in absent], [note]
 
 
 @click.command()

@@ -4,9 +4,11 @@ Only values that changed since the last successful push are sent (ProfileValue r
 them), in batches, and ProfileValue is written only after Moodle accepted the batch. Setting a
 field is idempotent, so a batch whose outcome is unknown is simply pushed again next run.
 
-Moodle silently ignores an unknown field (trap 11) and no function lists the fields, so
-`prove_profile_fields` writes a probe value to the integration user's own profile, reads it
-back and clears it: a field that does not come back does not exist.
+Moodle silently ignores an unknown field (trap 11) and no core function lists the fields, so
+on the core path `prove_profile_fields` writes a probe value to the integration user's own
+profile, reads it back and clears it: a field that does not come back does not exist. Whether
+a student can edit her own value (the field is not locked) only local_cetadsync can say
+(`plugin_field_problems`); on the core path `check` says what to look at by hand.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
+from moodle_sync.client.cetadsync import ProfileField
 from moodle_sync.client.users import UserUpdate, get_users_by_field, update_users
 from moodle_sync.cohort import Evaluation
 from moodle_sync.errors import InDoubtError
@@ -75,7 +78,8 @@ def push_profiles(
     dry_run: bool = False,
     only_user: int | None = None,
 ) -> ProfileReport:
-    """Calls: core_user_update_users, in batches of `push.batch_size`, for changed values only.
+    """Calls: core_user_update_users (core path) or local_cetadsync_save_profile_values (plugin
+    path; `writes` decides), in batches of `push.batch_size`, for changed values only.
 
     `only_user` limits the push to one person (a reconciliation of one student)."""
     report = ProfileReport(dry_run)
@@ -173,11 +177,56 @@ def prove_profile_fields(
         update_users(requester, [UserUpdate(integration_userid, dict.fromkeys(fields, ""))])
 
 
+FIELD_SETTINGS = "Locked: Yes; Who is this field visible to: 'Visible to user, teachers and admins'"
+EVERYONE = 2  # Moodle's PROFILE_VISIBLE_ALL
+SETUP = "php local/cetadsync/cli/setup.php"
+FIELDS_PAGE = "Site administration > Users > Accounts > User profile fields"
+
+
 def missing_field_problem(name: str) -> str:
     """What `moodle-sync check` says about a field that does not exist, and how to fix it."""
     return (
         f"custom profile field {name!r} does not exist in Moodle (a value written to it was "
-        "silently ignored): create it in Site administration > Users > Accounts > User profile "
-        f"fields as a 'Text input' with short name {name!r}, visible to teachers but not to the "
-        "user, or set push.progression_field / push.credits_field to an existing field"
+        f"silently ignored): create it in {FIELDS_PAGE} as a 'Text input' with short name "
+        f"{name!r} ({FIELD_SETTINGS}), or set push.progression_field / push.credits_field to an "
+        "existing field"
     )
+
+
+def unverified_lock_note(names: Sequence[str]) -> str:
+    """What `check` says on the core path, where no function shows a field's definition."""
+    return (
+        f"profile fields {', '.join(names)}: whether students can edit their own values cannot "
+        f"be checked without local_cetadsync; check by hand in {FIELDS_PAGE} that each is "
+        f"{FIELD_SETTINGS}"
+    )
+
+
+def plugin_field_problems(described: Sequence[ProfileField], names: Sequence[str]) -> list[str]:
+    """What `check` says about the progression fields as local_cetadsync describes them: one
+    the plugin does not write, a missing one, one a student can edit, one everyone sees."""
+    by_name = {field.shortname: field for field in described}
+    problems = []
+    for name in names:
+        field = by_name.get(name)
+        if field is None:
+            problems.append(
+                f"profile field {name!r} is not one local_cetadsync writes "
+                f"({', '.join(by_name)}): set push.progression_field / push.credits_field to "
+                "those, or the plugin's settings (Site administration > Plugins > Local plugins "
+                "> CETAD Sync) to these"
+            )
+        elif not field.exists:
+            problems.append(missing_field_problem(name) + f"; {SETUP} creates it")
+        elif not field.locked:
+            problems.append(
+                f"profile field {name!r} is not locked: each student can edit her own value, "
+                f"and the service, which sends only changes, leaves her edit there; {SETUP} "
+                f"locks it, or set Locked: Yes in {FIELDS_PAGE}"
+            )
+        elif field.visible == EVERYONE:
+            problems.append(
+                f"profile field {name!r} is visible to everyone who can see a profile; {SETUP} "
+                f"makes it 'Visible to user, teachers and admins', or change it in {FIELDS_PAGE}"
+            )
+    return problems

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from moodle_sync.client import Requester
-from moodle_sync.client.cetadsync import Delivery, send_notifications
+from moodle_sync.client.cetadsync import Delivery, save_profile_values, send_notifications
 from moodle_sync.client.messages import OutgoingMessage, send_instant_messages
 from moodle_sync.client.models import MessageResult, Result
 from moodle_sync.client.users import UserUpdate, update_users
@@ -42,7 +42,9 @@ class LiveWrites:
 @dataclass
 class PluginWrites:
     """Calls: local_cetadsync_send_notifications (the outbox key as idempotency key: a key
-    seen before sends nothing and answers with the original send), core_user_update_users."""
+    seen before sends nothing and answers with the original send),
+    local_cetadsync_save_profile_values (students' two progression fields, nothing else: the
+    role needs no moodle/user:update)."""
 
     requester: Requester
 
@@ -51,7 +53,7 @@ class PluginWrites:
         return [message_result(answer) for answer in answers]
 
     def update_users(self, updates: Sequence[UserUpdate]) -> Result[list[int]]:
-        return update_users(self.requester, updates)
+        return save_profile_values(self.requester, updates)
 
 
 def notification(message: OutgoingMessage) -> dict[str, object]:

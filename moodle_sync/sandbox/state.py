@@ -55,6 +55,11 @@ class SiteState:
     # each save_progression call: the user ids it carried (its config `lastsync` is the last)
     plugin_saves: list[tuple[int, ...]] = field(default_factory=list)
     plugin_lastsync: int = 0
+    # the plugin's progression fields (its settings) and, per field, (locked, visible) as a site
+    # holds them; a field not listed is as the plugin's install leaves it: (True, 3)
+    plugin_fields: tuple[str, ...] = ("cetad_progression", "cetad_credits")
+    field_rules: dict[str, tuple[bool, int]] = field(default_factory=dict)
+    siteadmins: set[int] = field(default_factory=lambda: {2})
     dates_changed: dict[int, int] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _started: float = field(default_factory=time.monotonic, repr=False)

@@ -31,6 +31,15 @@ def test_a_service_with_only_some_plugin_functions_stays_on_core() -> None:
     assert not SitePath.from_site_info(_info(CORE_NAMES + PLUGIN_NAMES[:2])).plugin
 
 
+def test_a_plugin_older_than_save_profile_values_stays_on_core() -> None:
+    """Before 2026120700 the plugin path wrote profile values with core_user_update_users,
+    which the plugin's role no longer holds: an older plugin is not the plugin path."""
+    newer = ("local_cetadsync_save_profile_values", "local_cetadsync_get_profile_fields")
+    older = [n for n in PLUGIN_NAMES if n not in newer]
+    assert len(older) == 7
+    assert not SitePath.from_site_info(_info(CORE_NAMES + older)).plugin
+
+
 def test_plugin_functions_are_never_required() -> None:
     from moodle_sync.client.registry import missing_functions
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import requests
 
-from moodle_sync.client.registry import FUNCTIONS, all_capabilities
+from moodle_sync.client.registry import functions_for, role_capabilities
 
 pytestmark = pytest.mark.live
 
@@ -31,13 +31,8 @@ PLUGIN_FUNCTIONS = {
     "local_cetadsync_send_notifications",
     "local_cetadsync_get_delivered",
     "local_cetadsync_save_progression",
-}
-PLUGIN_CAPABILITIES = {
-    "local/cetadsync:readdates",
-    "local/cetadsync:readenrolments",
-    "local/cetadsync:readrecords",
-    "local/cetadsync:saveprogression",
-    "local/cetadsync:sendnotifications",
+    "local_cetadsync_save_profile_values",
+    "local_cetadsync_get_profile_fields",
 }
 INTEGRATION_USER = "cetad_plugin_sync"
 
@@ -91,15 +86,18 @@ def test_setup_prints_a_token_once_and_is_idempotent(site: Any, setup_run: str, 
     assert token not in again.stdout
 
 
-def test_service_holds_every_registry_function_and_the_plugins(site: Any, token: str) -> None:
+def test_service_holds_the_plugin_paths_functions(site: Any, token: str) -> None:
+    """The plugin's functions and the core ones the plugin path calls; not the core ones only
+    the by-hand path needs (core_user_update_users, the chat messages)."""
     info = site.call("core_webservice_get_site_info", token=token)
     names = {f["name"] for f in info["functions"]}
-    assert names == {spec.name for spec in FUNCTIONS} | PLUGIN_FUNCTIONS
+    assert names == {spec.name for spec in functions_for("plugin")}
+    assert names >= PLUGIN_FUNCTIONS and "core_user_update_users" not in names
 
 
 def test_role_holds_exactly_the_worker_capabilities(site: Any, setup_run: str) -> None:
     held = set(_helper(site, "rolecaps", "cetadsyncworker"))
-    assert held == set(all_capabilities()) | PLUGIN_CAPABILITIES
+    assert held == set(role_capabilities("plugin"))
 
 
 def test_install_created_the_profile_fields_the_worker_writes(
@@ -146,8 +144,9 @@ def test_courses_by_idnumber_match_cores_lookup_one_by_one(site: Any, token: str
         [core] = site.call("core_course_get_courses_by_field", field="idnumber",
                            value=ours["idnumber"])["courses"]  # fmt: skip
         assert ours == {key: core[key] for key in COURSE_FIELDS}
-    # why the function exists: the worker's role reads courses by id without their idnumbers
-    by_ids = site.call("core_course_get_courses_by_field", token=token, field="ids",
+    # why the function exists: the worker's (by-hand) role reads courses by id without their
+    # idnumbers; core_course_get_courses_by_field is not on the plugin's service at all
+    by_ids = site.call("core_course_get_courses_by_field", token=site.token, field="ids",
                        value=",".join(str(c["id"]) for c in answer["courses"]))  # fmt: skip
     assert by_ids["courses"] and not any(c.get("idnumber") for c in by_ids["courses"])
 
@@ -208,7 +207,8 @@ def _mapped_course_ids(site: Any) -> list[int]:
 
 
 def _core_records(site: Any, token: str, aids: list[int], since: int) -> dict[str, set[Any]]:
-    """What the worker's three core reads give for these assignments, as comparable tuples."""
+    """What the worker's three core reads give for these assignments, as comparable tuples
+    (with the admin's token: they are not on the plugin's service)."""
     subs = site.call("mod_assign_get_submissions", token=token, assignmentids=aids, since=since)
     grades = site.call("mod_assign_get_grades", token=token, assignmentids=aids, since=since)
     flags = site.call("mod_assign_get_user_flags", token=token, assignmentids=aids)
@@ -252,14 +252,15 @@ def test_assignment_records_match_cores_three_reads_with_and_without_since(
     listed = site.call("mod_assign_get_assignments", token=token, courseids=courses,
                        includenotenrolledcourses=1)  # fmt: skip
     assert sorted(aids) == sorted(a["id"] for c in listed["courses"] for a in c["assignments"])
-    ours, core = _plugin_records(answer), _core_records(site, token, aids, 0)
+    ours, core = _plugin_records(answer), _core_records(site, site.admin_token, aids, 0)
     assert ours == core
     assert all(ours.values()), "the CETAD scenario has submissions, grades and user flags"
     times = sorted(row[-1] for row in ours["submissions"] | ours["grades"])
     since = times[len(times) // 2]  # a time some records carry: `>=` must keep them
     later = site.call("local_cetadsync_get_assignment_records", token=token,
                       courses=[{"courseid": c, "since": since} for c in courses])  # fmt: skip
-    ours_since, core_since = _plugin_records(later), _core_records(site, token, aids, since)
+    ours_since, core_since = (_plugin_records(later),
+                              _core_records(site, site.admin_token, aids, since))  # fmt: skip
     assert ours_since == core_since
     assert any(row[-1] == since for row in ours_since["submissions"] | ours_since["grades"])
     assert ours_since["userflags"] == ours["userflags"], "flags carry no time: always whole"

@@ -10,19 +10,26 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
+from moodle_sync.client.cetadsync import ProfileField
 from moodle_sync.cohort import evaluate_store
 from moodle_sync.push import profile
-from moodle_sync.push.profile import ProfileReport, missing_field_problem, prove_profile_fields
-from moodle_sync.push.writer import DryRunWrites, LiveWrites
+from moodle_sync.push.profile import (
+    ProfileReport,
+    missing_field_problem,
+    plugin_field_problems,
+    prove_profile_fields,
+)
+from moodle_sync.push.writer import DryRunWrites, LiveWrites, PluginWrites
 from moodle_sync.rules.policy import Programme
-from moodle_sync.sandbox.server import Sandbox
+from moodle_sync.sandbox.server import PLUGIN_TOKEN, Sandbox
 from moodle_sync.settings import PushSettings
 from moodle_sync.store.db import rolled_back
 from moodle_sync.store.tables import ProfileValue
-from tests.push.conftest import StoreBuilder
+from tests.push.conftest import MakeRequester, StoreBuilder
 
 RAPL, MPC, OCVB = 2, 3, 4
 AMELIA, BEN, GHOST = 5, 6, 999  # GHOST is in the store but not in Moodle
+TUTOR = 17  # a teacher in Moodle
 PORTFOLIO, ESSAY, LOG = 1, 2, 3
 NOW = datetime(2025, 12, 9, 10, tzinfo=UTC)
 INTEGRATION_USER = 3
@@ -178,3 +185,57 @@ def test_the_missing_field_message_says_how_to_create_it() -> None:
     message = missing_field_problem("cetad_credits")
     assert "'cetad_credits' does not exist" in message
     assert "User profile fields" in message and "short name 'cetad_credits'" in message
+
+
+@pytest.mark.usefixtures("cohort")
+def test_on_the_plugin_path_values_are_written_by_the_plugin_for_students_only(
+    sessions: sessionmaker[Session],
+    make_requester: MakeRequester,
+    programme: Programme,
+    push_settings: PushSettings,
+    sandbox: Sandbox,
+    store: StoreBuilder,
+) -> None:
+    """The plugin's role has no moodle/user:update (core_user_update_users would refuse the
+    whole batch): the plugin writes the students' values, and refuses a teacher alone."""
+    store.user(TUTOR, "Tess", "Tutor")
+    store.enrol(TUTOR, MPC)
+    requester = make_requester(PLUGIN_TOKEN)
+    with sessions() as session:
+        evaluation = evaluate_store(session, programme, NOW)
+    report = profile.push_profiles(evaluation, sessions, PluginWrites(requester), push_settings,
+                                   NOW, 1)  # fmt: skip
+    assert (report.pushed, list(report.failed)) == (2, [TUTOR])
+    assert "notastudent" in report.failed[TUTOR]
+    assert values(sandbox, AMELIA)["cetad_progression"] == "At risk: OCVB Log 4 days overdue"
+    assert "cetad_progression" not in values(sandbox, TUTOR)
+
+
+def _described(**changes: object) -> list[ProfileField]:
+    fields = [ProfileField(setting=s, shortname=n, exists=True, name=n, datatype="text",
+                           locked=True, visible=3)
+              for s, n in (("progressionfield", "cetad_progression"),
+                           ("creditsfield", "cetad_credits"))]  # fmt: skip
+    fields[0] = fields[0].model_copy(update=changes)
+    return fields
+
+
+WANTED = ["cetad_progression", "cetad_credits"]
+
+
+def test_fields_locked_and_not_shown_to_everyone_are_no_problem() -> None:
+    assert plugin_field_problems(_described(), WANTED) == []
+    assert plugin_field_problems(_described(visible=1), WANTED) == []
+
+
+def test_an_unlocked_field_is_a_problem_that_says_how_to_lock_it() -> None:
+    [problem] = plugin_field_problems(_described(locked=False), WANTED)
+    assert "'cetad_progression' is not locked" in problem
+    assert "each student can edit her own value" in problem and "setup.php" in problem
+
+
+def test_a_field_shown_to_everyone_a_missing_one_and_a_foreign_one_are_problems() -> None:
+    assert "visible to everyone" in plugin_field_problems(_described(visible=2), WANTED)[0]
+    assert "does not exist" in plugin_field_problems(_described(exists=False), WANTED)[0]
+    [foreign] = plugin_field_problems(_described(), ["cetad_status", "cetad_credits"])
+    assert "'cetad_status' is not one local_cetadsync writes" in foreign

@@ -1,4 +1,4 @@
-"""The plugin's seven functions in the sandbox, answering as local_cetadsync/README.md says."""
+"""The plugin's nine functions in the sandbox, answering as local_cetadsync/README.md says."""
 
 from __future__ import annotations
 
@@ -62,6 +62,8 @@ def test_each_function_refuses_a_caller_without_its_capability(rest: Rest) -> No
         "local_cetadsync_save_progression": {"records[0][userid]": 5, "records[0][courseid]": 1,
                                              "records[0][status]": "on_track",
                                              "records[0][credits]": "0"},
+        "local_cetadsync_save_profile_values": _values(5, cetad_progression="On track"),
+        "local_cetadsync_get_profile_fields": {},
     }  # fmt: skip
     for function, params in calls.items():
         body = rest(function, PLUGIN_NO_CAPABILITY_TOKEN, **params).json()
@@ -328,3 +330,57 @@ def test_assignment_records_take_a_since_per_course(rest: Rest, sandbox: Sandbox
         assert entry["userflags"] == next(
             a["userflags"] for a in by_course[3] if a["assignmentid"] == entry["assignmentid"]
         )
+
+
+def _values(*users: int, **fields: str) -> dict[str, Any]:
+    """save_profile_values' form: the same fields for each user."""
+    form: dict[str, Any] = {}
+    for i, userid in enumerate(users):
+        form[f"users[{i}][userid]"] = userid
+        for j, (name, value) in enumerate(fields.items()):
+            form[f"users[{i}][fields][{j}][shortname]"] = name
+            form[f"users[{i}][fields][{j}][value]"] = value
+    return form
+
+
+AMELIA, ADMIN, TUTOR, INTEGRATION = 5, 2, 17, 3
+
+
+def test_profile_values_are_written_for_students_only(rest: Rest, sandbox: Sandbox) -> None:
+    """As save_profile_values.php: a student's two fields; an administrator, a teacher, the
+    integration user and an unknown id are each a warning, and keep what they had."""
+    form = _values(AMELIA, ADMIN, TUTOR, INTEGRATION, 999, cetad_progression="On track: x",
+                   cetad_credits="")  # fmt: skip
+    body = rest("local_cetadsync_save_profile_values", PLUGIN_TOKEN, **form).json()
+    assert body["results"] == [{"userid": AMELIA, "outcome": "updated"}]
+    assert [(w["itemid"], w["warningcode"]) for w in body["warnings"]] == [
+        (ADMIN, "usernotupdatedadmin"), (TUTOR, "notastudent"), (INTEGRATION, "notastudent"),
+        (999, "invaliduser")]  # fmt: skip
+    assert sandbox.state.users[AMELIA].customfields == {"cetad_progression": "On track: x"}
+    again = rest("local_cetadsync_save_profile_values", PLUGIN_TOKEN, **form).json()
+    assert again["results"] == [{"userid": AMELIA, "outcome": "unchanged"}]
+
+
+def test_profile_values_refuse_another_field_html_and_length(rest: Rest, sandbox: Sandbox) -> None:
+    cases = {"fieldnotallowed": {"department": "x"},
+             "invalidvalue": {"cetad_progression": "On <b>track</b>"},
+             "valuetoolong": {"cetad_credits": "x" * 256}}  # fmt: skip
+    for code, fields in cases.items():
+        body = rest("local_cetadsync_save_profile_values", PLUGIN_TOKEN,
+                    **_values(AMELIA, **fields)).json()  # fmt: skip
+        assert [w["warningcode"] for w in body["warnings"]] == [code]
+    assert sandbox.state.users[AMELIA].customfields["cetad_progression"] == "Progressing"
+
+
+def test_profile_fields_are_described_as_the_site_holds_them(rest: Rest, sandbox: Sandbox) -> None:
+    body = rest("local_cetadsync_get_profile_fields", PLUGIN_TOKEN).json()
+    assert body["fields"][0] == {"setting": "progressionfield", "shortname": "cetad_progression",
+                                 "exists": True, "name": "CETAD progression status",
+                                 "datatype": "text", "locked": True, "visible": 3}  # fmt: skip
+    sandbox.state.field_rules["cetad_credits"] = (False, 2)
+    del sandbox.state.profile_fields["cetad_progression"]
+    fields = rest("local_cetadsync_get_profile_fields", PLUGIN_TOKEN).json()["fields"]
+    assert [(f["exists"], f["locked"], f["visible"]) for f in fields] == [
+        (False, False, 0),
+        (True, False, 2),
+    ]

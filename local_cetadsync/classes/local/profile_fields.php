@@ -17,7 +17,8 @@
 namespace local_cetadsync\local;
 
 /**
- * The custom profile fields moodle-sync writes progression into, created when missing.
+ * The custom profile fields moodle-sync writes progression into: created when missing, locked and
+ * shown only to the student herself and her teachers, always through Moodle's profile API.
  *
  * @package    local_cetadsync
  * @copyright  2026 CETAD
@@ -29,6 +30,12 @@ class profile_fields {
         'progressionfield' => ['cetad_progression', 'fieldprogression'],
         'creditsfield' => ['cetad_credits', 'fieldcredits'],
     ];
+
+    /** @var int Who sees a field: PROFILE_VISIBLE_TEACHERS, the user herself and her teachers. */
+    public const VISIBLE = 3;
+
+    /** @var string Config holding the id of the category the plugin made (its name is translated). */
+    public const CATEGORY_CONFIG = 'fieldcategory';
 
     /**
      * The configured shortname of each field.
@@ -44,45 +51,110 @@ class profile_fields {
     }
 
     /**
-     * Create each configured field that does not exist: text, locked, visible to teachers only.
+     * Each configured field's definition as the site holds it.
      *
-     * @return string[] shortnames of the fields created
+     * @return array shortname => user_info_field record, or null when the field does not exist
      */
-    public static function ensure(): array {
+    public static function definitions(): array {
         global $DB;
-        $created = [];
-        foreach (self::shortnames() as $setting => $shortname) {
-            if ($DB->record_exists('user_info_field', ['shortname' => $shortname])) {
-                continue;
-            }
-            $DB->insert_record('user_info_field', (object)[
-                'shortname' => $shortname,
-                'name' => get_string(self::FIELDS[$setting][1], 'local_cetadsync'),
-                'datatype' => 'text', 'description' => '', 'descriptionformat' => FORMAT_HTML,
-                'categoryid' => self::category(),
-                'sortorder' => $DB->count_records('user_info_field') + 1,
-                'required' => 0, 'locked' => 1, 'visible' => 3, // PROFILE_VISIBLE_TEACHERS.
-                'forceunique' => 0, 'signup' => 0, 'defaultdata' => '', 'defaultdataformat' => FORMAT_MOODLE,
-                'param1' => 30, 'param2' => 255, 'param3' => 0, 'param4' => '', 'param5' => '',
-            ]);
-            $created[] = $shortname;
+        $found = [];
+        foreach (self::shortnames() as $shortname) {
+            $found[$shortname] = $DB->get_record('user_info_field', ['shortname' => $shortname]) ?: null;
         }
-        return $created;
+        return $found;
     }
 
     /**
-     * The id of the plugin's profile field category, created when missing.
+     * Create each configured field that is missing and lock, and show as VISIBLE, each that is not.
+     *
+     * @return array ['created' => shortnames, 'locked' => shortnames, 'visibility' => shortname => old visibility]
+     */
+    public static function ensure(): array {
+        $done = ['created' => [], 'locked' => [], 'visibility' => []];
+        foreach (self::definitions() as $shortname => $field) {
+            if ($field === null) {
+                self::create($shortname);
+                $done['created'][] = $shortname;
+                continue;
+            }
+            if ((int)$field->locked !== 1) {
+                $done['locked'][] = $shortname;
+            }
+            if ((int)$field->visible !== self::VISIBLE) {
+                $done['visibility'][$shortname] = (int)$field->visible;
+            }
+            if ((int)$field->locked !== 1 || (int)$field->visible !== self::VISIBLE) {
+                self::save($field, ['locked' => 1, 'visible' => self::VISIBLE]);
+            }
+        }
+        return $done;
+    }
+
+    /**
+     * Who sees a field of that visibility, in Moodle's own words.
+     *
+     * @param int $visible a PROFILE_VISIBLE_* value
+     * @return string
+     */
+    public static function visibility_name(int $visible): string {
+        $names = [0 => 'profilevisiblenone', 1 => 'profilevisibleprivate', 2 => 'profilevisibleall',
+            3 => 'profilevisibleteachers'];
+        return isset($names[$visible]) ? get_string($names[$visible], 'admin') : (string)$visible;
+    }
+
+    /**
+     * A text field of the configured shortname, locked and visible as VISIBLE, in the plugin's category.
+     *
+     * @param string $shortname
+     */
+    private static function create(string $shortname): void {
+        $setting = array_search($shortname, self::shortnames(), true);
+        self::save((object)[
+            'shortname' => $shortname, 'datatype' => 'text',
+            'name' => get_string(self::FIELDS[$setting][1], 'local_cetadsync'),
+            'description' => '', 'descriptionformat' => FORMAT_HTML, 'categoryid' => self::category(),
+            'required' => 0, 'locked' => 1, 'visible' => self::VISIBLE, 'forceunique' => 0, 'signup' => 0,
+            'defaultdata' => '', 'defaultdataformat' => FORMAT_MOODLE,
+            'param1' => 30, 'param2' => 255, 'param3' => 0, 'param4' => '', 'param5' => '',
+        ], []);
+    }
+
+    /**
+     * Save a field definition through the profile API (events, cache purge, sort orders).
+     *
+     * @param \stdClass $field a user_info_field record, new (no id) or existing
+     * @param array $changes column => value
+     */
+    private static function save(\stdClass $field, array $changes): void {
+        global $CFG;
+        require_once($CFG->dirroot . '/user/profile/definelib.php');
+        $data = (object)($changes + (array)$field);
+        // The API takes the description as the editor gives it.
+        $data->description = ['text' => (string)$data->description, 'format' => (int)$data->descriptionformat];
+        profile_save_field($data, []);
+    }
+
+    /**
+     * The category for a new field: the one the other configured field is in, else the one the
+     * plugin made before (by id: its name is translated), else a new one.
      *
      * @return int
      */
     private static function category(): int {
-        global $DB;
-        $name = get_string('fieldcategory', 'local_cetadsync');
-        $id = $DB->get_field('user_info_category', 'id', ['name' => $name]);
-        if ($id) {
-            return (int)$id;
+        global $CFG, $DB;
+        foreach (self::definitions() as $field) {
+            if ($field !== null) {
+                return (int)$field->categoryid;
+            }
         }
-        $sortorder = (int)$DB->get_field_sql('SELECT MAX(sortorder) FROM {user_info_category}') + 1;
-        return (int)$DB->insert_record('user_info_category', (object)['name' => $name, 'sortorder' => $sortorder]);
+        $id = (int)get_config('local_cetadsync', self::CATEGORY_CONFIG);
+        if ($id && $DB->record_exists('user_info_category', ['id' => $id])) {
+            return $id;
+        }
+        require_once($CFG->dirroot . '/user/profile/definelib.php');
+        $category = (object)['name' => get_string('fieldcategory', 'local_cetadsync')];
+        profile_save_category($category);
+        set_config(self::CATEGORY_CONFIG, $category->id, 'local_cetadsync');
+        return (int)$category->id;
     }
 }

@@ -19,32 +19,28 @@
 namespace local_cetadsync\local;
 
 /**
- * The core web-service functions and capabilities the moodle-sync worker calls and needs.
+ * The core web-service functions the moodle-sync worker calls on the plugin path, and every
+ * capability its integration role needs there.
  *
  * @package    local_cetadsync
  * @copyright  2026 CETAD
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class worker_needs {
-    /** @var string[] Core functions the worker calls. */
+    /** @var string[] Core functions the worker calls on the plugin path. */
     public const FUNCTIONS = [
         'core_webservice_get_site_info',
-        'core_course_get_courses_by_field',
-        'core_enrol_get_enrolled_users',
         'mod_assign_get_assignments',
-        'mod_assign_get_submissions',
-        'mod_assign_get_user_flags',
-        'mod_assign_get_grades',
-        'mod_assign_get_participant',
         'core_user_get_users_by_field',
-        'core_message_get_messages',
-        'core_user_update_users',
-        'core_message_get_member_info',
-        'core_message_send_instant_messages',
     ];
 
-    /** @var string[] Capabilities those functions need (system role). */
+    /** @var string[] Capabilities the plugin path needs (the system role setup.php makes). */
     public const CAPABILITIES = [
+        'local/cetadsync:readdates',
+        'local/cetadsync:readenrolments',
+        'local/cetadsync:readrecords',
+        'local/cetadsync:saveprogression',
+        'local/cetadsync:sendnotifications',
         'mod/assign:grade',
         'mod/assign:view',
         'mod/assign:viewgrades',
@@ -54,11 +50,8 @@ class worker_needs {
         'moodle/course:viewparticipants',
         'moodle/course:viewsuspendedusers',
         'moodle/site:accessallgroups',
-        'moodle/site:readallmessages',
-        'moodle/site:sendmessage',
         'moodle/site:viewfullnames',
         'moodle/site:viewuseridentity',
-        'moodle/user:update',
         'moodle/user:viewalldetails',
         'moodle/user:viewdetails',
         'webservice/rest:use',

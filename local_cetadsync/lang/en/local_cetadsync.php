@@ -36,7 +36,7 @@ $string['cetadsync:viewcourse'] = 'See the progression of a course\'s students';
 $string['cetadsync:viewown'] = 'See one\'s own progression';
 $string['credits'] = 'Credits';
 $string['creditsfield'] = 'Credits profile field';
-$string['creditsfield_desc'] = 'Shortname of the custom profile field that receives the credits earned. It is created if missing; it must match the worker\'s push.credits_field.';
+$string['creditsfield_desc'] = 'Shortname of the custom profile field that receives the credits earned. It is created if missing, locked and visible to the user, teachers and admins; it must match the worker\'s push.credits_field.';
 $string['creditsonly'] = '{$a->credits} credits';
 $string['creditstoward'] = '{$a->credits} of {$a->needed} credits toward {$a->award}';
 $string['draftonly'] = 'draft only, not submitted: due in {$a} hours';
@@ -103,10 +103,55 @@ $string['privacy:metadata:sent:timesent'] = 'When it was sent.';
 $string['privacy:metadata:sent:userid'] = 'The recipient.';
 $string['progression'] = 'Progression';
 $string['progressionfield'] = 'Progression profile field';
-$string['progressionfield_desc'] = 'Shortname of the custom profile field that receives the progression status. It is created if missing; it must match the worker\'s push.progression_field.';
+$string['progressionfield_desc'] = 'Shortname of the custom profile field that receives the progression status. It is created if missing, locked and visible to the user, teachers and admins; it must match the worker\'s push.progression_field.';
 $string['progressionof'] = 'Progression: {$a}';
 $string['reasons'] = 'Why';
 $string['settingsintro'] = 'moodle-sync writes progression into these custom profile fields. Run <code>php local/cetadsync/cli/setup.php --username=cetad_sync</code> to create the integration user, its role and its token.';
+$string['setupadmin'] = '{$a} is a site administrator or the guest: a token for it could do anything on the site. Choose another username, e.g. cetad_sync.';
+$string['setupauthorised'] = 'Authorised on service {$a->service} (id {$a->id})';
+$string['setupbaddate'] = 'Invalid --valid-until date \'{$a}\': write it as YYYY-MM-DD.';
+$string['setupbadusername'] = 'Invalid username \'{$a}\'';
+$string['setupcreateduser'] = 'Created user {$a->username} (id {$a->id}) with Web services authentication: nobody can log in with it';
+$string['setupexisting'] = 'The account {$a->username} (id {$a->id}) exists and is not the integration user. Made the integration user, it would keep every role it has ({$a->roles}) and its authentication ({$a->auth}). Choose a new username, or run again with --use-existing-account to use this account anyway.';
+$string['setupexpired'] = 'The --valid-until date is already past ({$a}).';
+$string['setupfieldcreated'] = 'Created profile field {$a}';
+$string['setupfieldlocked'] = 'Locked profile field {$a}: users could edit their own value';
+$string['setupfieldvisibility'] = 'Profile field {$a->shortname} was "{$a->old}", now "{$a->new}"';
+$string['setupfounduser'] = 'Found user {$a->username} (id {$a->id}), the integration user';
+$string['setuphelp'] = 'Set up the moodle-sync integration user and print its token.
+
+Options:
+  -u, --username=NAME       the integration user, created if missing, e.g. cetad_sync.
+                            A site administrator is refused; so is an existing account that
+                            is not the integration user yet, unless --use-existing-account
+  --email=ADDRESS           its email when it is created (default NAME@invalid.example)
+  --use-existing-account    make an existing account the integration user: it keeps every
+                            role it has (they are listed)
+  --new-token               issue a new token even if the user already has one
+  --revoke-old-tokens       with --new-token: revoke the user\'s older tokens on the service
+  --ip-restriction=LIST     the new token works only from these addresses or ranges
+                            (e.g. 192.0.2.10 or 192.0.2.0/24, comma-separated)
+  --valid-until=YYYY-MM-DD  the new token stops working after that day
+  -h, --help                print this help
+
+Example:
+  php local/cetadsync/cli/setup.php --username=cetad_sync --ip-restriction=192.0.2.10';
+$string['setupinteractiveauth'] = '{$a->username} uses \'{$a->auth}\' authentication: anyone who knows its password can log in with it. Web services authentication allows tokens only: change its Authentication method in its profile.';
+$string['setuprefused'] = 'Refused, nothing was changed: {$a}';
+$string['setupreused'] = 'Using the existing account {$a->username} (id {$a->id}) as the integration user (--use-existing-account). It keeps every role it has ({$a->roles}) and its authentication ({$a->auth}).';
+$string['setuprevokeneedsnew'] = '--revoke-old-tokens revokes the older tokens when a new one is issued: add --new-token.';
+$string['setuprole'] = 'Role {$a->role} (id {$a->id}) holds exactly: {$a->capabilities}';
+$string['setuproleadded'] = 'Role: allowed {$a}';
+$string['setuproleremoved'] = 'Role: removed {$a} (the worker does not need them with this plugin)';
+$string['setuptoken'] = 'Token (shown once): {$a}';
+$string['setuptokenexists'] = 'A token exists already ({$a}); it is not shown again. Run with --new-token to issue another, and --revoke-old-tokens to revoke the older ones.';
+$string['setuptokenskept'] = '{$a} older token(s) of this user on the service still work: --new-token --revoke-old-tokens revokes them, or delete them in Site administration > Server > Web services > Manage tokens.';
+$string['setuptokensrevoked'] = 'Revoked {$a} older token(s) of this user on the service';
+$string['setuptokenunrestricted'] = 'The token works from any address and never expires: --ip-restriction and --valid-until restrict a new one (admin guide, Part 1).';
+$string['setuptokenwhere'] = 'Put it in the file moodle-sync\'s moodle.token_file names (/etc/moodle-sync/token, admin guide step 9) or in MOODLE_SYNC_MOODLE__TOKEN, never in the settings file; then run moodle-sync check.';
+$string['setupturnedonrest'] = 'Enabled the REST protocol';
+$string['setupturnedonwebservices'] = 'Enabled web services';
+$string['setupturnedonwsauth'] = 'Enabled the Web services authentication plugin (the integration user\'s)';
 $string['state_draft'] = 'Draft, not submitted';
 $string['state_graded'] = 'Marked';
 $string['state_new'] = 'Not started';

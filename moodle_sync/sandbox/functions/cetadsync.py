@@ -1,7 +1,8 @@
-"""The local_cetadsync plugin's seven functions, as local_cetadsync/README.md and
+"""The local_cetadsync plugin's nine functions, as local_cetadsync/README.md and
 classes/external/*.php define them: courses by idnumber, bulk enrolments, bulk own dates with
 `since`, every assignment record of many courses with `since`, notifications sent at most once
-per idempotency key, an exact delivered look-up, and progression records.
+per idempotency key, an exact delivered look-up, progression records, and the two progression
+profile fields: written for students only, and described.
 
 Each checks its plugin capability at system level (the whole call fails without it) and turns
 an item the caller may not read into a warning, never a failed call, with the checks of the
@@ -11,6 +12,7 @@ hidden courses, suspended enrolments; not group modes, which the sandbox leaves 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from moodle_sync.sandbox.functions.base import Call, WsFunction
@@ -35,6 +37,7 @@ SEND = "local/cetadsync:sendnotifications"
 SAVE = "local/cetadsync:saveprogression"
 NO_ACCESS = "Course or activity not accessible. (Not enrolled)"
 MAX_CREDITS = 99999999.99  # the plugin table's number(10,2)
+FIELD_LENGTH = 255  # the maximum length the plugin gives the fields it makes
 
 
 def _warning(item: str, itemid: int, code: str, message: str) -> dict[str, Any]:
@@ -350,6 +353,76 @@ def _save(call: Call, record: dict[str, Any]) -> str:
     return "created" if before is None else "updated"
 
 
+def _user_refusal(call: Call, userid: int) -> tuple[str, str] | None:
+    """save_profile_values.php's checks of the user: exists, not an administrator, a student
+    (may submit assignments in a course she is enrolled in, whatever the enrolment's status)."""
+    if userid not in call.state.users:
+        return "invaliduser", "No such user"
+    if userid in call.state.siteadmins:
+        return "usernotupdatedadmin", "Cannot update admin accounts"
+    if not any(e.role == "student" for e in call.state.user_enrolments(userid)):
+        return "notastudent", (
+            "Not a student: may submit assignments in no course she is enrolled in"
+        )
+    return None
+
+
+def _value_refusal(call: Call, fields: list[dict[str, Any]]) -> tuple[str, str] | None:
+    allowed = call.state.plugin_fields
+    for entry in fields:
+        name, value = entry["shortname"], entry["value"]
+        if name not in allowed:
+            return ("fieldnotallowed", f"Only the progression fields may be written "
+                    f"({', '.join(allowed)}), not {name}")  # fmt: skip
+        if name not in call.state.profile_fields:
+            return "fieldmissing", f"The profile field {name} does not exist"
+        if re.search(r"<[A-Za-z/!?]", value):  # PARAM_TEXT would strip a tag
+            return "invalidvalue", f"The value of {name} must be plain text"
+        if len(value) > FIELD_LENGTH:
+            return "valuetoolong", (
+                f"The value of {name} is longer than its {FIELD_LENGTH} characters"
+            )
+    return None
+
+
+def save_profile_values(call: Call) -> dict[str, Any]:
+    """Only the plugin's two fields, only of students; a refused user is a warning and is left
+    as she was; a user whose values are already these is `unchanged`."""
+    call.require(SAVE, "Save progression")
+    results, warnings = [], []
+    with call.state.lock:
+        for entry in call.params["users"]:
+            userid = entry["userid"]
+            refusal = _user_refusal(call, userid) or _value_refusal(call, entry["fields"])
+            if refusal is not None:
+                warnings.append(_warning("user", userid, *refusal))
+                continue
+            stored = call.state.users[userid].customfields
+            changed = {f["shortname"]: f["value"] for f in entry["fields"]
+                       if stored.get(f["shortname"], "") != f["value"]}  # fmt: skip
+            for name, value in changed.items():
+                if value == "":
+                    stored.pop(name, None)
+                else:
+                    stored[name] = value
+            results.append({"userid": userid, "outcome": "updated" if changed else "unchanged"})
+    return {"results": results, "warnings": warnings}
+
+
+def get_profile_fields(call: Call) -> dict[str, Any]:
+    call.require(SAVE, "Save progression")
+    settings = ("progressionfield", "creditsfield")
+    found = []
+    with call.state.lock:
+        for setting, name in zip(settings, call.state.plugin_fields, strict=True):
+            known = call.state.profile_fields.get(name)
+            locked, visible = call.state.field_rules.get(name, (True, 3)) if known else (False, 0)
+            found.append({"setting": setting, "shortname": name, "exists": known is not None,
+                          "name": known[0] if known else "", "datatype": known[1] if known else "",
+                          "locked": locked, "visible": visible})  # fmt: skip
+    return {"fields": found}
+
+
 _NOTIFICATION = Struct({
     "idempotencykey": Scalar("alphanumext"), "provider": Scalar("alphanumext"),
     "touserid": Scalar("int"), "subject": Scalar("text"), "fullmessage": Scalar("raw"),
@@ -380,6 +453,11 @@ _RECORD = Struct({
     "urgency": Scalar("int", "default", 0), "latework": Scalar("text", "default", ""),
     "modules": ListOf(_MODULE, "default"), "items": ListOf(_ITEM, "default"),
 })  # fmt: skip
+
+_PROFILE_VALUES = Struct({"users": ListOf(Struct({
+    "userid": Scalar("int"),
+    "fields": ListOf(Struct({"shortname": Scalar("alphanumext"), "value": Scalar("raw")})),
+}))})  # fmt: skip
 
 FUNCTIONS = [
     WsFunction(
@@ -419,6 +497,8 @@ FUNCTIONS = [
         Struct({"records": ListOf(_RECORD, "default")}),
         save_progression,
     ),
+    WsFunction("local_cetadsync_save_profile_values", _PROFILE_VALUES, save_profile_values),
+    WsFunction("local_cetadsync_get_profile_fields", Struct({}), get_profile_fields),
 ]
 
 __all__ = ["FUNCTIONS", "PROVIDERS"]
