@@ -56,6 +56,9 @@ class notifier {
             $code = !in_array($item['provider'], self::PROVIDERS) ? 'invalidprovider' : 'invaliduser';
             return self::failure($item['idempotencykey'], $code);
         }
+        if (!recipients::may_receive((int)$user->id, $item['provider'])) {
+            return self::failure($item['idempotencykey'], 'notarecipient');
+        }
         $row = (object)['idempotencykey' => $item['idempotencykey'], 'provider' => $item['provider'],
             'userid' => $user->id, 'courseid' => $item['courseid'], 'status' => 'pending',
             'messageid' => 0, 'timecreated' => time(), 'timesent' => 0];
