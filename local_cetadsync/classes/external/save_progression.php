@@ -115,6 +115,7 @@ class save_progression extends external_api {
         require_capability('local/cetadsync:saveprogression', $system);
 
         $now = time();
+        $epoch = progression::records_epoch(); // Read first: a removal after it shows in the next answer.
         $results = [];
         $warnings = [];
         $transaction = $DB->start_delegated_transaction();
@@ -134,7 +135,7 @@ class save_progression extends external_api {
         }
         $transaction->allow_commit();
         set_config('lastsync', $now, 'local_cetadsync');
-        return ['results' => $results, 'warnings' => $warnings];
+        return ['results' => $results, 'warnings' => $warnings, 'recordsepoch' => $epoch];
     }
 
     /**
@@ -150,6 +151,11 @@ class save_progression extends external_api {
                 'outcome' => new external_value(PARAM_ALPHA, 'created, updated or unchanged'),
             ])),
             'warnings' => new external_warnings(),
+            'recordsepoch' => new external_value(
+                PARAM_INT,
+                'Counts removals of stored records (privacy deletions, deleted users or courses): when it differs '
+                    . 'from the last answer, send every record again'
+            ),
         ]);
     }
 }

@@ -26,10 +26,14 @@ use core_privacy\local\request\contextlist;
 use core_privacy\local\request\transform;
 use core_privacy\local\request\userlist;
 use core_privacy\local\request\writer;
+use local_cetadsync\local\progression;
 
 /**
  * Privacy provider: the sent-notification log lives in the recipient's user context, progression
- * records in their course's context.
+ * records in their course's context (the programme's record: the site course).
+ *
+ * Deleting a progression record tells the worker (progression::records_removed), so its next run
+ * sends again whatever still applies instead of trusting what it sent before.
  *
  * @package    local_cetadsync
  * @copyright  2026 CETAD
@@ -39,6 +43,18 @@ class provider implements
     \core_privacy\local\request\core_userlist_provider,
     \core_privacy\local\metadata\provider,
     \core_privacy\local\request\plugin\provider {
+    /** @var string[] Every column of the sent-notification log, by its privacy string. */
+    private const SENT = ['idempotencykey', 'provider', 'userid', 'courseid', 'status', 'messageid',
+        'timecreated', 'timesent'];
+
+    /** @var string[] Every column of a progression record, by its privacy string. */
+    private const PROGRESS = ['userid', 'courseid', 'status', 'reasons', 'credits', 'nextdeadline', 'award',
+        'awardcredits', 'priorcredits', 'priorcap', 'urgency', 'latework', 'detail', 'timecreated', 'timemodified'];
+
+    /** @var string[] What the moodle-sync worker reads of a person, through core's functions and this plugin's. */
+    private const WORKER = ['userid', 'username', 'fullname', 'email', 'idnumber', 'enrolments', 'groups',
+        'submissions', 'grades', 'userflags', 'dates', 'profilefields', 'messages', 'progression'];
+
     /**
      * Every table holding personal data, the messaging subsystem and the moodle-sync worker.
      *
@@ -46,37 +62,30 @@ class provider implements
      * @return collection
      */
     public static function get_metadata(collection $collection): collection {
-        $collection->add_database_table('local_cetadsync_sent', [
-            'idempotencykey' => 'privacy:metadata:sent:idempotencykey',
-            'provider' => 'privacy:metadata:sent:provider',
-            'userid' => 'privacy:metadata:sent:userid',
-            'courseid' => 'privacy:metadata:sent:courseid',
-            'messageid' => 'privacy:metadata:sent:messageid',
-            'timesent' => 'privacy:metadata:sent:timesent',
-        ], 'privacy:metadata:sent');
-        $collection->add_database_table('local_cetadsync_progress', [
-            'userid' => 'privacy:metadata:progress:userid',
-            'courseid' => 'privacy:metadata:progress:courseid',
-            'status' => 'privacy:metadata:progress:status',
-            'reasons' => 'privacy:metadata:progress:reasons',
-            'credits' => 'privacy:metadata:progress:credits',
-            'nextdeadline' => 'privacy:metadata:progress:nextdeadline',
-            'award' => 'privacy:metadata:progress:award',
-            'awardcredits' => 'privacy:metadata:progress:awardcredits',
-            'priorcredits' => 'privacy:metadata:progress:priorcredits',
-            'priorcap' => 'privacy:metadata:progress:priorcap',
-            'urgency' => 'privacy:metadata:progress:urgency',
-            'latework' => 'privacy:metadata:progress:latework',
-            'detail' => 'privacy:metadata:progress:detail',
-            'timemodified' => 'privacy:metadata:progress:timemodified',
-        ], 'privacy:metadata:progress');
+        $collection->add_database_table('local_cetadsync_sent', self::strings('sent', self::SENT), 'privacy:metadata:sent');
+        $collection->add_database_table(
+            'local_cetadsync_progress',
+            self::strings('progress', self::PROGRESS),
+            'privacy:metadata:progress'
+        );
         $collection->add_subsystem_link('core_message', [], 'privacy:metadata:core_message');
-        $collection->add_external_location_link('moodlesync', [
-            'userid' => 'privacy:metadata:moodlesync:userid',
-            'enrolments' => 'privacy:metadata:moodlesync:enrolments',
-            'dates' => 'privacy:metadata:moodlesync:dates',
-        ], 'privacy:metadata:moodlesync');
+        $collection->add_external_location_link(
+            'moodlesync',
+            self::strings('moodlesync', self::WORKER),
+            'privacy:metadata:moodlesync'
+        );
         return $collection;
+    }
+
+    /**
+     * Field => its privacy string, for a list of fields.
+     *
+     * @param string $part the metadata part: sent, progress or moodlesync
+     * @param string[] $fields
+     * @return array
+     */
+    private static function strings(string $part, array $fields): array {
+        return array_combine($fields, array_map(fn($f) => "privacy:metadata:{$part}:{$f}", $fields));
     }
 
     /**
@@ -125,7 +134,7 @@ class provider implements
     }
 
     /**
-     * Export the user's notifications log and progression records.
+     * Export the user's notifications log and progression records: every stored field.
      *
      * @param approved_contextlist $contextlist
      */
@@ -135,26 +144,39 @@ class provider implements
         $subcontext = [get_string('pluginname', 'local_cetadsync')];
         foreach ($contextlist->get_contexts() as $context) {
             if ($context instanceof context_user && (int)$context->instanceid === (int)$userid) {
-                $rows = $DB->get_records('local_cetadsync_sent', ['userid' => $userid], 'timesent');
-                $sent = array_map(fn($r) => ['provider' => $r->provider, 'courseid' => $r->courseid,
-                    'status' => $r->status, 'timesent' => transform::datetime($r->timesent)], array_values($rows));
+                $rows = $DB->get_records('local_cetadsync_sent', ['userid' => $userid], 'timesent, id');
+                $sent = array_map(fn($r) => ['idempotencykey' => $r->idempotencykey, 'provider' => $r->provider,
+                    'courseid' => $r->courseid, 'status' => $r->status, 'messageid' => $r->messageid,
+                    'timecreated' => transform::datetime($r->timecreated),
+                    'timesent' => $r->timesent ? transform::datetime($r->timesent) : ''], array_values($rows));
                 writer::with_context($context)->export_data($subcontext, (object)['notifications' => $sent]);
             } else if ($context instanceof context_course) {
                 $row = $DB->get_record('local_cetadsync_progress', ['userid' => $userid, 'courseid' => $context->instanceid]);
                 if ($row) {
-                    writer::with_context($context)->export_data($subcontext, (object)[
-                        'status' => $row->status, 'reasons' => json_decode($row->reasons ?? '[]'),
-                        'credits' => $row->credits,
-                        'nextdeadline' => $row->nextdeadline ? transform::datetime($row->nextdeadline) : '',
-                        'award' => $row->award, 'awardcredits' => $row->awardcredits,
-                        'priorcredits' => $row->priorcredits, 'priorcap' => $row->priorcap,
-                        'latework' => $row->latework ?? '',
-                        'detail' => \local_cetadsync\local\progression::detail($row),
-                        'timemodified' => transform::datetime($row->timemodified),
-                    ]);
+                    writer::with_context($context)->export_data($subcontext, self::progress_export($row));
                 }
             }
         }
+    }
+
+    /**
+     * A progression record as exported: every field, dates readable.
+     *
+     * @param \stdClass $row
+     * @return \stdClass
+     */
+    private static function progress_export(\stdClass $row): \stdClass {
+        return (object)[
+            'status' => $row->status, 'reasons' => json_decode($row->reasons ?? '[]'),
+            'credits' => $row->credits,
+            'nextdeadline' => $row->nextdeadline ? transform::datetime($row->nextdeadline) : '',
+            'award' => $row->award, 'awardcredits' => $row->awardcredits,
+            'priorcredits' => $row->priorcredits, 'priorcap' => $row->priorcap, 'urgency' => $row->urgency,
+            'latework' => $row->latework ?? '',
+            'detail' => progression::detail($row),
+            'timecreated' => transform::datetime($row->timecreated),
+            'timemodified' => transform::datetime($row->timemodified),
+        ];
     }
 
     /**
@@ -167,7 +189,7 @@ class provider implements
         if ($context instanceof context_user) {
             $DB->delete_records('local_cetadsync_sent', ['userid' => $context->instanceid]);
         } else if ($context instanceof context_course) {
-            $DB->delete_records('local_cetadsync_progress', ['courseid' => $context->instanceid]);
+            progression::delete('courseid = ?', [$context->instanceid]);
         }
     }
 
@@ -183,7 +205,7 @@ class provider implements
             if ($context instanceof context_user && (int)$context->instanceid === (int)$userid) {
                 $DB->delete_records('local_cetadsync_sent', ['userid' => $userid]);
             } else if ($context instanceof context_course) {
-                $DB->delete_records('local_cetadsync_progress', ['userid' => $userid, 'courseid' => $context->instanceid]);
+                progression::delete('userid = ? AND courseid = ?', [$userid, $context->instanceid]);
             }
         }
     }
@@ -206,7 +228,7 @@ class provider implements
             $DB->delete_records_select('local_cetadsync_sent', "userid $insql AND userid = :userid", $params);
         } else if ($context instanceof context_course) {
             $params['courseid'] = $context->instanceid;
-            $DB->delete_records_select('local_cetadsync_progress', "userid $insql AND courseid = :courseid", $params);
+            progression::delete("userid $insql AND courseid = :courseid", $params);
         }
     }
 }
