@@ -43,49 +43,59 @@ class provider implements
     \core_privacy\local\request\core_userlist_provider,
     \core_privacy\local\metadata\provider,
     \core_privacy\local\request\plugin\provider {
-    /** @var string[] Every column of the sent-notification log, by its privacy string. */
-    private const SENT = ['idempotencykey', 'provider', 'userid', 'courseid', 'status', 'messageid',
-        'timecreated', 'timesent'];
-
-    /** @var string[] Every column of a progression record, by its privacy string. */
-    private const PROGRESS = ['userid', 'courseid', 'status', 'reasons', 'credits', 'nextdeadline', 'award',
-        'awardcredits', 'priorcredits', 'priorcap', 'urgency', 'latework', 'detail', 'timecreated', 'timemodified'];
-
-    /** @var string[] What the moodle-sync worker reads of a person, through core's functions and this plugin's. */
-    private const WORKER = ['userid', 'username', 'fullname', 'email', 'idnumber', 'enrolments', 'groups',
-        'submissions', 'grades', 'userflags', 'dates', 'profilefields', 'messages', 'progression'];
-
     /**
-     * Every table holding personal data, the messaging subsystem and the moodle-sync worker.
+     * Every column of both personal-data tables, the messaging subsystem, and the moodle-sync
+     * worker with everything it reads of a person (through core's functions and this plugin's).
      *
      * @param collection $collection
      * @return collection
      */
     public static function get_metadata(collection $collection): collection {
-        $collection->add_database_table('local_cetadsync_sent', self::strings('sent', self::SENT), 'privacy:metadata:sent');
-        $collection->add_database_table(
-            'local_cetadsync_progress',
-            self::strings('progress', self::PROGRESS),
-            'privacy:metadata:progress'
-        );
+        $collection->add_database_table('local_cetadsync_sent', [
+            'idempotencykey' => 'privacy:metadata:sent:idempotencykey',
+            'provider' => 'privacy:metadata:sent:provider',
+            'userid' => 'privacy:metadata:sent:userid',
+            'courseid' => 'privacy:metadata:sent:courseid',
+            'status' => 'privacy:metadata:sent:status',
+            'messageid' => 'privacy:metadata:sent:messageid',
+            'timecreated' => 'privacy:metadata:sent:timecreated',
+            'timesent' => 'privacy:metadata:sent:timesent',
+        ], 'privacy:metadata:sent');
+        $collection->add_database_table('local_cetadsync_progress', [
+            'userid' => 'privacy:metadata:progress:userid',
+            'courseid' => 'privacy:metadata:progress:courseid',
+            'status' => 'privacy:metadata:progress:status',
+            'reasons' => 'privacy:metadata:progress:reasons',
+            'credits' => 'privacy:metadata:progress:credits',
+            'nextdeadline' => 'privacy:metadata:progress:nextdeadline',
+            'award' => 'privacy:metadata:progress:award',
+            'awardcredits' => 'privacy:metadata:progress:awardcredits',
+            'priorcredits' => 'privacy:metadata:progress:priorcredits',
+            'priorcap' => 'privacy:metadata:progress:priorcap',
+            'urgency' => 'privacy:metadata:progress:urgency',
+            'latework' => 'privacy:metadata:progress:latework',
+            'detail' => 'privacy:metadata:progress:detail',
+            'timecreated' => 'privacy:metadata:progress:timecreated',
+            'timemodified' => 'privacy:metadata:progress:timemodified',
+        ], 'privacy:metadata:progress');
         $collection->add_subsystem_link('core_message', [], 'privacy:metadata:core_message');
-        $collection->add_external_location_link(
-            'moodlesync',
-            self::strings('moodlesync', self::WORKER),
-            'privacy:metadata:moodlesync'
-        );
+        $collection->add_external_location_link('moodlesync', [
+            'userid' => 'privacy:metadata:moodlesync:userid',
+            'username' => 'privacy:metadata:moodlesync:username',
+            'fullname' => 'privacy:metadata:moodlesync:fullname',
+            'email' => 'privacy:metadata:moodlesync:email',
+            'idnumber' => 'privacy:metadata:moodlesync:idnumber',
+            'enrolments' => 'privacy:metadata:moodlesync:enrolments',
+            'groups' => 'privacy:metadata:moodlesync:groups',
+            'submissions' => 'privacy:metadata:moodlesync:submissions',
+            'grades' => 'privacy:metadata:moodlesync:grades',
+            'userflags' => 'privacy:metadata:moodlesync:userflags',
+            'dates' => 'privacy:metadata:moodlesync:dates',
+            'profilefields' => 'privacy:metadata:moodlesync:profilefields',
+            'messages' => 'privacy:metadata:moodlesync:messages',
+            'progression' => 'privacy:metadata:moodlesync:progression',
+        ], 'privacy:metadata:moodlesync');
         return $collection;
-    }
-
-    /**
-     * Field => its privacy string, for a list of fields.
-     *
-     * @param string $part the metadata part: sent, progress or moodlesync
-     * @param string[] $fields
-     * @return array
-     */
-    private static function strings(string $part, array $fields): array {
-        return array_combine($fields, array_map(fn($f) => "privacy:metadata:{$part}:{$f}", $fields));
     }
 
     /**
