@@ -57,30 +57,15 @@ class block_cetadsync extends block_base {
             return $this->content;
         }
         $renderer = $this->page->get_renderer('core');
-        $system = context_system::instance();
-        $teaches = has_capability('local/cetadsync:viewcourse', $system)
-            || \local_cetadsync\local\audience::taught_courses($USER->id);
-        if ($teaches) {
-            $rows = \local_cetadsync\local\progression::most_urgent(
-                \local_cetadsync\local\audience::viewer_students($USER->id),
-                self::URGENT
-            );
-            $urgent = array_map(fn($row) => [
-                'name' => fullname($row),
-                'status' => \local_cetadsync\local\presenter::status($row->status),
-                'reason' => \local_cetadsync\local\presenter::reasons($row)[0] ?? '',
-            ], $rows);
-            $this->content->text = $renderer->render_from_template('block_cetadsync/content', [
-                'tutor' => true, 'urgent' => $urgent, 'hasurgent' => (bool)$urgent,
-                'url' => (new moodle_url('/local/cetadsync/mystudents.php'))->out(false),
-            ]);
+        if (\local_cetadsync\local\access::mystudents_page($USER->id)) {
+            $this->content->text = $renderer->render_from_template('block_cetadsync/content', self::tutor($USER->id));
             return $this->content;
         }
         $row = $DB->get_record(
             'local_cetadsync_progress',
             ['userid' => $USER->id, 'courseid' => \local_cetadsync\local\progression::PROGRAMME]
         );
-        if ($row && has_capability('local/cetadsync:viewown', $system)) {
+        if ($row && \local_cetadsync\local\access::myprogress_page($USER->id)) {
             $this->content->text = $renderer->render_from_template(
                 'block_cetadsync/content',
                 ['student' => true, 'next' => self::next_deadline($row, time()),
@@ -88,6 +73,27 @@ class block_cetadsync extends block_base {
             );
         }
         return $this->content;
+    }
+
+    /**
+     * A tutor's most urgent students, each with the first reason she may see (viewer's rule).
+     *
+     * @param int $viewerid
+     * @return array the template's context
+     */
+    public static function tutor(int $viewerid): array {
+        $viewer = new \local_cetadsync\local\viewer($viewerid);
+        $rows = \local_cetadsync\local\progression::most_urgent(
+            \local_cetadsync\local\audience::viewer_students($viewerid),
+            self::URGENT
+        );
+        $urgent = array_map(fn($row) => [
+            'name' => fullname($row),
+            'status' => \local_cetadsync\local\presenter::status($row->status),
+            'reason' => $viewer->reasons($row)[0][0] ?? '',
+        ], $rows);
+        return ['tutor' => true, 'urgent' => $urgent, 'hasurgent' => (bool)$urgent,
+            'url' => (new moodle_url('/local/cetadsync/mystudents.php'))->out(false)];
     }
 
     /**

@@ -22,7 +22,9 @@
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 
+use local_cetadsync\local\access;
 use local_cetadsync\local\audience;
+use local_cetadsync\local\viewer;
 use local_cetadsync\output\roster;
 
 require(__DIR__ . '/../../config.php');
@@ -34,7 +36,7 @@ $download = optional_param('download', '', PARAM_ALPHA);
 $course = get_course($courseid);
 require_login($course);
 $context = context_course::instance($course->id);
-require_capability('local/cetadsync:viewcourse', $context);
+access::enforce(access::course_page($course, $USER->id), $context, audience::VIEWCOURSE);
 
 $url = new moodle_url('/local/cetadsync/course.php', ['id' => $course->id] + ($status !== '' ? ['status' => $status] : []));
 $PAGE->set_url($url);
@@ -44,21 +46,16 @@ $PAGE->set_title(get_string('progressionof', 'local_cetadsync', format_string($c
 $PAGE->set_heading(format_string($course->fullname));
 
 // Separate groups: a teacher without access to all groups sees her own groups' students only.
-$groupid = (int)groups_get_course_group($course, true);
-$allowed = audience::visible_groups($course, $USER->id);
-$groups = $groupid ?: ($allowed ?? 0);
-if ($allowed !== null && ($allowed === [] || ($groupid && !in_array($groupid, $allowed)))) {
-    $groups = [-1]; // No group of hers: nobody.
-}
-[$sql, $params] = get_enrolled_sql($context, audience::STUDENT, $groups, true);
+$students = audience::course_students($course, $USER->id, (int)groups_get_course_group($course, true));
 
 $table = roster::table(
     $url,
-    [$sql, $params],
+    $students,
     $course->id,
     $status,
     $download,
-    clean_filename("progression-{$course->shortname}")
+    clean_filename("progression-{$course->shortname}"),
+    new viewer($USER->id)
 );
 if ($table->is_downloading()) {
     $table->out(0, false);
@@ -70,7 +67,7 @@ echo $OUTPUT->heading(get_string('progression', 'local_cetadsync'));
 echo roster::lastsync($OUTPUT);
 echo html_writer::start_div('d-flex flex-wrap align-items-center');
 echo groups_print_course_menu($course, $url, true);
-echo html_writer::div(roster::filter($OUTPUT, $url, $status, [$sql, $params]), 'ml-3');
+echo html_writer::div(roster::filter($OUTPUT, $url, $status, $students), 'ml-3');
 echo html_writer::end_div();
 $table->out(50, false);
 echo $OUTPUT->footer();

@@ -30,7 +30,8 @@
  * @param context $context the course context
  */
 function local_cetadsync_extend_navigation_course(navigation_node $navigation, stdClass $course, context $context) {
-    if (has_capability('local/cetadsync:viewcourse', $context)) {
+    global $USER;
+    if (\local_cetadsync\local\access::course_page($course, $USER->id)) {
         $url = new moodle_url('/local/cetadsync/course.php', ['id' => $course->id]);
         $navigation->add(
             get_string('progression', 'local_cetadsync'),
@@ -62,7 +63,7 @@ function local_cetadsync_myprofile_navigation(core_user\output\myprofile\tree $t
         'contact'
     );
     $tree->add_category($category);
-    if (has_capability('local/cetadsync:viewown', context_system::instance())) {
+    if (\local_cetadsync\local\access::myprogress_page($user->id)) {
         $tree->add_node(new core_user\output\myprofile\node(
             'local_cetadsync',
             'myprogress',
@@ -71,10 +72,7 @@ function local_cetadsync_myprofile_navigation(core_user\output\myprofile\tree $t
             new moodle_url('/local/cetadsync/myprogress.php')
         ));
     }
-    if (
-        has_capability('local/cetadsync:viewcourse', context_system::instance())
-            || \local_cetadsync\local\audience::taught_courses($user->id)
-    ) {
+    if (\local_cetadsync\local\access::mystudents_page($user->id)) {
         $tree->add_node(new core_user\output\myprofile\node(
             'local_cetadsync',
             'mystudents',

@@ -24,6 +24,7 @@
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 
+use local_cetadsync\local\access;
 use local_cetadsync\local\progression;
 use local_cetadsync\output\my_progress;
 use local_cetadsync\output\roster;
@@ -32,7 +33,7 @@ require(__DIR__ . '/../../config.php');
 
 require_login(null, false);
 $context = context_system::instance();
-require_capability('local/cetadsync:viewown', $context);
+access::enforce(access::myprogress_page($USER->id), $context, 'local/cetadsync:viewown');
 
 $PAGE->set_url(new moodle_url('/local/cetadsync/myprogress.php'));
 $PAGE->set_context($context);

@@ -15,15 +15,18 @@
 // along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
 
 /**
- * "My students": every student of every course the viewer teaches (everyone, for a holder of the
- * view capability for the whole site), with counts per status and a CSV download.
+ * "My students": every student of every course the viewer teaches or oversees (everyone, for a
+ * holder of viewcourse or viewprogramme for the whole site), with counts per status and a CSV
+ * download; of each, what the viewer may see (local_cetadsync\local\viewer).
  *
  * @package    local_cetadsync
  * @copyright  2026 CETAD
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 
+use local_cetadsync\local\access;
 use local_cetadsync\local\audience;
+use local_cetadsync\local\viewer;
 use local_cetadsync\output\roster;
 
 require(__DIR__ . '/../../config.php');
@@ -40,12 +43,10 @@ $PAGE->set_pagelayout('report');
 $PAGE->set_title(get_string('mystudents', 'local_cetadsync'));
 $PAGE->set_heading(get_string('mystudents', 'local_cetadsync'));
 
-if (!has_capability('local/cetadsync:viewcourse', $context) && !audience::taught_courses($USER->id)) {
-    throw new required_capability_exception($context, 'local/cetadsync:viewcourse', 'nopermissions', '');
-}
+access::enforce(access::mystudents_page($USER->id), $context, audience::VIEWCOURSE);
 $students = audience::viewer_students($USER->id);
 
-$table = roster::table($url, $students, 0, $status, $download, 'progression-my-students');
+$table = roster::table($url, $students, 0, $status, $download, 'progression-my-students', new viewer($USER->id));
 if ($table->is_downloading()) {
     $table->out(0, false);
     die();

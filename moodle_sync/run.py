@@ -241,7 +241,7 @@ def push(
                              dry_run=ctx.dry_run, only_user=ctx.only_user)  # fmt: skip
     if ctx.site_path().plugin and not ctx.dry_run:
         profiles.progression_saved = save_changed_progression(
-            ctx.requester, evaluation, sessions, ctx.clock(), run_id, ctx.only_user
+            ctx.requester, evaluation, sessions, ctx.clock(), run_id, ctx.only_user, ctx.full
         )
     return planned, delivered, profiles
 

@@ -17,9 +17,12 @@
 namespace local_cetadsync;
 
 use local_cetadsync\local\effective_dates;
+use local_cetadsync\local\notifier;
+use local_cetadsync\local\progression;
 
 /**
- * Records when a student's assignment dates may have moved.
+ * Records when a student's assignment dates may have moved, and deletes the plugin's rows of a
+ * deleted user or course.
  *
  * @package    local_cetadsync
  * @copyright  2026 CETAD
@@ -66,5 +69,34 @@ class observer {
                   JOIN {assign} a ON a.id = ao.assignid
                  WHERE a.course = ? AND ao.groupid IS NOT NULL";
         effective_dates::touch($DB->get_fieldset_sql($sql, [$event->courseid]), $event->timecreated);
+    }
+
+    /**
+     * A user was deleted: her progression records and her sent-notification log go too.
+     *
+     * @param \core\event\user_deleted $event
+     */
+    public static function user_deleted(\core\event\user_deleted $event): void {
+        global $DB;
+        $userid = (int)$event->objectid;
+        progression::delete('userid = ?', [$userid]);
+        $DB->delete_records(notifier::TABLE, ['userid' => $userid]);
+    }
+
+    /**
+     * A course was deleted: its progression records, the notifications logged about it, and the
+     * date-change rows of its assignments (gone by now, so every row of a missing assignment).
+     *
+     * @param \core\event\course_deleted $event
+     */
+    public static function course_deleted(\core\event\course_deleted $event): void {
+        global $DB;
+        $courseid = (int)$event->objectid;
+        progression::delete('courseid = ?', [$courseid]);
+        $DB->delete_records(notifier::TABLE, ['courseid' => $courseid]);
+        $DB->delete_records_select(
+            'local_cetadsync_datechange',
+            'assignid NOT IN (SELECT id FROM {assign})'
+        );
     }
 }

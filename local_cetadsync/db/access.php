@@ -17,10 +17,12 @@
 /**
  * Capabilities of the CETAD Sync integration plugin.
  *
- * The five web-service capabilities are checked at system level and no archetype holds them:
- * cli/setup.php gives them to the integration role only. Each risk says what a holder can do
- * through the functions it opens (local_cetadsync/README.md, "Security read"). The pages'
- * capabilities follow the course: teachers see their students' progression, every user sees her own.
+ * The web-service capabilities are checked at system level and no archetype holds them:
+ * cli/setup.php gives them to the integration role only. The pages' capabilities follow the
+ * course: teachers see their students' progression in their courses, programme leaders
+ * (viewprogramme, at category or system level) the whole record, every user her own.
+ * Each risk says what a holder can do through the functions it opens
+ * (local_cetadsync/README.md, "Security read"). receivealerts decides who is offered the admin alert (db/messages.php).
  *
  * @package    local_cetadsync
  * @copyright  2026 CETAD
@@ -59,6 +61,14 @@ $capabilities = [
         'contextlevel' => CONTEXT_SYSTEM,
         'archetypes' => [],
     ],
+    // Who is offered (and may be sent) the alert that the sync needs attention.
+    'local/cetadsync:receivealerts' => [
+        'captype' => 'read',
+        'contextlevel' => CONTEXT_SYSTEM,
+        'archetypes' => [
+            'manager' => CAP_ALLOW,
+        ],
+    ],
     // Overwrites any participant's progression record, which teachers and the student see (data
     // loss), and tells whether a stored record already held the values sent (personal).
     'local/cetadsync:saveprogression' => [
@@ -74,6 +84,17 @@ $capabilities = [
         'archetypes' => [
             'editingteacher' => CAP_ALLOW,
             'teacher' => CAP_ALLOW,
+            'manager' => CAP_ALLOW,
+        ],
+    ],
+    // The whole programme record (reasons, credits, every course's work): for programme leaders
+    // and personal tutors, given at category or system level. Without it a teacher sees only the
+    // status and the work of the courses where she holds viewcourse.
+    'local/cetadsync:viewprogramme' => [
+        'riskbitmask' => RISK_PERSONAL,
+        'captype' => 'read',
+        'contextlevel' => CONTEXT_COURSECAT,
+        'archetypes' => [
             'manager' => CAP_ALLOW,
         ],
     ],

@@ -15,7 +15,8 @@
 // along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
 
 /**
- * Events that can move a student's assignment dates, so get_effective_dates can answer `since`.
+ * Events that can move a student's assignment dates, so get_effective_dates can answer `since`;
+ * and deleted users and courses, whose rows the plugin then deletes.
  *
  * @package    local_cetadsync
  * @copyright  2026 CETAD
@@ -42,3 +43,7 @@ foreach (['user_enrolment_created', 'user_enrolment_updated', 'user_enrolment_de
     $observers[] = ['eventname' => "\\core\\event\\$event",
         'callback' => '\local_cetadsync\observer::enrolment_changed'];
 }
+$observers[] = ['eventname' => '\core\event\user_deleted',
+    'callback' => '\local_cetadsync\observer::user_deleted'];
+$observers[] = ['eventname' => '\core\event\course_deleted',
+    'callback' => '\local_cetadsync\observer::course_deleted'];

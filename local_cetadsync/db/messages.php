@@ -17,6 +17,9 @@
 /**
  * Message providers: what moodle-sync tells people, each managed in their notification preferences.
  *
+ * Each is offered only to those who can receive it (its capability, held anywhere, as
+ * message_get_providers_for_user() decides), and send_notifications refuses anyone else.
+ *
  * @package    local_cetadsync
  * @copyright  2026 CETAD
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
@@ -27,6 +30,7 @@ defined('MOODLE_INTERNAL') || die();
 $messageproviders = [
     // A student's reminder of a deadline, a missing submission or a resit.
     'studentreminder' => [
+        'capability' => 'mod/assign:submit',
         'defaults' => [
             'popup' => MESSAGE_PERMITTED + MESSAGE_DEFAULT_ENABLED,
             'email' => MESSAGE_PERMITTED + MESSAGE_DEFAULT_ENABLED,
@@ -34,6 +38,7 @@ $messageproviders = [
     ],
     // A tutor's daily digest of the students at risk in their modules.
     'tutordigest' => [
+        'capability' => 'local/cetadsync:viewcourse',
         'defaults' => [
             'popup' => MESSAGE_PERMITTED + MESSAGE_DEFAULT_ENABLED,
             'email' => MESSAGE_PERMITTED + MESSAGE_DEFAULT_ENABLED,
@@ -41,6 +46,7 @@ $messageproviders = [
     ],
     // An administrator's alert that the sync needs attention.
     'adminalert' => [
+        'capability' => 'local/cetadsync:receivealerts',
         'defaults' => [
             'popup' => MESSAGE_PERMITTED + MESSAGE_DEFAULT_ENABLED,
             'email' => MESSAGE_PERMITTED + MESSAGE_DEFAULT_ENABLED,

@@ -208,10 +208,14 @@ class SavedRecord(MoodleModel):
 
 class SavedProgression(MoodleModel):
     """The records the plugin stored; a record it refused (unknown user or course) is a
-    warning instead."""
+    warning instead. `recordsepoch` counts the plugin's removals of stored records (privacy
+    deletions, deleted users or courses), read before this call wrote: when it differs from
+    the one a record was accepted under, that record may be gone. None: a plugin older than
+    the epoch."""
 
     results: list[SavedRecord] = Field(default_factory=list)
     warnings: list[MoodleWarning] = Field(default_factory=list)
+    recordsepoch: int | None = None
 
 
 def save_progression(req: Requester, records: Sequence[dict[str, Any]]) -> SavedProgression:

@@ -41,6 +41,7 @@ MUTATIONS = (
     "enrol",
     "add_assignment",
     "set_team_submission",
+    "privacy_delete",
 )
 
 

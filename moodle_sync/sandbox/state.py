@@ -60,6 +60,9 @@ class SiteState:
     plugin_fields: tuple[str, ...] = ("cetad_progression", "cetad_credits")
     field_rules: dict[str, tuple[bool, int]] = field(default_factory=dict)
     siteadmins: set[int] = field(default_factory=lambda: {2})
+    # config `recordsepoch`: counts removals of stored records (privacy deletions, deleted
+    # users and courses), which save_progression's answer carries
+    plugin_epoch: int = 0
     dates_changed: dict[int, int] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _started: float = field(default_factory=time.monotonic, repr=False)
@@ -328,6 +331,17 @@ class SiteState:
             self.submissions = [s for s in self.submissions if s.assignment != assignid]
             self.grades = [g for g in self.grades if g.assignment != assignid]
             self.userflags = [f for f in self.userflags if f.assignment != assignid]
+
+    def privacy_delete(self, userid: int) -> None:
+        """Moodle's privacy API deleting one user's plugin data (her progression records and
+        sent log), as the plugin's provider does: the epoch moves when a record went."""
+        with self.lock:
+            mine = [key for key in self.plugin_progress if key[0] == userid]
+            for key in mine:
+                del self.plugin_progress[key]
+            self.plugin_sent = {k: r for k, r in self.plugin_sent.items() if r["userid"] != userid}
+            if mine:
+                self.plugin_epoch += 1
 
     def revoke_course_access(self, token: str, courseid: int) -> None:
         """Make one course inaccessible to a token (context checks fail there)."""

@@ -260,10 +260,14 @@ class AuditEntry(Base):
 
 class ProgressionFingerprint(Base):
     """A digest of the last progression record local_cetadsync accepted for a participant, so
-    a record is sent again exactly when any of its fields changed (its detail included)."""
+    a record is sent again exactly when any of its fields changed (its detail included), and
+    the plugin's `recordsepoch` that call answered: the fingerprint holds only while the
+    plugin's epoch is still that one (a privacy deletion moves it). None: a plugin without
+    the epoch, or a row from before it was kept."""
 
     __tablename__ = "progression_fingerprints"
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(64))  # sha256 of the record, hex
     saved_at: Mapped[datetime]
     run_id: Mapped[int | None]
+    epoch: Mapped[int | None]

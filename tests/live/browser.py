@@ -142,8 +142,19 @@ class Browser:
         if self.username is not None:
             self.logout()
         self.get("/login/index.php")
-        self.driver.find_element(By.ID, "username").send_keys(username)
-        self.driver.find_element(By.ID, "password").send_keys(password)
+        # The form's own JavaScript moves the focus to the password field once the username has
+        # a value; loaded late (a busy machine), it did so in the middle of the typing, and the
+        # rest of the username went into the password: "Invalid login". Type until both hold.
+        for _attempt in range(3):
+            self.settle()
+            wanted = {"username": username, "password": password}
+            fields = [(self.driver.find_element(By.ID, name), value)
+                      for name, value in wanted.items()]  # fmt: skip
+            for field, value in fields:
+                field.clear()
+                field.send_keys(value)
+            if all(field.get_attribute("value") == value for field, value in fields):
+                break
         started = time.monotonic()
         self.driver.find_element(By.ID, "loginbtn").click()
         deadline = started + 120

@@ -246,6 +246,55 @@ def test_non_editing_teacher_sees_only_her_group(browser: Browser, pages: dict[s
         assert not leaks(browser.source, pages, ("b1", "b2"))
 
 
+# -- another course's work: the programme view only (issue 21, item 6) --
+
+
+def other_courses_marks(pages: dict[str, Any]) -> tuple[str, ...]:
+    """What of the other course's work a page could show: its assignment, its module's code
+    (the reasons start with it), the mark it gave, and the programme's credits."""
+    return (pages["other"]["name"], "MOD703", "mark 46", "of 120 credits")
+
+
+def assignment_links(source: str) -> set[int]:
+    return {int(cmid) for cmid in re.findall(r"/mod/assign/view\.php\?id=(\d+)", source)}
+
+
+def test_a_teacher_of_one_course_sees_nothing_of_another_courses_work(
+    browser: Browser, pages: dict[str, Any]
+) -> None:
+    as_user(browser, pages, "teacher")
+    marks, course = other_courses_marks(pages), pages["courseid"]
+    mine = {a["cmid"] for a in pages["assignments"]}
+    for path in (f"/local/cetadsync/course.php?id={course}", "/local/cetadsync/mystudents.php"):
+        browser.get(path)
+        assert set(rows(browser)) == ids(pages, GROUP_A), path
+        assert not [m for m in marks if m in browser.source], (path, marks)
+        assert assignment_links(browser.source) <= mine, path
+    a1 = rows(browser)[pages["users"]["a1"]["id"]].text
+    assert "Essay one" in a1 and "programme leaders" in a1, a1  # hers shown, the rest withheld
+    csv_text = download_csv(browser)
+    assert not [m for m in marks if m in csv_text], csv_text
+    assert "not handed in" in csv_text, "her course's reasons are in the CSV"
+    if pages["block"]:
+        browser.get("/my/")
+        assert not [m for m in marks if m in browser.source]
+    browser.get(f"/local/cetadsync/course.php?id={pages['other']['courseid']}")
+    assert refused(browser), browser.text[:500]
+
+
+def test_the_programme_leader_sees_every_courses_work_and_reasons(
+    browser: Browser, pages: dict[str, Any]
+) -> None:
+    as_user(browser, pages, "editingteacher")
+    browser.get("/local/cetadsync/mystudents.php")
+    table = rows(browser)
+    a1, a3 = (table[pages["users"][key]["id"]].text for key in ("a1", "a3"))
+    assert pages["other"]["name"] in a1 and "2 days overdue" in a1, a1
+    assert "MOD703 referred: mark 46.0" in a3 and re.search(r"\b40(\.0+)? of 120\b", a3), a3
+    assert "programme leaders" not in browser.text
+    assert "MOD703 referred: mark 46.0" in download_csv(browser)
+
+
 # -- a student: her own record and nothing of anyone else's --
 
 

@@ -7,8 +7,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import delete, update
 
 from moodle_sync.cohort import AssignmentInfo, Cohort, CourseInfo, evaluate
 from moodle_sync.push.progression import record
@@ -16,8 +18,10 @@ from moodle_sync.rules.detail import late_work
 from moodle_sync.rules.facts import Assessment, ModuleRecord, Participant
 from moodle_sync.rules.policy import load_programme
 from moodle_sync.sandbox.faults import FaultKind, FaultPlan, FaultRule
+from moodle_sync.sandbox.functions import cetadsync
+from moodle_sync.store.tables import ProgressionFingerprint
 from tests.conftest import REPO
-from tests.test_every_student import AMELIA, MPC_REPORT, TODAY, Site, at, plugin_site
+from tests.test_every_student import AMELIA, MPC_REPORT, OLIVER, TODAY, Site, at, plugin_site
 
 PROGRAMME = load_programme(REPO / "config" / "programme.toml")
 NOW = datetime(2025, 12, 1, 10, tzinfo=UTC)
@@ -167,3 +171,80 @@ def test_a_failed_or_unanswered_call_is_sent_again_next_run(site: Site) -> None:
     assert _saves_during(site, WHEN) == [(AMELIA,)], "in doubt: sent again (an upsert)"
     site.state.advance_clock(5)
     assert _saves_during(site, WHEN) == [()]
+
+
+# --- healing: a record the plugin removed comes back ---
+def test_a_privacy_deletion_is_restored_by_the_next_run(site: Site) -> None:
+    site.run(WHEN)
+    everyone = set(site.state.plugin_progress)
+    site.state.privacy_delete(AMELIA)
+    assert (AMELIA, 1) not in site.state.plugin_progress
+    site.state.advance_clock(5)
+    calls = _saves_during(site, WHEN)
+    assert set(site.state.plugin_progress) == everyone, "her record is back"
+    assert calls[0] == (), "the first answer tells of the removal"
+    assert {uid for call in calls[1:] for uid in call} == {uid for uid, _ in everyone}, (
+        "every record is sent again: the plugin may have lost any of them"
+    )
+    site.state.advance_clock(5)
+    assert _saves_during(site, WHEN) == [()], "healed: nothing is sent again after that"
+
+
+def test_a_removal_during_the_run_resends_the_chunks_sent_before_it(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site.run(WHEN)
+    everyone = set(site.state.plugin_progress)
+    site.requester.settings = site.requester.settings.model_copy(update={"max_ids_per_call": 2})
+    saving, deleted = cetadsync._save, []
+
+    def deleting_amelias_once_hers_is_sent(call: Any, record: dict[str, Any]) -> str:
+        outcome = saving(call, record)
+        if record["userid"] == OLIVER and not deleted:  # the chunk after it is not sent yet
+            call.state.privacy_delete(AMELIA)
+            deleted.append(AMELIA)
+        return outcome
+
+    monkeypatch.setattr(cetadsync, "_save", deleting_amelias_once_hers_is_sent)
+    with site.sessions.begin() as session:  # every record is sent, two to a chunk
+        session.execute(delete(ProgressionFingerprint))
+    site.state.advance_clock(5)
+    site.run(WHEN)
+    assert deleted and set(site.state.plugin_progress) == everyone, "hers, removed mid-run, is back"
+
+
+def test_full_and_reconcile_send_every_record_whatever_the_fingerprints(site: Site) -> None:
+    site.run(WHEN)
+    everyone = {uid for uid, _ in site.state.plugin_progress}
+    site.state.advance_clock(5)
+    before = len(site.state.plugin_saves)
+    site.run(WHEN, full=True)
+    assert {uid for call in site.state.plugin_saves[before:] for uid in call} == everyone
+    site.state.advance_clock(5)
+    assert _saves_during(site, WHEN) == [()]
+    # A reconciliation of one participant sends hers, changed or not.
+    before = len(site.state.plugin_saves)
+    site.run(WHEN, kind="reconcile", full=True, only_user=AMELIA, send=False)
+    assert site.state.plugin_saves[before:] == [(AMELIA,)]
+
+
+def test_fingerprints_from_before_the_epoch_are_trusted_once_after_one_resend(site: Site) -> None:
+    site.run(WHEN)
+    with site.sessions.begin() as session:
+        session.execute(update(ProgressionFingerprint).values(epoch=None))
+    site.state.advance_clock(5)
+    calls = _saves_during(site, WHEN)
+    assert {uid for call in calls for uid in call} == {uid for uid, _ in site.state.plugin_progress}
+    site.state.advance_clock(5)
+    assert _saves_during(site, WHEN) == [()]
+
+
+def test_a_refused_record_is_not_taken_for_a_stale_one(site: Site) -> None:
+    site.run(WHEN)
+    site.state.privacy_delete(AMELIA)
+    del site.state.users[OLIVER]  # Moodle now refuses his record (invaliduser)
+    site.state.advance_clock(5)
+    calls = _saves_during(site, WHEN)
+    assert sum(OLIVER in call for call in calls) == 1, calls
+    with site.sessions() as session:
+        assert session.get(ProgressionFingerprint, OLIVER) is None

@@ -191,6 +191,38 @@ def test_records_leave_suspended_students_out_without_viewsuspendedusers(
     assert userid not in {s["userid"] for s in dates["assignments"][0]["students"]}
 
 
+def test_a_provider_goes_only_to_those_moodle_offers_it_to(rest: Rest) -> None:
+    """db/messages.php's capabilities: reminders to students, digests to tutors (HELEN, 17,
+    teaches every course), alerts to site administrators (2); others fail notarecipient."""
+    cases = [("k-r5", 5, "studentreminder", ""), ("k-d5", 5, "tutordigest", "notarecipient"),
+             ("k-a5", 5, "adminalert", "notarecipient"), ("k-d17", 17, "tutordigest", ""),
+             ("k-r17", 17, "studentreminder", "notarecipient"),
+             ("k-a17", 17, "adminalert", "notarecipient"), ("k-a2", 2, "adminalert", ""),
+             ("k-d2", 2, "tutordigest", "")]  # fmt: skip
+    notes: dict[str, Any] = {}
+    for i, (key, user, provider, _code) in enumerate(cases):
+        notes |= _note(key, touserid=user, i=i, provider=provider)
+    body = rest("local_cetadsync_send_notifications", PLUGIN_TOKEN, **notes).json()
+    got = [(r["status"], r["errorcode"]) for r in body["results"]]
+    assert got == [("failed" if code else "sent", code) for *_, code in cases]
+
+
+def test_a_privacy_deletion_moves_the_epoch_save_progression_answers(
+    rest: Rest, sandbox: Sandbox
+) -> None:
+    def epoch() -> int:
+        answer: int = rest("local_cetadsync_save_progression", PLUGIN_TOKEN).json()["recordsepoch"]
+        return answer
+
+    rest("local_cetadsync_save_progression", PLUGIN_TOKEN, **_record())
+    assert epoch() == 0
+    sandbox.state.privacy_delete(6)  # nothing of hers stored: nothing removed
+    assert epoch() == 0
+    sandbox.state.privacy_delete(5)
+    assert (5, 1) not in sandbox.state.plugin_progress
+    assert epoch() == 1
+
+
 def test_delivered_tells_sent_from_unknown(rest: Rest) -> None:
     _send(rest, "sent-key")
     params = {"idempotencykeys[0]": "sent-key", "idempotencykeys[1]": "never-key"}
@@ -268,7 +300,7 @@ def test_a_call_with_no_records_is_valid_and_marks_the_last_sync(
     rest: Rest, sandbox: Sandbox
 ) -> None:
     body = rest("local_cetadsync_save_progression", PLUGIN_TOKEN).json()
-    assert body == {"results": [], "warnings": []}
+    assert body == {"results": [], "warnings": [], "recordsepoch": 0}
     assert sandbox.state.plugin_saves == [()] and sandbox.state.plugin_lastsync > 0
 
 

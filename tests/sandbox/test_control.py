@@ -73,6 +73,13 @@ def test_an_extension_granted_over_http_shows_in_the_user_flags(
     assert [f["extensionduedate"] for f in mine] == [until]
 
 
+def test_a_privacy_deletion_over_http_removes_her_plugin_records(sandbox: Sandbox) -> None:
+    sandbox.state.plugin_progress[(5, 1)] = {"status": "at_risk"}
+    reply = post(sandbox, "mutate", {"op": "privacy_delete", "userid": 5})
+    assert reply.status_code == 200
+    assert sandbox.state.plugin_progress == {} and sandbox.state.plugin_epoch == 1
+
+
 @pytest.mark.parametrize(
     ("body", "says"),
     [

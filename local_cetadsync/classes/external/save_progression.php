@@ -112,6 +112,7 @@ class save_progression extends base {
         global $DB;
         ['records' => $records] = self::begin('local/cetadsync:saveprogression', ['records' => $records]);
         $now = time();
+        $epoch = progression::records_epoch(); // Read first: a removal after it shows in the next answer.
         $results = [];
         $warnings = [];
         $transaction = $DB->start_delegated_transaction();
@@ -126,7 +127,7 @@ class save_progression extends base {
         }
         $transaction->allow_commit();
         set_config('lastsync', $now, 'local_cetadsync');
-        return ['results' => $results, 'warnings' => $warnings];
+        return ['results' => $results, 'warnings' => $warnings, 'recordsepoch' => $epoch];
     }
 
     /**
@@ -171,6 +172,11 @@ class save_progression extends base {
                 'outcome' => new external_value(PARAM_ALPHA, 'created, updated or unchanged'),
             ])),
             'warnings' => new external_warnings(),
+            'recordsepoch' => new external_value(
+                PARAM_INT,
+                'Counts removals of stored records (privacy deletions, deleted users or courses): when it differs '
+                    . 'from the last answer, send every record again'
+            ),
         ]);
     }
 }

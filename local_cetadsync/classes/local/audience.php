@@ -24,9 +24,12 @@ use stdClass;
  * Whose progression a viewer may see, as SQL: the pages, the table and the block ask here.
  *
  * Students are the users who may submit assignments in a course, with an active enrolment, as
- * mod_assign counts them. In a course in separate groups mode, a viewer without
- * moodle/site:accessallgroups sees her own groups' students only. Records live in the
- * progression table under the programme's course (progression::PROGRAMME).
+ * mod_assign counts them. A viewer's courses are those where she holds viewcourse (enrolled: she
+ * teaches them) or viewprogramme (given at category or system level: a programme leader or
+ * personal tutor). In a course in separate groups mode, a viewer without
+ * moodle/site:accessallgroups sees her own groups' students only. Which parts of a student's
+ * record she then sees is the viewer class's rule. Records live in the progression table under
+ * the programme's course (progression::PROGRAMME).
  *
  * @package    local_cetadsync
  * @copyright  2026 CETAD
@@ -36,57 +39,95 @@ class audience {
     /** @var string The capability that makes an enrolled user a student of the course. */
     public const STUDENT = 'mod/assign:submit';
 
+    /** @var string A course's students and their work in that course. */
+    public const VIEWCOURSE = 'local/cetadsync:viewcourse';
+
+    /** @var string The whole programme record of a course's students. */
+    public const VIEWPROGRAMME = 'local/cetadsync:viewprogramme';
+
+    /** @var string SQL selecting nobody. */
+    private const NOBODY = 'SELECT 0 AS id WHERE 1 = 0';
+
     /**
-     * SQL selecting the ids of the students of one course, within one group (0: every group).
+     * SQL selecting the ids of the students of one course the viewer may see on its page,
+     * within the group she asked for (0: every group she may see).
      *
-     * @param stdClass $course
-     * @param int $groupid
+     * @param stdClass $course with id and groupmode
+     * @param int $viewerid
+     * @param int $groupid the group asked for, 0 for all
      * @return array [sql, params]
      */
-    public static function course_students(stdClass $course, int $groupid): array {
-        return get_enrolled_sql(context_course::instance($course->id), self::STUDENT, $groupid, true);
+    public static function course_students(stdClass $course, int $viewerid, int $groupid): array {
+        $allowed = self::visible_groups($course, $viewerid);
+        if ($allowed !== null && ($allowed === [] || ($groupid && !in_array($groupid, $allowed, true)))) {
+            return [self::NOBODY, []];
+        }
+        $groups = $groupid ?: ($allowed ?? 0);
+        return get_enrolled_sql(context_course::instance($course->id), self::STUDENT, $groups, true);
     }
 
     /**
      * SQL selecting the ids of every student the viewer may see, or null for every participant
-     * (a holder of the view capability for the whole site, such as the programme leader).
+     * (a holder of viewcourse or viewprogramme for the whole site).
      *
      * @param int $viewerid
      * @return array|null [sql, params], or null for everyone
      */
     public static function viewer_students(int $viewerid): ?array {
-        if (has_capability('local/cetadsync:viewcourse', context_system::instance(), $viewerid)) {
+        if (self::whole_site($viewerid)) {
             return null;
         }
         $parts = [];
         $params = [];
-        foreach (self::taught_courses($viewerid) as $course) {
-            $groups = self::visible_groups($course, $viewerid);
-            if ($groups === []) {
-                continue;
+        foreach (self::viewer_courses($viewerid) as $course) {
+            [$sql, $p] = self::course_students($course, $viewerid, 0);
+            if ($sql !== self::NOBODY) {
+                $parts[] = $sql;
+                $params += $p;
             }
-            [$sql, $p] = get_enrolled_sql(context_course::instance($course->id), self::STUDENT, $groups ?? 0, true);
-            $parts[] = $sql;
-            $params += $p;
         }
-        if (!$parts) {
-            return ['SELECT 0 AS id WHERE 1 = 0', []];
-        }
-        return [implode(' UNION ', $parts), $params];
+        return $parts ? [implode(' UNION ', $parts), $params] : [self::NOBODY, []];
     }
 
     /**
-     * Courses in which the viewer holds the view capability.
+     * Whether the viewer has students to see: "My students" and the tutor's block are for her.
      *
      * @param int $viewerid
-     * @return stdClass[]
+     * @return bool
      */
-    public static function taught_courses(int $viewerid): array {
-        $courses = enrol_get_all_users_courses($viewerid, true, 'id, groupmode, groupmodeforce');
-        return array_filter(
-            $courses,
-            fn($c) => has_capability('local/cetadsync:viewcourse', context_course::instance($c->id), $viewerid)
+    public static function has_students(int $viewerid): bool {
+        return !isguestuser($viewerid) && (self::whole_site($viewerid) || self::viewer_courses($viewerid));
+    }
+
+    /**
+     * Whether the viewer sees every participant: viewcourse or viewprogramme at system level.
+     *
+     * @param int $viewerid
+     * @return bool
+     */
+    public static function whole_site(int $viewerid): bool {
+        $system = context_system::instance();
+        return has_capability(self::VIEWCOURSE, $system, $viewerid) || has_capability(self::VIEWPROGRAMME, $system, $viewerid);
+    }
+
+    /**
+     * Courses whose students the viewer sees: those she teaches (enrolled, with viewcourse) and
+     * those where she holds viewprogramme (e.g. from a category role), the site course aside.
+     *
+     * @param int $viewerid
+     * @return stdClass[] by id, each with id, groupmode and groupmodeforce
+     */
+    public static function viewer_courses(int $viewerid): array {
+        $fields = 'id, groupmode, groupmodeforce';
+        $courses = array_filter(
+            enrol_get_all_users_courses($viewerid, true, $fields),
+            fn($c) => has_capability(self::VIEWCOURSE, context_course::instance($c->id), $viewerid)
         );
+        foreach (get_user_capability_course(self::VIEWPROGRAMME, $viewerid, true, 'groupmode, groupmodeforce') ?: [] as $c) {
+            $courses[$c->id] = $c;
+        }
+        unset($courses[SITEID]);
+        return $courses;
     }
 
     /**

@@ -64,6 +64,9 @@ class notifier {
         if ($item['contexturl'] !== '' && !self::local_url($item['contexturl'])) {
             return self::failure($item['idempotencykey'], 'invalidcontexturl');
         }
+        if (!recipients::may_receive((int)$user->id, $item['provider'])) {
+            return self::failure($item['idempotencykey'], 'notarecipient');
+        }
         $row = (object)['idempotencykey' => $item['idempotencykey'], 'provider' => $item['provider'],
             'userid' => $user->id, 'courseid' => $item['courseid'], 'status' => 'pending',
             'messageid' => 0, 'timecreated' => time(), 'timesent' => 0];

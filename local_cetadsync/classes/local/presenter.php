@@ -102,10 +102,11 @@ class presenter {
      *
      * @param array $item a stored item (see save_progression)
      * @param int $now
-     * @param int|null $userid the student, for the tutor's link to her submission; null for her own view
+     * @param int|null $userid the student, for a tutor's view; null for her own view (a link to the assignment)
+     * @param bool $grader a tutor's view links to the student's submission in the grader only when she may grade
      * @return array
      */
-    public static function item(array $item, int $now, ?int $userid): array {
+    public static function item(array $item, int $now, ?int $userid, bool $grader = false): array {
         $due = (int)($item['duedate'] ?? 0);
         $handedin = in_array($item['state'] ?? '', ['submitted', 'graded'], true);
         $required = !empty($item['required']);
@@ -129,15 +130,16 @@ class presenter {
         } else if (!$handedin && !empty($item['owndate'])) {
             $flags[] = get_string('owndate', 'local_cetadsync');
         }
-        $params = ['id' => (int)$item['cmid']];
-        if ($userid !== null) {
-            $params += ['action' => 'grader', 'userid' => $userid];
+        $url = '';
+        if ($userid === null || $grader) {
+            $params = ['id' => (int)$item['cmid']] + ($userid === null ? [] : ['action' => 'grader', 'userid' => $userid]);
+            $url = (new moodle_url('/mod/assign/view.php', $params))->out(false);
         }
         return [
             'name' => format_string($item['name'] ?? '', true, ['escape' => false]),
             'module' => (string)($item['module'] ?? ''),
             'courseid' => (int)($item['courseid'] ?? 0),
-            'url' => (new moodle_url('/mod/assign/view.php', $params))->out(false),
+            'url' => $url,
             'due' => self::date($due),
             'duetime' => $due,
             'state' => get_string('state_' . ($item['state'] ?? 'new'), 'local_cetadsync'),
@@ -153,25 +155,55 @@ class presenter {
 
     /**
      * The lines a tutor should look at: overdue, draft only, awaiting marking, or with an
-     * extension or own date still to come; of one course, or of all (courseid 0).
+     * extension or own date still to come; of the work she may see, of one course or of all
+     * (courseid 0).
      *
      * @param stdClass $row
+     * @param viewer $viewer
      * @param int $now
      * @param int $courseid
      * @return array[]
      */
-    public static function work(stdClass $row, int $now, int $courseid): array {
+    public static function work(stdClass $row, viewer $viewer, int $now, int $courseid): array {
         $lines = [];
-        foreach (progression::detail($row)['items'] as $item) {
+        foreach ($viewer->items($row) as $item) {
             if ($courseid && (int)($item['courseid'] ?? 0) !== $courseid) {
                 continue;
             }
-            $line = self::item($item, $now, (int)$row->userid);
+            $line = self::item($item, $now, (int)$row->userid, $viewer->may_grade((int)$item['cmid']));
             if ($line['hasflags']) {
                 $lines[] = $line;
             }
         }
         return self::pressing_first($lines);
+    }
+
+    /**
+     * What a tutor sees of a record beside its status and work: the reasons she may see (and
+     * whether some were withheld), credits and the next deadline. Credits and the programme's
+     * next deadline are the whole record's; a course-only viewer gets no credits and the next
+     * deadline of the work she sees.
+     *
+     * @param stdClass $row
+     * @param viewer $viewer
+     * @param int $now
+     * @return array{reasons: string[], withheld: bool, credits: string, nextdeadline: int}
+     */
+    public static function summary(stdClass $row, viewer $viewer, int $now): array {
+        [$reasons, $withheld] = $viewer->reasons($row);
+        if ($viewer->sees_whole($row)) {
+            return ['reasons' => $reasons, 'withheld' => $withheld, 'credits' => self::credits($row),
+                'nextdeadline' => (int)$row->nextdeadline];
+        }
+        $ahead = [];
+        foreach ($viewer->items($row) as $item) {
+            $due = (int)($item['duedate'] ?? 0);
+            if (!empty($item['required']) && $due > $now && in_array($item['state'] ?? 'new', ['new', 'draft'], true)) {
+                $ahead[] = $due;
+            }
+        }
+        return ['reasons' => $reasons, 'withheld' => $withheld, 'credits' => '',
+            'nextdeadline' => $ahead ? min($ahead) : 0];
     }
 
     /**

@@ -32,6 +32,42 @@ class progression {
     /** @var int The course the worker files each participant's programme-wide record under (the site). */
     public const PROGRAMME = 1;
 
+    /** @var string The config (local_cetadsync) that counts removals of records the worker sent. */
+    public const EPOCH = 'recordsepoch';
+
+    /**
+     * Say that records the worker sent may have gone (a privacy deletion, a deleted user or
+     * course): the worker, which sends only what changed, then sends every record again.
+     *
+     * Call it after the rows are deleted: a save that reads the new value then wrote after them.
+     */
+    public static function records_removed(): void {
+        set_config(self::EPOCH, self::records_epoch() + 1, 'local_cetadsync');
+    }
+
+    /**
+     * How many times records may have been removed: save_progression's answer carries it.
+     *
+     * @return int
+     */
+    public static function records_epoch(): int {
+        return (int)get_config('local_cetadsync', self::EPOCH);
+    }
+
+    /**
+     * Delete progression records, and tell the worker when any went.
+     *
+     * @param string $select SQL condition on the table
+     * @param array $params
+     */
+    public static function delete(string $select, array $params): void {
+        global $DB;
+        if ($DB->record_exists_select(self::TABLE, $select, $params)) {
+            $DB->delete_records_select(self::TABLE, $select, $params);
+            self::records_removed();
+        }
+    }
+
     /**
      * Insert, update or leave one record.
      *

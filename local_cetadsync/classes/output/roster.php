@@ -18,6 +18,7 @@ namespace local_cetadsync\output;
 
 use local_cetadsync\local\presenter;
 use local_cetadsync\local\progression;
+use local_cetadsync\local\viewer;
 use local_cetadsync\table\students;
 use moodle_url;
 use renderer_base;
@@ -40,6 +41,7 @@ class roster {
      * @param string $status
      * @param string $download the requested download format, '' for the page
      * @param string $filename
+     * @param viewer $viewer who is looking
      * @return students
      */
     public static function table(
@@ -48,9 +50,10 @@ class roster {
         int $courseid,
         string $status,
         string $download,
-        string $filename
+        string $filename,
+        viewer $viewer
     ): students {
-        $table = new students($baseurl, $audience, $courseid, $status, time());
+        $table = new students($baseurl, $audience, $courseid, $status, time(), $viewer);
         $table->is_downloading($download, $filename, get_string('progression', 'local_cetadsync'));
         $table->show_download_buttons_at([TABLE_P_BOTTOM]);
         return $table;

@@ -26,10 +26,14 @@ use core_privacy\local\request\contextlist;
 use core_privacy\local\request\transform;
 use core_privacy\local\request\userlist;
 use core_privacy\local\request\writer;
+use local_cetadsync\local\progression;
 
 /**
  * Privacy provider: the sent-notification log lives in the recipient's user context, progression
- * records in their course's context.
+ * records in their course's context (the programme's record: the site course).
+ *
+ * Deleting a progression record tells the worker (progression::records_removed), so its next run
+ * sends again whatever still applies instead of trusting what it sent before.
  *
  * @package    local_cetadsync
  * @copyright  2026 CETAD
@@ -40,7 +44,8 @@ class provider implements
     \core_privacy\local\metadata\provider,
     \core_privacy\local\request\plugin\provider {
     /**
-     * Every table holding personal data, the messaging subsystem and the moodle-sync worker.
+     * Every column of both personal-data tables, the messaging subsystem, and the moodle-sync
+     * worker with everything it reads of a person (through core's functions and this plugin's).
      *
      * @param collection $collection
      * @return collection
@@ -51,7 +56,9 @@ class provider implements
             'provider' => 'privacy:metadata:sent:provider',
             'userid' => 'privacy:metadata:sent:userid',
             'courseid' => 'privacy:metadata:sent:courseid',
+            'status' => 'privacy:metadata:sent:status',
             'messageid' => 'privacy:metadata:sent:messageid',
+            'timecreated' => 'privacy:metadata:sent:timecreated',
             'timesent' => 'privacy:metadata:sent:timesent',
         ], 'privacy:metadata:sent');
         $collection->add_database_table('local_cetadsync_progress', [
@@ -68,13 +75,25 @@ class provider implements
             'urgency' => 'privacy:metadata:progress:urgency',
             'latework' => 'privacy:metadata:progress:latework',
             'detail' => 'privacy:metadata:progress:detail',
+            'timecreated' => 'privacy:metadata:progress:timecreated',
             'timemodified' => 'privacy:metadata:progress:timemodified',
         ], 'privacy:metadata:progress');
         $collection->add_subsystem_link('core_message', [], 'privacy:metadata:core_message');
         $collection->add_external_location_link('moodlesync', [
             'userid' => 'privacy:metadata:moodlesync:userid',
+            'username' => 'privacy:metadata:moodlesync:username',
+            'fullname' => 'privacy:metadata:moodlesync:fullname',
+            'email' => 'privacy:metadata:moodlesync:email',
+            'idnumber' => 'privacy:metadata:moodlesync:idnumber',
             'enrolments' => 'privacy:metadata:moodlesync:enrolments',
+            'groups' => 'privacy:metadata:moodlesync:groups',
+            'submissions' => 'privacy:metadata:moodlesync:submissions',
+            'grades' => 'privacy:metadata:moodlesync:grades',
+            'userflags' => 'privacy:metadata:moodlesync:userflags',
             'dates' => 'privacy:metadata:moodlesync:dates',
+            'profilefields' => 'privacy:metadata:moodlesync:profilefields',
+            'messages' => 'privacy:metadata:moodlesync:messages',
+            'progression' => 'privacy:metadata:moodlesync:progression',
         ], 'privacy:metadata:moodlesync');
         return $collection;
     }
@@ -125,7 +144,7 @@ class provider implements
     }
 
     /**
-     * Export the user's notifications log and progression records.
+     * Export the user's notifications log and progression records: every stored field.
      *
      * @param approved_contextlist $contextlist
      */
@@ -135,26 +154,39 @@ class provider implements
         $subcontext = [get_string('pluginname', 'local_cetadsync')];
         foreach ($contextlist->get_contexts() as $context) {
             if ($context instanceof context_user && (int)$context->instanceid === (int)$userid) {
-                $rows = $DB->get_records('local_cetadsync_sent', ['userid' => $userid], 'timesent');
-                $sent = array_map(fn($r) => ['provider' => $r->provider, 'courseid' => $r->courseid,
-                    'status' => $r->status, 'timesent' => transform::datetime($r->timesent)], array_values($rows));
+                $rows = $DB->get_records('local_cetadsync_sent', ['userid' => $userid], 'timesent, id');
+                $sent = array_map(fn($r) => ['idempotencykey' => $r->idempotencykey, 'provider' => $r->provider,
+                    'courseid' => $r->courseid, 'status' => $r->status, 'messageid' => $r->messageid,
+                    'timecreated' => transform::datetime($r->timecreated),
+                    'timesent' => $r->timesent ? transform::datetime($r->timesent) : ''], array_values($rows));
                 writer::with_context($context)->export_data($subcontext, (object)['notifications' => $sent]);
             } else if ($context instanceof context_course) {
                 $row = $DB->get_record('local_cetadsync_progress', ['userid' => $userid, 'courseid' => $context->instanceid]);
                 if ($row) {
-                    writer::with_context($context)->export_data($subcontext, (object)[
-                        'status' => $row->status, 'reasons' => json_decode($row->reasons ?? '[]'),
-                        'credits' => $row->credits,
-                        'nextdeadline' => $row->nextdeadline ? transform::datetime($row->nextdeadline) : '',
-                        'award' => $row->award, 'awardcredits' => $row->awardcredits,
-                        'priorcredits' => $row->priorcredits, 'priorcap' => $row->priorcap,
-                        'latework' => $row->latework ?? '',
-                        'detail' => \local_cetadsync\local\progression::detail($row),
-                        'timemodified' => transform::datetime($row->timemodified),
-                    ]);
+                    writer::with_context($context)->export_data($subcontext, self::progress_export($row));
                 }
             }
         }
+    }
+
+    /**
+     * A progression record as exported: every field, dates readable.
+     *
+     * @param \stdClass $row
+     * @return \stdClass
+     */
+    private static function progress_export(\stdClass $row): \stdClass {
+        return (object)[
+            'status' => $row->status, 'reasons' => json_decode($row->reasons ?? '[]'),
+            'credits' => $row->credits,
+            'nextdeadline' => $row->nextdeadline ? transform::datetime($row->nextdeadline) : '',
+            'award' => $row->award, 'awardcredits' => $row->awardcredits,
+            'priorcredits' => $row->priorcredits, 'priorcap' => $row->priorcap, 'urgency' => $row->urgency,
+            'latework' => $row->latework ?? '',
+            'detail' => progression::detail($row),
+            'timecreated' => transform::datetime($row->timecreated),
+            'timemodified' => transform::datetime($row->timemodified),
+        ];
     }
 
     /**
@@ -167,7 +199,7 @@ class provider implements
         if ($context instanceof context_user) {
             $DB->delete_records('local_cetadsync_sent', ['userid' => $context->instanceid]);
         } else if ($context instanceof context_course) {
-            $DB->delete_records('local_cetadsync_progress', ['courseid' => $context->instanceid]);
+            progression::delete('courseid = ?', [$context->instanceid]);
         }
     }
 
@@ -183,7 +215,7 @@ class provider implements
             if ($context instanceof context_user && (int)$context->instanceid === (int)$userid) {
                 $DB->delete_records('local_cetadsync_sent', ['userid' => $userid]);
             } else if ($context instanceof context_course) {
-                $DB->delete_records('local_cetadsync_progress', ['userid' => $userid, 'courseid' => $context->instanceid]);
+                progression::delete('userid = ? AND courseid = ?', [$userid, $context->instanceid]);
             }
         }
     }
@@ -206,7 +238,7 @@ class provider implements
             $DB->delete_records_select('local_cetadsync_sent', "userid $insql AND userid = :userid", $params);
         } else if ($context instanceof context_course) {
             $params['courseid'] = $context->instanceid;
-            $DB->delete_records_select('local_cetadsync_progress', "userid $insql AND courseid = :courseid", $params);
+            progression::delete("userid $insql AND courseid = :courseid", $params);
         }
     }
 }

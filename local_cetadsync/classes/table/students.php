@@ -22,6 +22,7 @@ require_once($CFG->libdir . '/tablelib.php');
 
 use local_cetadsync\local\presenter;
 use local_cetadsync\local\progression;
+use local_cetadsync\local\viewer;
 use moodle_url;
 use stdClass;
 
@@ -29,7 +30,8 @@ use stdClass;
  * Students and their progression, most urgent first, with Moodle's own paging and download.
  *
  * The order is the worker's urgency (one place decides it); a student with no record yet comes
- * last, so a tutor still sees who the worker has not reached.
+ * last, so a tutor still sees who the worker has not reached. Each cell shows only what the
+ * viewer may see of the record (viewer): the page and its download alike.
  *
  * @package    local_cetadsync
  * @copyright  2026 CETAD
@@ -45,6 +47,12 @@ class students extends \table_sql {
     /** @var \renderer_base */
     protected $output;
 
+    /** @var viewer Who is looking: what of each record she may see. */
+    protected viewer $viewer;
+
+    /** @var array|null What the viewer sees of the row being drawn (presenter::summary). */
+    protected ?array $summary = null;
+
     /**
      * Set up columns and SQL.
      *
@@ -53,12 +61,14 @@ class students extends \table_sql {
      * @param int $courseid the course whose work is shown (0: all)
      * @param string $status only this status ('' for all)
      * @param int $now
+     * @param viewer $viewer who is looking
      */
-    public function __construct(moodle_url $baseurl, ?array $audience, int $courseid, string $status, int $now) {
+    public function __construct(moodle_url $baseurl, ?array $audience, int $courseid, string $status, int $now, viewer $viewer) {
         global $PAGE;
         parent::__construct('local-cetadsync-students');
         $this->courseid = $courseid;
         $this->now = $now;
+        $this->viewer = $viewer;
         $this->output = $PAGE->get_renderer('core');
         $this->define_baseurl($baseurl);
         $columns = ['fullname' => get_string('fullname'), 'status' => get_string('status'),
@@ -136,6 +146,7 @@ class students extends \table_sql {
     public function format_row($row) {
         $this->currentuserid = (int)$row->id;
         $row->userid = (int)$row->id;
+        $this->summary = $row->status === null ? null : presenter::summary($row, $this->viewer, $this->now);
         return parent::format_row($row);
     }
 
@@ -154,17 +165,22 @@ class students extends \table_sql {
     }
 
     /**
-     * The worker's reasons, in plain words.
+     * The worker's reasons the viewer may see, in plain words, and a note when some were withheld.
      *
      * @param stdClass $row
      * @return string
      */
     public function col_reasons($row): string {
-        $reasons = presenter::reasons($row);
-        if ($this->is_downloading()) {
-            return implode('; ', $reasons);
+        if ($this->summary === null) {
+            return '';
         }
-        return $reasons ? \html_writer::alist(array_map('s', $reasons), ['class' => 'list-unstyled mb-0']) : '';
+        $reasons = $this->summary['reasons'];
+        $note = $this->summary['withheld'] ? get_string('reasonswithheld', 'local_cetadsync') : '';
+        if ($this->is_downloading()) {
+            return implode('; ', array_merge($reasons, $note === '' ? [] : [$note]));
+        }
+        $html = $reasons ? \html_writer::alist(array_map('s', $reasons), ['class' => 'list-unstyled mb-0']) : '';
+        return $html . ($note === '' ? '' : \html_writer::div(s($note), 'small text-muted', ['data-region' => 'withheld']));
     }
 
     /**
@@ -174,24 +190,25 @@ class students extends \table_sql {
      * @return string
      */
     public function col_credits($row): string {
-        if ($row->status === null) {
+        if ($this->summary === null) {
             return '';
         }
-        return $this->is_downloading() ? presenter::credits($row) : s(presenter::credits($row));
+        return $this->is_downloading() ? $this->summary['credits'] : s($this->summary['credits']);
     }
 
     /**
-     * The next deadline, in the viewer's time zone.
+     * The next deadline of the work the viewer sees, in the viewer's time zone.
      *
      * @param stdClass $row
      * @return string
      */
     public function col_nextdeadline($row): string {
-        return $row->status === null ? '' : presenter::date((int)$row->nextdeadline);
+        return $this->summary === null ? '' : presenter::date($this->summary['nextdeadline']);
     }
 
     /**
-     * Overdue and draft-only work with days, extensions and own dates, linked to the submission.
+     * Overdue and draft-only work the viewer may see, with days, extensions and own dates, linked
+     * to the submission where she may grade it.
      *
      * @param stdClass $row
      * @return string
@@ -200,7 +217,7 @@ class students extends \table_sql {
         if ($row->status === null) {
             return '';
         }
-        $lines = presenter::work($row, $this->now, $this->courseid);
+        $lines = presenter::work($row, $this->viewer, $this->now, $this->courseid);
         if ($this->is_downloading()) {
             return implode('; ', array_map(fn($l) => "{$l['name']}: {$l['flagtext']}", $lines));
         }

@@ -21,6 +21,13 @@ from moodle_sync.sandbox.model import ROLE_IDS, Assignment, Course, Enrolment, S
 from moodle_sync.sandbox.params import ListOf, Scalar, Struct, ids, invalid
 
 PROVIDERS = ("studentreminder", "tutordigest", "adminalert")
+# Who Moodle offers each provider to (db/messages.php's capability, held anywhere): the roles
+# that hold it in some course; site administrators hold every capability.
+RECEIVING_ROLES = {
+    "studentreminder": {"student"},  # mod/assign:submit
+    "tutordigest": {"editingteacher", "teacher"},  # local/cetadsync:viewcourse
+    "adminalert": set(),  # local/cetadsync:receivealerts: managers, no course role
+}
 DATES = ("duedate", "cutoffdate", "allowsubmissionsfromdate")
 READ_ENROLMENTS = "local/cetadsync:readenrolments"
 READ_DATES = "local/cetadsync:readdates"
@@ -260,6 +267,14 @@ def _local_url(call: Call, url: str) -> bool:
     return relative or url == root or url.startswith(f"{root}/")
 
 
+def may_receive(call: Call, userid: int, provider: str) -> bool:
+    """local\\recipients::may_receive: the provider's capability held anywhere."""
+    if userid in call.state.siteadmins:
+        return True
+    roles = RECEIVING_ROLES[provider]
+    return any(e.role in roles for e in call.state.user_enrolments(userid))
+
+
 def _send_one(call: Call, item: dict[str, Any]) -> dict[str, Any]:
     key, sent = item["idempotencykey"], call.state.plugin_sent
     if key in sent:
@@ -271,6 +286,8 @@ def _send_one(call: Call, item: dict[str, Any]) -> dict[str, Any]:
         return _failure(key, "invaliduser")
     if item["contexturl"] and not _local_url(call, item["contexturl"]):
         return _failure(key, "invalidcontexturl")
+    if not may_receive(call, item["touserid"], item["provider"]):
+        return _failure(key, "notarecipient")
     now = call.state.clock()
     sent[key] = {"idempotencykey": key, "status": "sent", "messageid": len(sent) + 1,
                  "userid": item["touserid"], "timesent": now, "errorcode": "",
@@ -303,10 +320,11 @@ def get_delivered(call: Call) -> dict[str, Any]:
 
 def save_progression(call: Call) -> dict[str, Any]:
     """Upsert each record; every call, even with no records, sets config `lastsync` (the pages
-    show "last synchronised")."""
+    show "last synchronised"). The answer's `recordsepoch` is read before anything is written."""
     call.require(SAVE, "Save progression")
     results, warnings = [], []
     with call.state.lock:
+        epoch = call.state.plugin_epoch
         records = call.params["records"]
         call.state.plugin_saves.append(tuple(r["userid"] for r in records))
         call.state.plugin_lastsync = call.state.clock()
@@ -317,7 +335,7 @@ def save_progression(call: Call) -> dict[str, Any]:
                 continue
             results.append({"userid": record["userid"], "courseid": record["courseid"],
                             "outcome": _save(call, record)})  # fmt: skip
-    return {"results": results, "warnings": warnings}
+    return {"results": results, "warnings": warnings, "recordsepoch": epoch}
 
 
 def _record_refusal(call: Call, record: dict[str, Any]) -> dict[str, Any] | None:

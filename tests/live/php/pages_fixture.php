@@ -7,7 +7,11 @@
 //   data TAG PASSWORD   a course in separate groups mode (groups A and B), an editing teacher in
 //                       no group, a non-editing teacher in group A, five students across A and B,
 //                       a user with no role, two assignments, one progression record per
-//                       student (contract section 1), the dashboard block when installed.
+//                       student (contract section 1), the dashboard block when installed; and
+//                       another course of the programme (same category, its own assignment,
+//                       students a1, a3 and b1) whose work and reasons are in their records:
+//                       the editing teacher is a manager of the category (the programme view),
+//                       the non-editing teacher teaches the first course only.
 //   bulk TAG COUNT PASSWORD   COUNT students with records in one course (bulk inserts), a manager
 //                       enrolled as editing teacher, for the pages' benchmark.
 
@@ -108,8 +112,11 @@ function make_pages_data(string $tag, string $password): array {
     global $DB;
     $gen = phpunit_util::get_data_generator();
     $now = time();
+    $category = $gen->create_category(['name' => "Pages programme $tag"]);
     $course = $gen->create_course(['shortname' => "PG-$tag", 'fullname' => "Pages course $tag",
-        'groupmode' => SEPARATEGROUPS, 'groupmodeforce' => 1]);
+        'groupmode' => SEPARATEGROUPS, 'groupmodeforce' => 1, 'category' => $category->id]);
+    $othercourse = $gen->create_course(['shortname' => "PO-$tag", 'fullname' => "Other course $tag",
+        'category' => $category->id]);
     $groups = ['A' => $gen->create_group(['courseid' => $course->id, 'name' => "A-$tag"]),
         'B' => $gen->create_group(['courseid' => $course->id, 'name' => "B-$tag"])];
     // Each name is unique to the run, so a page showing another person's name is caught.
@@ -128,11 +135,19 @@ function make_pages_data(string $tag, string $password): array {
         }
         $users[$key] = $user;
     }
+    foreach (['a1', 'a3', 'b1'] as $key) {
+        $gen->enrol_user($users[$key]->id, $othercourse->id, 'student');
+    }
+    // The editing teacher leads the programme: the manager role in its category (viewprogramme).
+    role_assign($DB->get_field('role', 'id', ['shortname' => 'manager']), $users['editingteacher']->id,
+        context_coursecat::instance($category->id)->id);
     $tz = 'Pacific/Auckland';
     $DB->set_field('user', 'timezone', $tz, ['id' => $users['editingteacher']->id]);
     $agen = $gen->get_plugin_generator('mod_assign');
     $one = $agen->create_instance(['course' => $course->id, 'name' => "Essay one $tag", 'duedate' => $now - 3 * DAYSECS]);
     $two = $agen->create_instance(['course' => $course->id, 'name' => "Essay two $tag", 'duedate' => $now + 5 * DAYSECS]);
+    $other = $agen->create_instance(['course' => $othercourse->id, 'name' => "Other essay $tag",
+        'duedate' => $now - 2 * DAYSECS]);
 
     $modules = fn(string $first) => [
         ['code' => 'MOD701', 'title' => 'Recognition of prior learning', 'credits' => 40, 'outcome' => 'passed', 'mark' => null],
@@ -145,19 +160,24 @@ function make_pages_data(string $tag, string $password): array {
     // 11:30 UTC three days on: 00:30 the next day in Auckland (the editing teacher's zone).
     $own = (intdiv($now, DAYSECS) + 3) * DAYSECS + 11 * HOURSECS + 30 * MINSECS;
     $records = [
-        'a1' => record($users['a1']->id, 'at_risk', ["MOD702 Essay one $tag not handed in"], 40,
-            [item($course, $one, 'MOD702', $late, 'new', 'overdue'), item($course, $two, 'MOD702', $soon, 'new', '')],
+        'a1' => record($users['a1']->id, 'at_risk', ["MOD702 Essay one $tag not handed in",
+            "MOD703 Other essay $tag 2 days overdue"], 40,
+            [item($course, $one, 'MOD702', $late, 'new', 'overdue'), item($course, $two, 'MOD702', $soon, 'new', ''),
+             item($othercourse, $other, 'MOD703', $now - 2 * DAYSECS + HOURSECS, 'new', 'overdue')],
             3003, $modules('in_progress')),
         'a2' => record($users['a2']->id, 'on_track', [], 60,
             [item($course, $one, 'MOD702', $now + 4 * DAYSECS, 'new', '', $now + 4 * DAYSECS),
              item($course, $two, 'MOD702', $own, 'draft', 'draft_due_soon', 0, 1)],
             1096, $modules('in_progress')),
-        'a3' => record($users['a3']->id, 'referred', ["MOD702 Research methods referred: resubmit by the new date"], 40,
-            [item($course, $one, 'MOD702', $late, 'graded', '', 0, 0, 38.0), item($course, $two, 'MOD702', $soon, 'new', '')],
+        'a3' => record($users['a3']->id, 'referred', ["MOD702 Research methods referred: resubmit by the new date",
+            'MOD703 referred: mark 46.0, resit pending'], 40,
+            [item($course, $one, 'MOD702', $late, 'graded', '', 0, 0, 38.0), item($course, $two, 'MOD702', $soon, 'new', ''),
+             item($othercourse, $other, 'MOD703', $late, 'graded', '', 0, 0, 46.0)],
             2000, $modules('referred')),
         'b1' => record($users['b1']->id, 'eligible_pg_diploma', ['Eligible for the Postgraduate Diploma'], 120,
             [item($course, $one, 'MOD702', $late, 'graded', '', 0, 0, 72.0),
-             item($course, $two, 'MOD702', $soon, 'submitted', 'awaiting_marking')],
+             item($course, $two, 'MOD702', $soon, 'submitted', 'awaiting_marking'),
+             item($othercourse, $other, 'MOD703', $late, 'graded', '', 0, 0, 66.0)],
             0, $modules('passed')),
         'b2' => record($users['b2']->id, 'at_risk', ["MOD702 Essay one $tag not handed in"], 40,
             [item($course, $one, 'MOD702', $late, 'new', 'overdue'), item($course, $two, 'MOD702', $soon, 'new', '')],
@@ -178,7 +198,8 @@ function make_pages_data(string $tag, string $password): array {
         'assignments' => [['cmid' => (int)$one->cmid, 'name' => $one->name], ['cmid' => (int)$two->cmid, 'name' => $two->name]],
         'lastsync' => $now, 'detail' => has_detail(), 'block' => $block,
         'nextdeadlines' => array_map(fn($r) => $r['nextdeadline'], $records), 'owndate' => $own,
-        'timezone' => $tz];
+        'timezone' => $tz,
+        'other' => ['courseid' => (int)$othercourse->id, 'cmid' => (int)$other->cmid, 'name' => $other->name]];
 }
 
 /**
