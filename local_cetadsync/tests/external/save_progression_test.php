@@ -86,7 +86,7 @@ final class save_progression_test extends \externallib_advanced_testcase {
         $row = $DB->get_record('local_cetadsync_progress', ['userid' => $student->id, 'courseid' => SITEID]);
         $this->assertSame(['80.00', '["MPC Essay 3 days overdue"]'], [$row->credits, $row->reasons]);
         set_config('lastsync', 0, 'local_cetadsync');
-        $this->assertSame(['results' => [], 'warnings' => []], $this->call([]));
+        $this->assertSame(['results' => [], 'warnings' => [], 'recordsepoch' => 0], $this->call([]));
         $this->assertGreaterThan(0, (int)get_config('local_cetadsync', 'lastsync'));
     }
 

@@ -79,7 +79,7 @@ final class send_notifications_test extends \externallib_advanced_testcase {
         global $DB;
         $this->resetAfterTest();
         $sink = $this->redirectMessages();
-        $student = $this->getDataGenerator()->create_user();
+        $student = $this->getDataGenerator()->get_plugin_generator('local_cetadsync')->create_student();
         $this->login();
         $text = "Hello <script>alert('x')</script>\n<img src=x onerror=alert(1)> & \"bye\"";
 
@@ -102,7 +102,7 @@ final class send_notifications_test extends \externallib_advanced_testcase {
      */
     public function test_caller_html_is_refused(): void {
         $this->resetAfterTest();
-        $student = $this->getDataGenerator()->create_user();
+        $student = $this->getDataGenerator()->get_plugin_generator('local_cetadsync')->create_student();
         $this->login();
         $this->expectException(\invalid_parameter_exception::class);
         send_notifications::execute([self::note('html-1', $student->id, ['fullmessagehtml' => '<p>hi</p>'])]);
@@ -115,7 +115,7 @@ final class send_notifications_test extends \externallib_advanced_testcase {
         global $CFG, $DB;
         $this->resetAfterTest();
         $this->redirectMessages();
-        $student = $this->getDataGenerator()->create_user();
+        $student = $this->getDataGenerator()->get_plugin_generator('local_cetadsync')->create_student();
         $this->login();
         $local = $CFG->wwwroot . '/mod/assign/view.php?id=3&action=view';
         $text = "Open the assignment: $local.\nNot this: https://evil.example/login";
@@ -136,7 +136,7 @@ final class send_notifications_test extends \externallib_advanced_testcase {
         global $CFG, $DB;
         $this->resetAfterTest();
         $this->redirectMessages();
-        $student = $this->getDataGenerator()->create_user();
+        $student = $this->getDataGenerator()->get_plugin_generator('local_cetadsync')->create_student();
         $this->login();
 
         $results = $this->call([
@@ -165,7 +165,7 @@ final class send_notifications_test extends \externallib_advanced_testcase {
         $this->resetAfterTest();
         $this->redirectMessages();
         $gen = $this->getDataGenerator();
-        $active = $gen->create_user();
+        $active = $gen->get_plugin_generator('local_cetadsync')->create_student();
         $suspended = $gen->create_user(['suspended' => 1]);
         $deleted = $gen->create_user();
         delete_user($deleted);
@@ -192,7 +192,7 @@ final class send_notifications_test extends \externallib_advanced_testcase {
      */
     public function test_an_unknown_provider_fails_with_invalidprovider(): void {
         $this->resetAfterTest();
-        $student = $this->getDataGenerator()->create_user();
+        $student = $this->getDataGenerator()->get_plugin_generator('local_cetadsync')->create_student();
         $this->login();
 
         [$result] = $this->call([self::note('p-1', $student->id, ['provider' => 'instantmessage'])]);
@@ -206,7 +206,7 @@ final class send_notifications_test extends \externallib_advanced_testcase {
     public function test_a_key_seen_before_sends_nothing(): void {
         $this->resetAfterTest();
         $sink = $this->redirectMessages();
-        $student = $this->getDataGenerator()->create_user();
+        $student = $this->getDataGenerator()->get_plugin_generator('local_cetadsync')->create_student();
         $this->login();
 
         [$first] = $this->call([self::note('once-1', $student->id)]);
@@ -234,7 +234,7 @@ final class send_notifications_test extends \externallib_advanced_testcase {
     public function test_a_bad_key_fails_the_whole_batch(string $key): void {
         $this->resetAfterTest();
         $sink = $this->redirectMessages();
-        $student = $this->getDataGenerator()->create_user();
+        $student = $this->getDataGenerator()->get_plugin_generator('local_cetadsync')->create_student();
         $this->login();
         try {
             $this->call([self::note('good-1', $student->id), self::note($key, $student->id)]);
@@ -249,7 +249,7 @@ final class send_notifications_test extends \externallib_advanced_testcase {
      */
     public function test_a_caller_without_sendnotifications_is_refused(): void {
         $this->resetAfterTest();
-        $student = $this->getDataGenerator()->create_user();
+        $student = $this->getDataGenerator()->get_plugin_generator('local_cetadsync')->create_student();
         $this->login(['local/cetadsync:sendnotifications']);
         $this->expectException(\required_capability_exception::class);
         $this->call([self::note('cap-1', $student->id)]);

@@ -71,6 +71,20 @@ class local_cetadsync_generator extends component_generator_base {
     }
 
     /**
+     * A user enrolled as a student in a course of her own: someone Moodle offers the plugin's
+     * student reminders to (mod/assign:submit), so a send to her is not refused as notarecipient.
+     *
+     * @param array $record user fields
+     * @return stdClass the user
+     */
+    public function create_student(array $record = []): stdClass {
+        $user = $this->datagenerator->create_user($record);
+        $course = $this->datagenerator->create_course();
+        $this->datagenerator->enrol_user($user->id, $course->id, 'student');
+        return $user;
+    }
+
+    /**
      * A user holding the integration role's capabilities at system level, as cli/setup.php makes
      * it, less those named: the caller of the web-service functions in their tests.
      *

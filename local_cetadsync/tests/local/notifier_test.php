@@ -46,7 +46,7 @@ final class notifier_test extends \advanced_testcase {
         global $DB;
         $this->resetAfterTest();
         $sink = $this->redirectMessages();
-        $student = $this->getDataGenerator()->create_user();
+        $student = $this->getDataGenerator()->get_plugin_generator('local_cetadsync')->create_student();
 
         $first = notifier::send(self::item('k-1', $student->id));
         $again = notifier::send(self::item('k-1', $student->id));
@@ -64,7 +64,7 @@ final class notifier_test extends \advanced_testcase {
         global $DB;
         $this->resetAfterTest();
         $sink = $this->redirectMessages();
-        $student = $this->getDataGenerator()->create_user();
+        $student = $this->getDataGenerator()->get_plugin_generator('local_cetadsync')->create_student();
         set_config('local_cetadsync_studentreminder_disable', 1, 'message');
 
         $failed = notifier::send(self::item('k-2', $student->id));
@@ -84,7 +84,7 @@ final class notifier_test extends \advanced_testcase {
     public function test_a_pending_key_is_in_doubt_and_sends_nothing(): void {
         $this->resetAfterTest();
         $sink = $this->redirectMessages();
-        $student = $this->getDataGenerator()->create_user();
+        $student = $this->getDataGenerator()->get_plugin_generator('local_cetadsync')->create_student();
         $this->getDataGenerator()->get_plugin_generator('local_cetadsync')->create_sent(['userid' => $student->id,
             'idempotencykey' => 'k-3', 'status' => 'pending', 'timesent' => 0]);
 
