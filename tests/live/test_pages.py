@@ -123,6 +123,7 @@ def test_login_form_logs_in_and_logout_logs_out(browser: Browser, people: dict[s
 # -- the editing teacher: every student of the course --
 
 
+@pytest.mark.smoke
 def test_editing_teacher_sees_every_student_with_status_words(
     browser: Browser, pages: dict[str, Any]
 ) -> None:
@@ -249,6 +250,7 @@ def test_non_editing_teacher_sees_only_her_group(browser: Browser, pages: dict[s
 # -- a student: her own record and nothing of anyone else's --
 
 
+@pytest.mark.smoke
 def test_student_sees_her_own_progress_only(browser: Browser, pages: dict[str, Any]) -> None:
     as_user(browser, pages, "a1")
     others = tuple(k for k in pages["users"] if k != "a1")
