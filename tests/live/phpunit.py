@@ -357,6 +357,7 @@ def fetch(target: Path = PHPUNIT11) -> str:
         )
         _checked(["apt-get", *apt, "download", *php_libraries(depends)], cwd=work / "debs")
         shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
         for deb in sorted((work / "debs").glob("*.deb")):
             _checked(["dpkg", "-x", str(deb), str(target)])
     library = target / "usr" / "share" / "php"
