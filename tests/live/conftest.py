@@ -87,9 +87,9 @@ def _state(version: Version) -> Path:
         if not path.exists():
             unavailable(f"{path} ({LIVE_ENV}) does not exist")
         return path
-    if version.problem:
+    path = state_file(version)  # a site built earlier serves even when its source is gone
+    if not path.exists() and version.problem:
         unavailable(f"Moodle {version.label}: {version.problem}")
-    path = state_file(version)
     if not path.exists():
         failed = home_of(version) / "build-error.txt"
         why = (

