@@ -23,6 +23,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -30,6 +31,7 @@ import pytest
 
 from moodle_sync.client import registry
 from tests.live.browser import browser  # noqa: F401  (the fixture, for every live test)
+from tests.live.matrix import BUILDING
 from tests.live.site import LiveSite, LiveSiteError, home_of, state_file
 from tests.live.versions import Version, discover, primary
 
@@ -61,11 +63,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("moodle_version", labels, indirect=True, scope="session")
 
 
+@pytest.hookimpl(trylast=True)  # after pytest has grouped the tests by version
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the live tests, and run them last, so that the sites can build meanwhile."""
     here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.live)
+    live = [item for item in items if here in Path(str(item.fspath)).parents]
+    for item in live:
+        item.add_marker(pytest.mark.live)
+    chosen = set(live)
+    items[:] = [item for item in items if item not in chosen] + live
 
 
 def unavailable(reason: str) -> None:
@@ -81,12 +87,14 @@ def moodle_version(request: pytest.FixtureRequest) -> str:
 
 
 def _state(version: Version) -> Path:
-    """The version's site.json, or the reason it cannot be used."""
+    """The version's site.json, or the reason it cannot be used; waits for a build under way
+    (.ci/run builds the sites while the tests that need none run)."""
     if os.environ.get(LIVE_ENV):
         path = Path(os.environ[LIVE_ENV])
         if not path.exists():
             unavailable(f"{path} ({LIVE_ENV}) does not exist")
         return path
+    wait_for_build(home_of(version))
     path = state_file(version)  # a site built earlier serves even when its source is gone
     if not path.exists() and version.problem:
         unavailable(f"Moodle {version.label}: {version.problem}")
@@ -99,6 +107,19 @@ def _state(version: Version) -> Path:
         )
         unavailable(f"Moodle {version.label} has no site built ({path} is missing); {why}")
     return path
+
+
+def wait_for_build(home: Path, limit: float = 5400) -> None:
+    """Until the build of this version (matrix.py's marker file) ends or its builder dies."""
+    marker, deadline = home / BUILDING, time.monotonic() + limit
+    while marker.exists() and time.monotonic() < deadline:
+        try:
+            os.kill(int(marker.read_text() or 0), 0)
+        except (ValueError, OSError):  # no builder any more (or the marker just went)
+            return
+        time.sleep(2)
+    if marker.exists():
+        unavailable(f"the build in {home} still runs after {limit:.0f} s")
 
 
 @pytest.fixture(scope="session")

@@ -33,6 +33,7 @@ from tests.live.site import (
 from tests.live.versions import Version, discover
 
 ACTIONS = ["build", "rebuild", "reset", "start", "stop", "status"]
+BUILDING = "building"  # in a version's folder while a build of it is under way: the builder's pid
 
 
 def selected(names: list[str]) -> list[Version]:
@@ -54,6 +55,7 @@ def build_one(version: Version, server: Database, phpunit: bool) -> str:
     """One version's site (and its PHPUnit test site): "" when built, else what failed."""
     home = home_of(version)
     failed = home / "build-error.txt"
+    failed.unlink(missing_ok=True)
     started = time.monotonic()
     try:
         site = build(version, server)
@@ -67,12 +69,13 @@ def build_one(version: Version, server: Database, phpunit: bool) -> str:
                 f"{version.label}: PHPUnit "
                 + (f"initialised in {seconds:.0f} s" if seconds else "was ready")
             )
-        failed.unlink(missing_ok=True)
         return ""
     except (LiveSiteError, OSError, subprocess.SubprocessError, ValueError) as exc:
         home.mkdir(parents=True, exist_ok=True)
         failed.write_text(str(exc))
         return f"Moodle {version.label} ({version.source}): {exc}"
+    finally:
+        (home / BUILDING).unlink(missing_ok=True)
 
 
 def prepare_phpunit(site: LiveSite) -> float:
@@ -91,6 +94,9 @@ def build_all(versions: list[Version], phpunit: bool, jobs: int) -> int:
     buildable = [v for v in versions if not v.problem]
     if not buildable:
         return 1
+    for version in buildable:  # tests that start meanwhile wait for these (conftest.py)
+        home_of(version).mkdir(parents=True, exist_ok=True)
+        (home_of(version) / BUILDING).write_text(str(os.getpid()))
     server = database_server()
     server.ensure_running()
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
