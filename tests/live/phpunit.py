@@ -164,7 +164,7 @@ class MoodlePhpUnit:
         (vendor / "autoload.php").write_text(
             f"<?php\nrequire_once('{library}/PHPUnit/Autoload.php');\n"
         )
-        version = f"{self.major}.99" if self.major > 9 else "9.6.7"
+        version = "9.6.7" if self.major == 9 else "11.5.19"  # Debian 12's and 13's
         (vendor / "phpunit" / "phpunit" / "composer.json").write_text(
             json.dumps({"name": "phpunit/phpunit", "version": version})
         )
