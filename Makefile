@@ -6,7 +6,16 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean live-site live-reset
+.PHONY: demo test lint format bench clean live-site live-reset phpunit phpunit11
+
+# Moodle versions for the live tier and Moodle's PHPUnit (tests/live/versions.py): every one
+# found in MOODLE_SRC (default ../shared/moodle/source) unless V names some, e.g. V=4.5.6.
+V ?=
+JOBS ?= 1
+comma := ,
+ifneq ($(strip $(V)),)
+export MOODLE_VERSIONS := $(subst $() ,$(comma),$(strip $(V)))
+endif
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,11 +29,17 @@ demo: $(STAMP)  ## run check and sync against the bundled sandbox Moodle, SQLite
 test: $(STAMP)  ## the whole test suite (PostgreSQL tests skip with a reason when none is found)
 	$(BIN)/pytest
 
-live-site: $(STAMP)  ## build (or start) a real Moodle site under var/live; MOODLE_SRC=tarball|checkout
-	$(BIN)/python -m tests.live.site build
+live-site: $(STAMP)  ## build (or start) a Moodle site per version under var/live; V=, PHPUNIT=1, JOBS=n
+	$(BIN)/python -m tests.live.site build $(if $(PHPUNIT),--phpunit) --jobs $(JOBS)
 
-live-reset: $(STAMP)  ## the live site back to its starting data (database snapshot)
+live-reset: $(STAMP)  ## the live sites back to their starting data (database snapshot)
 	$(BIN)/python -m tests.live.site reset
+
+phpunit: $(STAMP)  ## Moodle's PHPUnit on each built site: the plugins' suites, core's privacy tests; V=, ARGS=
+	$(BIN)/python -m tests.live.phpunit $(if $(ARGS),-- $(ARGS))
+
+phpunit11: $(STAMP)  ## PHPUnit 11 (for Moodle 5) from Debian 13 into var/phpunit11
+	$(BIN)/python -m tests.live.phpunit fetch
 
 lint: $(STAMP)  ## ruff (lint and format check), mypy, php -l on the plugin, worker_needs.php current
 	$(BIN)/ruff check .
@@ -61,7 +76,7 @@ bench: $(STAMP)  ## every benchmark, each against a baseline measured in the sam
 	$(BIN)/python benchmarks/run_all.py $(BENCH)
 
 clean:
-	-test -f var/live/site.json && $(BIN)/python -m tests.live.site stop
+	-test -d var/live && $(BIN)/python -m tests.live.site stop
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
 
 .PHONY: chaos

@@ -1,14 +1,14 @@
 """The plugin's pages (issue 14) on the live Moodle site, against Moodle's own participants page.
 
-On the site `make live-site` built (var/live/site.json): this checkout's local_cetadsync (and
-block_cetadsync) installed by Moodle's upgrade, then 5,000 students with progression records
-in one course (tests/live/php/pages_fixture.php bulk: bulk inserts, seconds). Then, logged in
-through the login form over HTTP, the median time to render course.php and mystudents.php (as
-the course's editing teacher) and myprogress.php (as one of the students), each set against
-the baseline measured in the same run: Moodle's participants page /user/index.php?id=COURSE
-for the same course, as the same teacher (its default view, and all rows on one page too).
-Afterwards the plugins' code is removed and the site reset to its snapshot, as the live tests
-leave it. Without a built site it prints a skipped row and says why.
+On the 4.5.6 site `make live-site` built (var/live/4.5.6/site.json): this checkout's
+local_cetadsync (and block_cetadsync) installed by Moodle's upgrade, then 5,000 students with
+progression records in one course (tests/live/php/pages_fixture.php bulk: bulk inserts,
+seconds). Then, logged in through the login form over HTTP, the median time to render course.php
+and mystudents.php (as the course's editing teacher) and myprogress.php (as one of the
+students), each set against the baseline measured in the same run: Moodle's participants page
+/user/index.php?id=COURSE for the same course, as the same teacher (its default view, and all
+rows on one page too). Afterwards the plugins' code is removed and the site reset to its
+snapshot, as the live tests leave it. Without a built site it prints a skipped row and says why.
 Run: .venv/bin/python benchmarks/bench_pages.py [--students N] [--runs N]
 """
 

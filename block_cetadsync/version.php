@@ -26,7 +26,8 @@ defined('MOODLE_INTERNAL') || die();
 
 $plugin->component = 'block_cetadsync';
 $plugin->version   = 2026120400;
-$plugin->requires  = 2023100900;
+$plugin->requires  = 2023112400; // Moodle 4.4dev (Build: 20231124), the oldest build tested.
+$plugin->supported = [404, 500];  // Tested on 4.4dev, 4.5.6 and 5.0.6+ (.ci/run).
 $plugin->maturity  = MATURITY_BETA;
 $plugin->release   = '0.1.0';
 $plugin->dependencies = ['local_cetadsync' => 2026120400];

@@ -26,6 +26,7 @@ defined('MOODLE_INTERNAL') || die();
 
 $plugin->component = 'local_cetadsync';
 $plugin->version   = 2026120700;
-$plugin->requires  = 2023100900; // Moodle 4.3: core_external namespace, message provider defaults.
+$plugin->requires  = 2023112400; // Moodle 4.4dev (Build: 20231124), the oldest build tested.
+$plugin->supported = [404, 500];  // Tested on 4.4dev, 4.5.6 and 5.0.6+ (.ci/run).
 $plugin->maturity  = MATURITY_BETA;
 $plugin->release   = '0.1.0';

@@ -6,8 +6,9 @@ the output is the same at any hour. Then, with the embedded SQLite database
 (config/demo.toml): `moodle-sync check`; `moodle-sync run --now <12:00 Europe/London today>`
 (pull, plan, send, push statuses); what the sandbox received (messages in full, as the
 student reads them, and profile fields, read back through its side channel); and a second run
-that sends nothing new. Exits non-zero if any step failed. When a live Moodle site is built
-(`make live-site`, var/live/site.json), it ends with the addresses of the plugin's pages there.
+that sends nothing new. Exits non-zero if any step failed. When a live Moodle 4.5.6 site is
+built (`make live-site`, var/live/4.5.6/site.json), it ends with the addresses of the plugin's
+pages there.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def show_received(url: str, examples: int = 3) -> dict[str, Any]:
     return state
 
 
-def show_live_pages(state_file: Path = ROOT / "var" / "live" / "site.json") -> None:
+def show_live_pages(state_file: Path = ROOT / "var" / "live" / "4.5.6" / "site.json") -> None:
     """Where the plugin's pages (issue 14) are on the live site, if one is built. Only the
     address and course ids are read: site.json also holds tokens, never printed."""
     if not state_file.exists():

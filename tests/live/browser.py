@@ -18,6 +18,7 @@ MOODLE_SYNC_TEST_SCREENSHOTS=reports/screenshots retakes the ones the README sho
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
@@ -136,37 +137,62 @@ class Browser:
     # -- who is logged in --
 
     def login(self, username: str, password: str) -> None:
-        """Log in through Moodle's own form, /login/index.php, as a person does."""
-        from selenium.webdriver.common.by import By
-
+        """Log in through Moodle's own form, /login/index.php, as a person does: once the page's
+        own JavaScript is done, with what was typed checked, and a second try when refused.
+        (From 4.5 the page replaces its password box after loading, with a template fetched
+        over AJAX: on a busy machine that came after the keys were typed, and took them.)"""
         if self.username is not None:
             self.logout()
-        self.get("/login/index.php")
-        # The form's own JavaScript moves the focus to the password field once the username has
-        # a value; loaded late (a busy machine), it did so in the middle of the typing, and the
-        # rest of the username went into the password: "Invalid login". Type until both hold.
-        for _attempt in range(3):
-            self.settle()
-            wanted = {"username": username, "password": password}
-            fields = [(self.driver.find_element(By.ID, name), value)
-                      for name, value in wanted.items()]  # fmt: skip
-            for field, value in fields:
-                field.clear()
-                field.send_keys(value)
-            if all(field.get_attribute("value") == value for field, value in fields):
-                break
         started = time.monotonic()
-        self.driver.find_element(By.ID, "loginbtn").click()
-        deadline = started + 120
-        while "/login/index.php" in self.driver.current_url and time.monotonic() < deadline:
-            if self.all(".loginerrors, #loginerrormessage, .alert-danger"):
-                break
-            time.sleep(0.1)
-        if "/login/index.php" in self.driver.current_url:
-            errors = " ".join(e.text for e in self.all(".loginerrors, .alert-danger"))
-            raise LoginFailed(f"{username} could not log in: {errors or 'still on the form'}")
+        refused = self._submit(username, password) and self._submit(username, password)
+        if refused:
+            raise LoginFailed(f"{username} could not log in: {refused}")
         self.timings["login"] = round(time.monotonic() - started, 3)
         self.username = username
+
+    def _submit(self, username: str, password: str) -> str:
+        """Fill the login form in and send it: "" once logged in, else what the page says."""
+        self.get("/login/index.php")
+        self.settle(60)
+        self._type({"username": username, "password": password})
+        self.one("#loginbtn").click()
+        deadline = time.monotonic() + 120
+        while "/login/index.php" in self.driver.current_url and time.monotonic() < deadline:
+            if self.texts(".loginerrors, #loginerrormessage, .alert-danger") is not None:
+                break
+            time.sleep(0.1)
+        if "/login/index.php" not in self.driver.current_url:
+            return ""
+        return " ".join(self.texts(".loginerrors, .alert-danger") or []) or "still on the form"
+
+    def _type(self, values: dict[str, str], attempts: int = 3) -> None:
+        """Type into the inputs with these ids until each holds its value."""
+        from selenium.common.exceptions import StaleElementReferenceException
+
+        read = "return arguments[0].map(id => (document.getElementById(id) || {}).value)"
+        for _ in range(attempts):
+            with contextlib.suppress(StaleElementReferenceException):
+                for name, value in values.items():
+                    box = self.one(f"#{name}")
+                    box.clear()
+                    box.send_keys(value)
+            if self.driver.execute_script(read, list(values)) == list(values.values()):
+                return
+            self.settle(10)
+        raise LoginFailed(f"{self.path}: the form did not keep what was typed in {list(values)}")
+
+    def texts(self, css: str) -> list[str] | None:
+        """The texts of the elements css finds, None when there are none; a page that changes
+        while they are read is read again."""
+        from selenium.common.exceptions import StaleElementReferenceException
+
+        for _ in range(5):
+            try:
+                found = [e.text for e in self.all(css)]
+                return found or None
+            except StaleElementReferenceException:
+                time.sleep(0.2)
+        return None
 
     def logout(self) -> None:
         """Log out as the user menu does (logout.php with the session key)."""

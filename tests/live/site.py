@@ -1,15 +1,19 @@
-"""A disposable real Moodle site for the live tests: build it once, reuse it, reset it fast.
+"""Disposable real Moodle sites for the live tests, one per version: build once, reset fast.
 
-    python -m tests.live.site build    # or `make live-site`; a second run reuses the site
-    python -m tests.live.site reset    # back to the starting data (database snapshot)
-    python -m tests.live.site rebuild  # from scratch (another MOODLE_SRC, changed scripts)
-    python -m tests.live.site start | stop | status
+    python -m tests.live.site build [VERSION...] [--phpunit] [--jobs N]   # or `make live-site`
+    python -m tests.live.site reset [VERSION...]    # back to the starting data (snapshot)
+    python -m tests.live.site rebuild [VERSION...]  # from scratch (new source, changed scripts)
+    python -m tests.live.site start | stop | status [VERSION...]
 
-The source is ``$MOODLE_SRC``: a tarball (default: the Moodle 4.4 build the recordings came
-from, ``../shared/moodle/source/moodle-4.4dev-20231124.tar.xz``) or an unpacked checkout, which
-is copied. Everything built lives under ``var/live/`` (gitignored): the code (``moodle/``), the
-data root, a PostgreSQL cluster of its own unless ``MOODLE_SYNC_TEST_POSTGRES_URL`` names a
-server, the PHP built-in server's log, and ``site.json``.
+The versions and their sources are tests/live/versions.py's (``MOODLE_SRC``: a tarball, a
+checkout, or a folder of tarballs, default ``../shared/moodle/source`` beside the clone); no
+VERSION means every one found. A second build reuses a built site; ``--phpunit`` also
+initialises Moodle's own PHPUnit in it (tests/live/phpunit.py), ``--jobs`` builds several
+versions at once. Each version lives under ``var/live/<version>/`` (gitignored): the code
+(``moodle/``), serving both the site (tables ``mdl_``) and Moodle's PHPUnit (tables ``phpu_``, in
+a database of their own), the data roots, the PHP built-in server's log, and ``site.json``. A
+PostgreSQL cluster of its own (``var/live/pg``) serves every version unless
+``MOODLE_SYNC_TEST_POSTGRES_URL`` names a server.
 
 ``site.json`` (mode 0600) holds the site's tokens, **for the tests only**: a throwaway site on
 a loopback port, never a real one. Nothing the project commits holds a token.
@@ -23,11 +27,11 @@ Europe/London before the build, so ``run --now <anchor>`` sees the cohort as the
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -35,7 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -44,20 +48,16 @@ from zoneinfo import ZoneInfo
 
 import requests
 
+from tests.live.versions import PRIMARY, Version
+
 ROOT = Path(__file__).resolve().parents[2]
 VAR = ROOT / "var" / "live"
-STATE_FILE = VAR / "site.json"
 PHP_DIR = Path(__file__).resolve().parent / "php"
-# The Moodle source (43 MB) is not in the repository: MOODLE_SRC, else the workplace's copy
-# beside the clone or at /work/shared, the same places .ci/run looks.
-TARBALL = Path("moodle") / "source" / "moodle-4.4dev-20231124.tar.xz"
-DEFAULT_SRC = next(
-    (p for p in (ROOT.parent / "shared" / TARBALL, Path("/work/shared") / TARBALL) if p.exists()),
-    ROOT.parent / "shared" / TARBALL,
-)
 PHP = ["php", "-d", "max_input_vars=5000", "-d", "memory_limit=512M"]
-# One name per clone: CI and several checkouts may share one PostgreSQL server.
-DB_NAME = f"moodle_live_{hashlib.sha1(str(ROOT).encode()).hexdigest()[:8]}"
+# One name per clone and version: CI and several checkouts may share one PostgreSQL server.
+DB_PREFIX = f"moodle_live_{hashlib.sha1(str(ROOT).encode()).hexdigest()[:8]}"
+# This checkout's plugins and where each goes in a site's code; a missing folder is skipped.
+PLUGINS = {"local_cetadsync": "local/cetadsync", "block_cetadsync": "blocks/cetadsync"}
 SERVICE, ADMIN_SERVICE, ROLE = "cetad_sync", "live_tests_admin", "cetad_sync_integration"
 STUDENT_FUNCTIONS = [
     "core_webservice_get_site_info",
@@ -93,7 +93,7 @@ class Database:
     user: str
     password: str = ""
     datadir: str = ""  # set when the cluster is ours to start and stop
-    name: str = DB_NAME  # the site's database; its snapshot is name + "_snapshot"
+    name: str = DB_PREFIX  # the site's database; its snapshot is name + "_snapshot"
 
     @property
     def snapshot(self) -> str:
@@ -117,10 +117,14 @@ class Database:
                 connection.execute(statement)
 
     def recreate(self, name: str, template: str | None = None) -> None:
-        """Drop ``name`` (closing its connections) and create it, empty or from a template."""
+        """Drop ``name`` (closing its connections) and create it, empty or from a template.
+        A test site's commits need not wait for the disk: installs commit one row at a time,
+        and 1,000 such commits took 3-4 s here with the wait, 0.4-1 s without."""
         source = f' TEMPLATE "{template}"' if template else " TEMPLATE template0 ENCODING 'UTF8'"
         self.execute(
-            f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"{source}'
+            f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+            f'CREATE DATABASE "{name}"{source}',
+            f'ALTER DATABASE "{name}" SET synchronous_commit = off',
         )
 
     def ensure_running(self) -> None:
@@ -217,6 +221,9 @@ class LiveSite:
     ids: dict[str, dict[str, int]] = field(default_factory=dict)
     php: list[str] = field(default_factory=lambda: list(PHP))
     timings: dict[str, float] = field(default_factory=dict)
+    version: str = ""  # the label tests/live/versions.py gives it (4.5.6, 5.0.6+)
+    release: str = ""  # as its version.php says: 4.5.6 (Build: 20250811)
+    home: Path = VAR  # its folder under var/live: site.json, logs, PHPUnit's data root
 
     # -- the contract the plugin's tests rely on --
 
@@ -317,7 +324,7 @@ class LiveSite:
         self.database.ensure_running()
         if self.answers():
             return
-        log = (VAR / "php-server.log").open("ab")
+        log = (self.home / "php-server.log").open("ab")
         env = {**os.environ, "PHP_CLI_SERVER_WORKERS": "2"}
         server = subprocess.Popen(
             [*self.php, "-S", f"127.0.0.1:{self.port}", "-t", str(self.dirroot)],
@@ -326,44 +333,76 @@ class LiveSite:
             env=env,
             start_new_session=True,
         )
-        (VAR / "php-server.pid").write_text(str(server.pid))
+        (self.home / "php-server.pid").write_text(str(server.pid))
         deadline = time.monotonic() + 30
         while not self.answers():
             if server.poll() is not None or time.monotonic() > deadline:
                 raise LiveSiteError(
                     f"the PHP server on port {self.port} did not start; "
-                    f"see {VAR / 'php-server.log'}"
+                    f"see {self.home / 'php-server.log'}"
                 )
             time.sleep(0.2)
 
     def stop(self) -> None:
-        pidfile = VAR / "php-server.pid"
+        """Stop the PHP server (the database cluster serves every version: stop_all())."""
+        pidfile = self.home / "php-server.pid"
         if pidfile.exists():
             with contextlib.suppress(ProcessLookupError, ValueError):
                 os.killpg(int(pidfile.read_text()), signal.SIGTERM)
             pidfile.unlink()
-        self.database.stop()
 
-    def save(self, path: Path = STATE_FILE) -> None:
+    def add_plugins(self) -> list[Path]:
+        """Copy this checkout's plugins into the code (replacing any older copy)."""
+        targets = []
+        for name, to in PLUGINS.items():
+            if (ROOT / name).is_dir():
+                target = self.dirroot / to
+                shutil.rmtree(target, ignore_errors=True)
+                shutil.copytree(ROOT / name, target)
+                targets.append(target)
+        return targets
+
+    def remove_plugins(self) -> None:
+        for to in PLUGINS.values():
+            shutil.rmtree(self.dirroot / to, ignore_errors=True)
+
+    def save(self, path: Path | None = None) -> None:
         state = {k: v for k, v in self.__dict__.items() if k not in ("php",)}
         state |= {
             "dirroot": str(self.dirroot),
             "dataroot": str(self.dataroot),
+            "home": str(self.home),
             "database": self.database.__dict__,
         }
+        path = path or self.home / "site.json"
         path.touch(mode=0o600)
         os.chmod(path, 0o600)
         path.write_text(json.dumps(state, indent=2) + "\n")
 
     @classmethod
-    def load(cls, path: Path = STATE_FILE) -> LiveSite:
+    def load(cls, path: Path | None = None) -> LiveSite:
+        path = path or STATE_FILE
         state = json.loads(path.read_text())
         state |= {
             "dirroot": Path(state["dirroot"]),
             "dataroot": Path(state["dataroot"]),
+            "home": Path(state.get("home") or path.parent),
             "database": Database(**state["database"]),
         }
         return cls(**state)
+
+
+def home_of(version: Version | str) -> Path:
+    """A version's folder under var/live: 5.0.6+ -> var/live/5.0.6plus."""
+    slug = version.slug if isinstance(version, Version) else version.replace("+", "plus")
+    return VAR / slug
+
+
+def state_file(version: Version | str) -> Path:
+    return home_of(version) / "site.json"
+
+
+STATE_FILE = state_file(PRIMARY)  # the primary version's site (the benchmarks, the demo)
 
 
 def flatten(params: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
@@ -383,45 +422,49 @@ def flatten(params: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
 # --- building ------------------------------------------------------------------------------
 
 
-def build(source: Path | None = None) -> LiveSite:
-    """Build the site, or start and return the one already built."""
-    if STATE_FILE.exists():
-        site = LiveSite.load()
+def build(version: Version, server: Database | None = None) -> LiveSite:
+    """Build one version's site, or start and return the one already built."""
+    home = home_of(version)
+    if (home / "site.json").exists():
+        site = LiveSite.load(home / "site.json")
         site.start()
         return site
-    source = source or Path(os.environ.get("MOODLE_SRC", DEFAULT_SRC))
+    if version.source is None or version.problem:
+        raise LiveSiteError(f"Moodle {version.label}: {version.problem or 'no source'}")
     timings: dict[str, float] = {}
     started = time.monotonic()
 
     def lap(name: str) -> None:
         timings[name] = round(time.monotonic() - started - sum(timings.values()), 1)
 
-    VAR.mkdir(parents=True, exist_ok=True)
-    dirroot, dataroot = VAR / "moodle", VAR / "moodledata"
-    unpack(source, dirroot)
+    home.mkdir(parents=True, exist_ok=True)
+    dirroot, dataroot = home / "moodle", home / "moodledata"
+    unpack(version.source, dirroot, home)
     shutil.rmtree(dataroot, ignore_errors=True)
     lap("unpack_seconds")
-    database = database_server()
+    database = replace(server or database_server(), name=f"{DB_PREFIX}_{db_part(version)}")
     database.ensure_running()
     database.recreate(database.name)
     url = f"http://127.0.0.1:{free_port()}"
-    site = LiveSite(url, "", "", dirroot, dataroot, database, anchor=anchor_before(datetime.now()))
+    site = LiveSite(
+        url,
+        "",
+        "",
+        dirroot,
+        dataroot,
+        database,
+        anchor=anchor_before(datetime.now()),
+        version=version.label,
+        release=release_of(dirroot),
+        home=home,
+    )
     install(site)
     lap("install_seconds")
-    site.ids = json.loads(
-        site._checked(
-            site.php_cli(
-                PHP_DIR / "load_scenario.php",
-                str(write_json("scenario", scenario_export(site.anchor))),
-            )
-        )
-    )
+    scenario = write_json(home / "scenario.json", scenario_export(site.anchor))
+    site.ids = json.loads(site._checked(site.php_cli(PHP_DIR / "load_scenario.php", scenario)))
     lap("scenario_seconds")
-    tokens = json.loads(
-        site._checked(
-            site.php_cli(PHP_DIR / "configure.php", str(write_json("setup", setup_export())))
-        )
-    )
+    setup = write_json(home / "setup.json", setup_export())
+    tokens = json.loads(site._checked(site.php_cli(PHP_DIR / "configure.php", setup)))
     site.token, site.admin_token = tokens["token"], tokens["admin_token"]
     site.no_capability_token, site.student_tokens = (
         tokens["no_capability_token"],
@@ -435,11 +478,23 @@ def build(source: Path | None = None) -> LiveSite:
     return site
 
 
-def unpack(source: Path, dirroot: Path) -> None:
+def db_part(version: Version) -> str:
+    """A version's part of its database names: 5.0.6+ -> 5_0_6plus."""
+    return re.sub(r"[^a-z0-9]", "_", version.slug.lower())
+
+
+def release_of(dirroot: Path) -> str:
+    found = re.search(r"\$release\s*=\s*'([^']+)'", (dirroot / "version.php").read_text())
+    return found.group(1) if found else ""
+
+
+def unpack(source: Path, dirroot: Path, scratch_in: Path) -> None:
+    """The Moodle code from a tarball or a checkout into dirroot; a tarball that cannot be
+    read fails naming it."""
     if not source.exists():
         raise LiveSiteError(
-            f"MOODLE_SRC {str(source)!r} does not exist: give a Moodle tarball "
-            "or an unpacked checkout"
+            f"MOODLE_SRC {str(source)!r} does not exist: give a Moodle tarball, "
+            "an unpacked checkout or a folder of tarballs"
         )
     shutil.rmtree(dirroot, ignore_errors=True)
     if source.is_dir():
@@ -447,10 +502,16 @@ def unpack(source: Path, dirroot: Path) -> None:
             source, dirroot, symlinks=True, ignore=shutil.ignore_patterns(".git", "config.php")
         )
         return
-    with tempfile.TemporaryDirectory(dir=VAR) as scratch:
-        _run(["tar", "-xf", str(source), "-C", scratch])
-        (top,) = [p for p in Path(scratch).iterdir() if p.is_dir()]
-        top.rename(dirroot)
+    with tempfile.TemporaryDirectory(dir=scratch_in) as scratch:
+        done = subprocess.run(
+            ["tar", "-xf", str(source), "-C", scratch], capture_output=True, text=True, timeout=600
+        )
+        if done.returncode != 0:
+            raise LiveSiteError(f"cannot unpack {source}: {done.stderr.strip()[-1000:]}")
+        tops = [p for p in Path(scratch).iterdir() if p.is_dir()]
+        if len(tops) != 1:
+            raise LiveSiteError(f"{source} does not unpack to one folder (found {len(tops)})")
+        tops[0].rename(dirroot)
     if not (dirroot / "version.php").exists():
         raise LiveSiteError(
             f"{source} does not hold a Moodle code tree (no version.php at its top)"
@@ -547,8 +608,7 @@ def setup_export() -> dict[str, Any]:
     }
 
 
-def write_json(name: str, value: Any) -> Path:
-    path = VAR / f"{name}.json"
+def write_json(path: Path, value: Any) -> Path:
     path.write_text(json.dumps(value, indent=1))
     return path
 
@@ -566,36 +626,9 @@ def _run(command: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m tests.live.site",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("action", choices=["build", "rebuild", "reset", "start", "stop", "status"])
-    action = parser.parse_args(argv).action
-    if action == "rebuild" and STATE_FILE.exists():
-        LiveSite.load().stop()
-        STATE_FILE.unlink()
-    if action in ("build", "rebuild"):
-        site = build()
-        print(f"live Moodle site at {site.url} (code {site.dirroot}); timings: {site.timings}")
-        return 0
-    if not STATE_FILE.exists():
-        print(
-            f"no live site built ({STATE_FILE} is missing): run `make live-site`", file=sys.stderr
-        )
-        return 1
-    started = time.monotonic()
-    site = LiveSite.load()
-    if action == "reset":
-        site.start()
-        site.reset()
-    elif action == "start":
-        site.start()
-    elif action == "stop":
-        site.stop()
-    print(f"{action}: {site.url} answers={site.answers()} ({time.monotonic() - started:.1f} s)")
-    return 0
+    from tests.live.matrix import main as every_version
+
+    return every_version(argv)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ def site(live_site: LiveSite) -> Iterator[LiveSite]:
     live_site.reset()
 
 
+@pytest.mark.smoke
 def test_check_passes_on_the_documented_role(site: LiveSite, cli: Cli) -> None:
     done = cli("check")
     assert done.returncode == 0, done.stdout + done.stderr

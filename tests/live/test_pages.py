@@ -123,6 +123,7 @@ def test_login_form_logs_in_and_logout_logs_out(browser: Browser, people: dict[s
 # -- the editing teacher: every student of the course --
 
 
+@pytest.mark.smoke
 def test_editing_teacher_sees_every_student_with_status_words(
     browser: Browser, pages: dict[str, Any]
 ) -> None:
@@ -298,6 +299,7 @@ def test_the_programme_leader_sees_every_courses_work_and_reasons(
 # -- a student: her own record and nothing of anyone else's --
 
 
+@pytest.mark.smoke
 def test_student_sees_her_own_progress_only(browser: Browser, pages: dict[str, Any]) -> None:
     as_user(browser, pages, "a1")
     others = tuple(k for k in pages["users"] if k != "a1")

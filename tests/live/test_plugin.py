@@ -794,6 +794,7 @@ def test_the_worker_pulls_the_same_rows_on_both_paths_and_few_calls_on_the_plugi
     assert calls["core", "full"] > calls["plugin", "full"], calls
 
 
+@pytest.mark.smoke
 def test_a_run_on_the_plugin_path_fills_the_records_the_pages_read(
     site: Any, token: str, tmp_path: Path
 ) -> None:

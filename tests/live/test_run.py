@@ -49,6 +49,7 @@ def stored(database: Path, query: str) -> list[tuple[Any, ...]]:
         return connection.execute(query).fetchall()
 
 
+@pytest.mark.smoke
 def test_a_full_run_succeeds_and_sends_reminders(ran: dict[str, Any]) -> None:
     assert ran["first"].returncode == 0, ran["first"].stdout + ran["first"].stderr
     sent = stored(ran["database"], "SELECT count(*) FROM outbox WHERE state = 'sent'")[0][0]
@@ -56,6 +57,7 @@ def test_a_full_run_succeeds_and_sends_reminders(ran: dict[str, Any]) -> None:
     assert len(ran["after_first"]) == sent
 
 
+@pytest.mark.smoke
 def test_a_rerun_at_the_same_instant_sends_nothing(ran: dict[str, Any]) -> None:
     assert ran["again"].returncode == 0, ran["again"].stdout + ran["again"].stderr
     assert len(ran["after_again"]) == len(ran["after_first"])
