@@ -11,7 +11,6 @@ import click
 from moodle_sync.client import Requester
 from moodle_sync.client.registry import missing_functions
 from moodle_sync.client.site import get_site_info
-from moodle_sync.client.sitepath import SitePath, detect_path
 from moodle_sync.commands.base import (
     Context,
     emit_json,
@@ -53,7 +52,8 @@ def check(ctx: Context, as_json: bool) -> None:
     problems: list[str] = []
     with Requester(settings.require_moodle()) as requester:
         info = get_site_info(requester)
-        from moodle_sync.probe import probe_access, probe_plugin_access  # after the first call
+        from moodle_sync.paths import from_site_info  # after the first call
+        from moodle_sync.probe import probe_access, probe_plugin_access
         from moodle_sync.pull.runner import load_state
         from moodle_sync.pull.scope import resolve_scope
         from moodle_sync.store.db import open_database
@@ -62,7 +62,8 @@ def check(ctx: Context, as_json: bool) -> None:
             f"moodle: {info.sitename!r} at {info.siteurl}, release {info.release}, "
             f"signed in as {info.username} (user id {info.userid})"
         )
-        path = SitePath.from_site_info(info)
+        moodle = from_site_info(requester, info)
+        path = moodle.site
         say(path.describe())
         problems += [
             f"missing function: {spec.name} ({spec.purpose}); add it to the external service "
@@ -75,8 +76,7 @@ def check(ctx: Context, as_json: bool) -> None:
         scope = resolve_scope(requester, programme.mapped_courses(), known, plugin=path.plugin)
         problems += [f"missing course: no Moodle course has idnumber {i!r}" for i in scope.missing]
         fields = [settings.push.progression_field, settings.push.credits_field]
-        field_problems, notes = _field_problems(requester, path, info.userid, info.functions,
-                                                fields)  # fmt: skip
+        field_problems, notes = moodle.writer.field_problems(info.userid, info.functions, fields)
         problems += field_problems
         for note in notes:
             say(note)
@@ -112,29 +112,6 @@ def check(ctx: Context, as_json: bool) -> None:
     )
 
 
-def _field_problems(
-    requester: Requester, path: SitePath, userid: int, functions: list[str], fields: list[str]
-) -> tuple[list[str], list[str]]:
-    """The progression fields' problems, and notes (what cannot be checked on this path).
-
-    Plugin path: local_cetadsync describes them (exists, locked, who sees them). Core path:
-    a probe value written to the integration user's own profile must come back; whether they
-    are locked no core function says."""
-    from moodle_sync.push import profile
-
-    if path.plugin:
-        from moodle_sync.client.cetadsync import get_profile_fields
-
-        return profile.plugin_field_problems(get_profile_fields(requester), fields), []
-    note = profile.unverified_lock_note(fields)
-    if {"core_user_update_users", "core_user_get_users_by_field"} - set(functions):
-        # the proof writes and reads back: the missing function is named already
-        return [f"profile fields {', '.join(fields)} not proved: the service lacks the "
-                "functions to write and read them"], [note]  # fmt: skip
-    absent = profile.prove_profile_fields(requester, userid, fields)
-    return [f"missing profile field: {profile.missing_field_problem(n)}" for n in absent], [note]
-
-
 @click.command()
 @click.option("--full", is_flag=True, help="Ignore bookmarks and re-read everything.")
 @json_option("the run record")
@@ -148,9 +125,10 @@ def sync(ctx: Context, full: bool, as_json: bool) -> None:
     with Requester(settings.require_moodle()) as requester:
         # the site first: a wrong address or a refused token is told before the database
         # (and SQLAlchemy) is opened, and the path is known before the lock is taken
-        path = detect_path(requester)
+        info = get_site_info(requester)
         from moodle_sync.commands.progress import terminal_progress
         from moodle_sync.lock import pipeline_lock
+        from moodle_sync.paths import from_site_info
         from moodle_sync.pull.runner import run_sync
         from moodle_sync.store.db import open_database
 
@@ -159,7 +137,8 @@ def sync(ctx: Context, full: bool, as_json: bool) -> None:
         with lock, terminal_progress(wanted=not as_json) as progress:
             window = timedelta(seconds=settings.sync.safety_window_seconds)
             report = run_sync(requester, sessions, programme, full=full, safety_window=window,
-                              progress=progress, path=path)  # fmt: skip
+                              progress=progress,
+                              path=from_site_info(requester, info).site)  # fmt: skip
     if as_json:
         emit_json(report.as_dict())
     else:
