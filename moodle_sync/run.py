@@ -199,10 +199,10 @@ def run_pipeline(ctx: RunContext) -> PipelineReport:
 
 
 def _stages(ctx: RunContext, run: RunRecord) -> PipelineReport:
-    pulled = pull(ctx.requester, ctx.sessions, ctx.programme, run, courses=ctx.courses,
-                  full=ctx.full, now=ctx.now, safety_window=ctx.safety_window,
-                  should_stop=ctx.should_stop, progress=ctx.progress,
-                  path=ctx.moodle_path().site)  # fmt: skip
+    pulled = pull(ctx.requester, ctx.sessions, ctx.programme, run, ctx.moodle_path().source,
+                  courses=ctx.courses, full=ctx.full, now=ctx.now,
+                  safety_window=ctx.safety_window, should_stop=ctx.should_stop,
+                  progress=ctx.progress)  # fmt: skip
     if ctx.should_stop():
         return PipelineReport(pulled, PlanReport(run.id, ctx.dry_run), DeliveryReport(),
                               ProfileReport(ctx.dry_run), ctx.now, ctx.dry_run,

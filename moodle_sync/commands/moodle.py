@@ -53,7 +53,6 @@ def check(ctx: Context, as_json: bool) -> None:
     with Requester(settings.require_moodle()) as requester:
         info = get_site_info(requester)
         from moodle_sync.paths import from_site_info  # after the first call
-        from moodle_sync.probe import probe_access, probe_plugin_access
         from moodle_sync.pull.runner import load_state
         from moodle_sync.pull.scope import resolve_scope
         from moodle_sync.store.db import open_database
@@ -73,7 +72,7 @@ def check(ctx: Context, as_json: bool) -> None:
         ]
         _engine, sessions = open_database(settings.database.url)
         known = load_state(sessions)[0]
-        scope = resolve_scope(requester, programme.mapped_courses(), known, plugin=path.plugin)
+        scope = resolve_scope(moodle.source, programme.mapped_courses(), known)
         problems += [f"missing course: no Moodle course has idnumber {i!r}" for i in scope.missing]
         fields = [settings.push.progression_field, settings.push.credits_field]
         field_problems, notes = moodle.writer.field_problems(info.userid, info.functions, fields)
@@ -82,12 +81,7 @@ def check(ctx: Context, as_json: bool) -> None:
             say(note)
         access = None
         if scope.courses:
-            course = scope.courses[0]
-            available = set(info.functions)
-            access = (probe_plugin_access(requester, course.id, course.idnumber, available)
-                      if path.plugin else
-                      probe_access(requester, info.userid, course.id, course.idnumber,
-                                   available))  # fmt: skip
+            access = moodle.source.probe(scope.courses[0], info.userid, set(info.functions))
             problems += access.problems
     rollovers = [rollover.describe() for rollover in scope.rolled_over]
     if as_json:
@@ -104,7 +98,7 @@ def check(ctx: Context, as_json: bool) -> None:
     if problems:
         click.echo(f"check: {len(problems)} problems", err=True)
         sys.exit(ExitCode.FAILURE)
-    proved = "reads" if path.plugin else "reads and messaging"
+    proved = "reads and messaging" if access and access.messaging == "proved" else "reads"
     probed = f"; {proved} proved on {access.course}" if access else ""
     click.echo(
         f"all {len(scope.courses)} mapped courses found; every function available; "
@@ -138,7 +132,7 @@ def sync(ctx: Context, full: bool, as_json: bool) -> None:
             window = timedelta(seconds=settings.sync.safety_window_seconds)
             report = run_sync(requester, sessions, programme, full=full, safety_window=window,
                               progress=progress,
-                              path=from_site_info(requester, info).site)  # fmt: skip
+                              source=from_site_info(requester, info).source)  # fmt: skip
     if as_json:
         emit_json(report.as_dict())
     else:
