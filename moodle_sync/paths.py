@@ -65,6 +65,6 @@ def detect(requester: Requester) -> MoodlePath:
 
 
 def unasked(requester: Requester) -> MoodlePath:
-    """Before site info was read (a run that failed first, a pull given no path): core, which
-    needs nothing the site may lack."""
+    """The core path, for a site whose info was not read: a run that failed before it asked
+    (its alerts), a pull given no source."""
     return MoodlePath(CORE, requester)

@@ -116,8 +116,8 @@ def run_sync(
     kind: str | None = None,
     source: Source | None = None,
 ) -> SyncReport:
-    """The pull recorded as a run of its own (`moodle-sync sync`). Without a `source` the
-    site is read the way that needs nothing of it (`paths.unasked`)."""
+    """The pull recorded as a run of its own (`moodle-sync sync`); without a `source`, through
+    core web services (`paths.unasked`)."""
     source = source or unasked(requester).source
     with recorded_run(sessions, kind or ("full" if full else "incremental")) as run:
         report = pull(requester, sessions, programme, run, source, courses=courses, full=full,
