@@ -27,8 +27,8 @@ from sqlalchemy import insert
 from moodle_sync.client import Requester
 from moodle_sync.client.messages import OutgoingMessage, send_instant_messages
 from moodle_sync.push import outbox
+from moodle_sync.push.core_writer import CoreWrites
 from moodle_sync.push.dispatch import Delivery, deliver
-from moodle_sync.push.writer import LiveWrites
 from moodle_sync.rules.policy import Reminders
 from moodle_sync.sandbox.faults import FaultPlan
 from moodle_sync.sandbox.server import INTEGRATION_TOKEN, Sandbox, start_sandbox
@@ -87,7 +87,7 @@ def time_outbox(sb: Sandbox, rows: list[dict[str, object]], workdir: Path) -> tu
     settings = PushSettings(batch_size=BATCH, max_messages_per_run=len(rows))
     with requester(sb) as req:
         start = time.perf_counter()
-        d = Delivery(req, sessions, LiveWrites(req), settings, lambda: NOW, WINDOW,
+        d = Delivery(req, sessions, CoreWrites(req), settings, lambda: NOW, WINDOW,
                      outbox.still_true)  # fmt: skip
         report = deliver(d)
         seconds = time.perf_counter() - start

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from moodle_sync.errors import MoodleError, MoodleSyncError
 from moodle_sync.push import outbox
 from moodle_sync.push.dispatch import Delivery, deliver
-from moodle_sync.push.indoubt import marker
+from moodle_sync.push.render import marker
 from moodle_sync.settings import Settings
 
 if TYPE_CHECKING:
@@ -168,10 +168,8 @@ def raise_alarm(ctx: RunContext, report: PipelineReport | BaseException) -> int:
     caller reports."""
     planned = plan_alerts(ctx.sessions, ctx.settings, report, ctx.clock())
     if planned:
-        writes, push = ctx.writes(), ctx.settings.push
-        plugin = ctx.path.plugin if ctx.path else False
-        delivery = Delivery(ctx.requester, ctx.sessions, writes, push, ctx.clock, ctx.window,
-                            outbox.still_true, plugin=plugin)  # fmt: skip
+        delivery = Delivery(ctx.requester, ctx.sessions, ctx.writer(), ctx.settings.push,
+                            ctx.clock, ctx.window, outbox.still_true)  # fmt: skip
         try:
             deliver(delivery, kind=ALERT_KIND)
         except MoodleSyncError as exc:

@@ -28,6 +28,7 @@ from moodle_sync.errors import ScopeError
 from moodle_sync.pull.fetch import CourseData, fetch_all
 from moodle_sync.pull.runner import load_state
 from moodle_sync.pull.scope import resolve_scope
+from moodle_sync.pull.source import Source
 from moodle_sync.push.profile import wanted_values
 from moodle_sync.rules.policy import Programme
 from moodle_sync.settings import PushSettings
@@ -111,17 +112,20 @@ def resolve_user(session: Session, requester: Requester, ident: str) -> int:
 def diff(
     sessions: sessionmaker[Session],
     requester: Requester,
+    source: Source,
     programme: Programme,
     push: PushSettings,
     scope: Reconciliation,
     now: dt.datetime,
 ) -> Reconciliation:
-    """Read the scope live (writing nothing anywhere) and list every difference in it."""
+    """Read the scope live through the run's `source` (writing nothing anywhere) and list
+    every difference in it."""
     result = Reconciliation(list(scope.courses), scope.user_id)
     known, _bookmarks, cmids, _digests = load_state(sessions)
-    found = resolve_scope(requester, result.courses, known)
+    found = resolve_scope(source, result.courses, known)
     window = dt.timedelta(0)
-    fetched = fetch_all(requester, found.courses, {}, full=True, window=window, known_cmids=cmids)
+    fetched = fetch_all(source, found.courses, {}, sessions=sessions, full=True, window=window,
+                        known_cmids=cmids)  # fmt: skip
     result.missing_courses = found.missing
     with sessions() as session:
         for course in found.courses:

@@ -28,20 +28,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.alerts import raise_alarm
 from moodle_sync.client import Requester
-from moodle_sync.client.sitepath import SitePath, detect_path
 from moodle_sync.cohort import Evaluation, evaluate_store
 from moodle_sync.errors import MoodleSyncError
 from moodle_sync.ledger import RunRecord, recorded_run
 from moodle_sync.lock import engine_of
+from moodle_sync.paths import MoodlePath, detect, unasked
 from moodle_sync.pull.fetch import Progress
 from moodle_sync.pull.runner import SyncReport, pull
 from moodle_sync.push.dispatch import Delivery, DeliveryReport, deliver
 from moodle_sync.push.outbox import SendWindow
 from moodle_sync.push.planner import PlanReport, make_plan, write_plan
 from moodle_sync.push.profile import ProfileReport, push_profiles
-from moodle_sync.push.progression import save_changed_progression
 from moodle_sync.push.render import Renderer
-from moodle_sync.push.writer import DryRunWrites, LiveWrites, MoodleWrites, PluginWrites
+from moodle_sync.push.writer import DryRunWrites, MoodleWrites, SiteWrites
 from moodle_sync.rules.policy import Programme
 from moodle_sync.settings import Settings
 from moodle_sync.store.db import open_database, rolled_back
@@ -71,23 +70,23 @@ class RunContext:
     kind: str | None = None
     should_stop: Callable[[], bool] = lambda: False
     progress: Progress | None = None
-    path: SitePath | None = None  # plugin or core: from site info, once, at the run's start
+    path: MoodlePath | None = None  # plugin or core: from site info, once, at the run's start
     _started: float = field(default_factory=time.monotonic)
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:
             raise ValueError(f"now={self.now!r} is naive: pass an aware datetime")
 
-    def site_path(self) -> SitePath:
-        """The one place a run decides between local_cetadsync and core Moodle alone."""
+    def moodle_path(self) -> MoodlePath:
+        """The run's path to Moodle, asked of the site once (`paths`)."""
         if self.path is None:
-            self.path = detect_path(self.requester)
+            self.path = detect(self.requester)
         return self.path
 
-    def writes(self) -> MoodleWrites:
-        """How this run writes to Moodle: notifications by key on the plugin path."""
-        plugin = self.path.plugin if self.path else False  # not detected: the run failed first
-        return PluginWrites(self.requester) if plugin else LiveWrites(self.requester)
+    def writer(self) -> SiteWrites:
+        """How this run writes to Moodle (before the site was asked, the run failed first:
+        its alerts go the way that needs nothing of the site)."""
+        return (self.path or unasked(self.requester)).writer
 
     def clock(self) -> dt.datetime:
         return self.now + dt.timedelta(seconds=time.monotonic() - self._started)
@@ -200,10 +199,10 @@ def run_pipeline(ctx: RunContext) -> PipelineReport:
 
 
 def _stages(ctx: RunContext, run: RunRecord) -> PipelineReport:
-    pulled = pull(ctx.requester, ctx.sessions, ctx.programme, run, courses=ctx.courses,
-                  full=ctx.full, now=ctx.now, safety_window=ctx.safety_window,
-                  should_stop=ctx.should_stop, progress=ctx.progress,
-                  path=ctx.site_path())  # fmt: skip
+    pulled = pull(ctx.requester, ctx.sessions, ctx.programme, run, ctx.moodle_path().source,
+                  courses=ctx.courses, full=ctx.full, now=ctx.now,
+                  safety_window=ctx.safety_window, should_stop=ctx.should_stop,
+                  progress=ctx.progress)  # fmt: skip
     if ctx.should_stop():
         return PipelineReport(pulled, PlanReport(run.id, ctx.dry_run), DeliveryReport(),
                               ProfileReport(ctx.dry_run), ctx.now, ctx.dry_run,
@@ -235,14 +234,13 @@ def push(
     delivered = DeliveryReport(dry_run=ctx.dry_run)
     if ctx.send:
         delivery = Delivery(ctx.requester, sessions, writes, settings, ctx.clock, ctx.window,
-                            plan.verdict, ctx.dry_run, plugin=ctx.site_path().plugin)  # fmt: skip
+                            plan.verdict, ctx.dry_run)  # fmt: skip
         delivered = deliver(delivery)
     profiles = push_profiles(evaluation, sessions, writes, settings, ctx.clock(), run_id,
                              dry_run=ctx.dry_run, only_user=ctx.only_user)  # fmt: skip
-    if ctx.site_path().plugin and not ctx.dry_run:
-        profiles.progression_saved = save_changed_progression(
-            ctx.requester, evaluation, sessions, ctx.clock(), run_id, ctx.only_user, ctx.full
-        )
+    profiles.progression_saved = writes.save_progression(
+        evaluation, sessions, ctx.clock(), run_id, ctx.only_user, ctx.full
+    )
     return planned, delivered, profiles
 
 
@@ -250,7 +248,7 @@ def push(
 def _push_scope(ctx: RunContext) -> Iterator[tuple[sessionmaker[Session], MoodleWrites]]:
     """The real store and Moodle, or (dry run) a transaction rolled back and a recorder."""
     if not ctx.dry_run:
-        yield ctx.sessions, ctx.writes()
+        yield ctx.sessions, ctx.writer()
         return
     with rolled_back(engine_of(ctx.sessions)) as sessions:
-        yield sessions, DryRunWrites()
+        yield sessions, DryRunWrites(ctx.writer())

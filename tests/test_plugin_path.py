@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
-from moodle_sync.client.sitepath import detect_path
 from moodle_sync.cohort import Pair
+from moodle_sync.paths import detect
 from moodle_sync.rules.policy import load_programme
 from moodle_sync.run import PipelineReport
 from moodle_sync.sandbox import INTEGRATION_TOKEN, PLUGIN_TOKEN, Sandbox, start_sandbox
@@ -149,7 +149,7 @@ def statuses(report: PipelineReport) -> dict[int, tuple[str, tuple[str, ...]]]:
 
 def test_site_info_decides_the_path(sandbox: Sandbox, tmp_path: Path) -> None:
     core, plugin = both_workers(sandbox, tmp_path)
-    assert (detect_path(core.requester).name, detect_path(plugin.requester).name) == (
+    assert (detect(core.requester).site.name, detect(plugin.requester).site.name) == (
         "core", "plugin")  # fmt: skip
 
 
@@ -346,7 +346,7 @@ def test_a_full_run_reads_every_record_again_through_the_plugin(
 ) -> None:
     """The first run and `--full` ask with no `since` (everything, as the core path reads it);
     an incremental run asks each course with its own."""
-    import moodle_sync.pull.fetch as fetch
+    import moodle_sync.pull.plugin_source as plugin_source
     from moodle_sync.client.cetadsync import get_assignment_records
 
     seen: list[Any] = []
@@ -355,7 +355,7 @@ def test_a_full_run_reads_every_record_again_through_the_plugin(
         seen.append(set(since.values()))
         return get_assignment_records(req, since)
 
-    monkeypatch.setattr(fetch, "get_assignment_records", spy)
+    monkeypatch.setattr(plugin_source, "get_assignment_records", spy)
     plugin = Worker(sandbox, PLUGIN_TOKEN, tmp_path / "plugin")
     plugin.run()
     plugin.run()

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
 from moodle_sync.commands.reconcile import repair
+from moodle_sync.paths import detect
 from moodle_sync.reconcile import (
     Difference,
     Reconciliation,
@@ -29,7 +30,7 @@ from moodle_sync.reconcile import (
 )
 from moodle_sync.rules.policy import load_programme
 from moodle_sync.run import RunContext
-from moodle_sync.sandbox.server import INTEGRATION_TOKEN, Sandbox, start_sandbox
+from moodle_sync.sandbox.server import INTEGRATION_TOKEN, PLUGIN_TOKEN, Sandbox, start_sandbox
 from moodle_sync.settings import MoodleSettings, Settings
 from moodle_sync.store import tables
 from moodle_sync.store.db import open_database
@@ -57,7 +58,8 @@ class Site:
         pipeline(self.settings, self.programme, self.requester, self.sessions, now=self.now)
 
     def diff(self, scope: Reconciliation | None = None) -> list[Difference]:
-        found = diff(self.sessions, self.requester, self.programme, self.settings.push,
+        source = detect(self.requester).source  # as the command asks the site
+        found = diff(self.sessions, self.requester, source, self.programme, self.settings.push,
                      scope or self.scope, self.now)  # fmt: skip
         assert not found.failed_courses and not found.missing_courses
         return found.differences
@@ -73,9 +75,9 @@ def sandbox() -> Iterator[Sandbox]:
         yield running
 
 
-def settings_for(sandbox: Sandbox) -> Settings:
+def settings_for(sandbox: Sandbox, token: str = INTEGRATION_TOKEN) -> Settings:
     return Settings(
-        moodle=MoodleSettings(url=sandbox.url, token=SecretStr(INTEGRATION_TOKEN)),
+        moodle=MoodleSettings(url=sandbox.url, token=SecretStr(token)),
         push={"templates_dir": REPO / "config" / "templates"},
     )
 
@@ -112,6 +114,36 @@ def by_area(found: list[Difference]) -> dict[str, list[Difference]]:
 
 def test_right_after_a_run_moodle_and_the_service_agree(site: Site) -> None:
     assert site.diff() == []
+
+
+CORE_ONLY_READS = {"core_course_get_courses_by_field", "core_enrol_get_enrolled_users",
+                   "mod_assign_get_submissions", "mod_assign_get_user_flags",
+                   "mod_assign_get_grades"}  # fmt: skip
+
+
+def test_on_the_plugin_path_the_diff_reads_as_the_run_does(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """A service set up by local_cetadsync's cli/setup.php lacks core's reads of courses,
+    enrolments and records: reconcile reads through the run's source, and finds the same."""
+    settings = settings_for(sandbox, PLUGIN_TOKEN)
+    with Requester(settings.require_moodle()) as requester:
+        site = Site(sandbox, f"sqlite:///{tmp_path}/store.db", requester, settings)
+        site.pipeline()
+        called: list[str] = []
+        call = requester.call
+
+        def counted(function: str, *args: Any, **kwargs: Any) -> Any:
+            called.append(function)
+            return call(function, *args, **kwargs)
+
+        requester.call = counted  # type: ignore[method-assign]
+        assert site.diff() == []
+        behind_the_back(site)
+        found = by_area(site.diff())
+    assert set(found) == {"extension", "grade", "enrolment", "profile"}, found
+    assert "local_cetadsync_get_enrolments" in called
+    assert not CORE_ONLY_READS & set(called), called
 
 
 def test_each_change_behind_the_back_is_named_with_its_side_and_why(site: Site) -> None:

@@ -2,8 +2,8 @@
 
 Decided once per run from site info's `functions`: the plugin path needs every one of the
 plugin's functions (registry.PLUGIN_FUNCTIONS), so a plugin older than the worker, which lacks
-one (e.g. local_cetadsync_save_profile_values), leaves the worker on the core path. Carried in
-the run's context, and asked nowhere else.
+one (e.g. local_cetadsync_save_profile_values), leaves the worker on the core path. Read only
+by the path selection (`moodle_sync.paths`), which gives the run its source and writer.
 """
 
 from __future__ import annotations
@@ -12,10 +12,8 @@ from dataclasses import dataclass
 
 from moodle_sync.client.models import SiteInfo
 from moodle_sync.client.registry import PLUGIN_FUNCTIONS, PathName
-from moodle_sync.client.requester import Requester
-from moodle_sync.client.site import get_site_info
 
-__all__ = ["CORE", "SitePath", "detect_path"]
+__all__ = ["CORE", "SitePath"]
 
 PLUGIN_ADDS = (
     "local_cetadsync would add: mapped courses and enrolments of every course in one call each, "
@@ -48,8 +46,3 @@ class SitePath:
 
 
 CORE = SitePath(plugin=False)
-
-
-def detect_path(req: Requester) -> SitePath:
-    """Calls: core_webservice_get_site_info."""
-    return SitePath.from_site_info(get_site_info(req))

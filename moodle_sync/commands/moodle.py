@@ -11,7 +11,6 @@ import click
 from moodle_sync.client import Requester
 from moodle_sync.client.registry import missing_functions
 from moodle_sync.client.site import get_site_info
-from moodle_sync.client.sitepath import SitePath, detect_path
 from moodle_sync.commands.base import (
     Context,
     emit_json,
@@ -53,7 +52,7 @@ def check(ctx: Context, as_json: bool) -> None:
     problems: list[str] = []
     with Requester(settings.require_moodle()) as requester:
         info = get_site_info(requester)
-        from moodle_sync.probe import probe_access, probe_plugin_access  # after the first call
+        from moodle_sync.paths import from_site_info  # after the first call
         from moodle_sync.pull.runner import load_state
         from moodle_sync.pull.scope import resolve_scope
         from moodle_sync.store.db import open_database
@@ -62,7 +61,8 @@ def check(ctx: Context, as_json: bool) -> None:
             f"moodle: {info.sitename!r} at {info.siteurl}, release {info.release}, "
             f"signed in as {info.username} (user id {info.userid})"
         )
-        path = SitePath.from_site_info(info)
+        moodle = from_site_info(requester, info)
+        path = moodle.site
         say(path.describe())
         problems += [
             f"missing function: {spec.name} ({spec.purpose}); add it to the external service "
@@ -72,22 +72,16 @@ def check(ctx: Context, as_json: bool) -> None:
         ]
         _engine, sessions = open_database(settings.database.url)
         known = load_state(sessions)[0]
-        scope = resolve_scope(requester, programme.mapped_courses(), known, plugin=path.plugin)
+        scope = resolve_scope(moodle.source, programme.mapped_courses(), known)
         problems += [f"missing course: no Moodle course has idnumber {i!r}" for i in scope.missing]
         fields = [settings.push.progression_field, settings.push.credits_field]
-        field_problems, notes = _field_problems(requester, path, info.userid, info.functions,
-                                                fields)  # fmt: skip
+        field_problems, notes = moodle.writer.field_problems(info.userid, info.functions, fields)
         problems += field_problems
         for note in notes:
             say(note)
         access = None
         if scope.courses:
-            course = scope.courses[0]
-            available = set(info.functions)
-            access = (probe_plugin_access(requester, course.id, course.idnumber, available)
-                      if path.plugin else
-                      probe_access(requester, info.userid, course.id, course.idnumber,
-                                   available))  # fmt: skip
+            access = moodle.source.probe(scope.courses[0], info.userid, set(info.functions))
             problems += access.problems
     rollovers = [rollover.describe() for rollover in scope.rolled_over]
     if as_json:
@@ -104,35 +98,12 @@ def check(ctx: Context, as_json: bool) -> None:
     if problems:
         click.echo(f"check: {len(problems)} problems", err=True)
         sys.exit(ExitCode.FAILURE)
-    proved = "reads" if path.plugin else "reads and messaging"
+    proved = "reads and messaging" if access and access.messaging == "proved" else "reads"
     probed = f"; {proved} proved on {access.course}" if access else ""
     click.echo(
         f"all {len(scope.courses)} mapped courses found; every function available; "
         f"profile fields {', '.join(fields)} exist{probed}"
     )
-
-
-def _field_problems(
-    requester: Requester, path: SitePath, userid: int, functions: list[str], fields: list[str]
-) -> tuple[list[str], list[str]]:
-    """The progression fields' problems, and notes (what cannot be checked on this path).
-
-    Plugin path: local_cetadsync describes them (exists, locked, who sees them). Core path:
-    a probe value written to the integration user's own profile must come back; whether they
-    are locked no core function says."""
-    from moodle_sync.push import profile
-
-    if path.plugin:
-        from moodle_sync.client.cetadsync import get_profile_fields
-
-        return profile.plugin_field_problems(get_profile_fields(requester), fields), []
-    note = profile.unverified_lock_note(fields)
-    if {"core_user_update_users", "core_user_get_users_by_field"} - set(functions):
-        # the proof writes and reads back: the missing function is named already
-        return [f"profile fields {', '.join(fields)} not proved: the service lacks the "
-                "functions to write and read them"], [note]  # fmt: skip
-    absent = profile.prove_profile_fields(requester, userid, fields)
-    return [f"missing profile field: {profile.missing_field_problem(n)}" for n in absent], [note]
 
 
 @click.command()
@@ -148,9 +119,10 @@ def sync(ctx: Context, full: bool, as_json: bool) -> None:
     with Requester(settings.require_moodle()) as requester:
         # the site first: a wrong address or a refused token is told before the database
         # (and SQLAlchemy) is opened, and the path is known before the lock is taken
-        path = detect_path(requester)
+        info = get_site_info(requester)
         from moodle_sync.commands.progress import terminal_progress
         from moodle_sync.lock import pipeline_lock
+        from moodle_sync.paths import from_site_info
         from moodle_sync.pull.runner import run_sync
         from moodle_sync.store.db import open_database
 
@@ -159,7 +131,8 @@ def sync(ctx: Context, full: bool, as_json: bool) -> None:
         with lock, terminal_progress(wanted=not as_json) as progress:
             window = timedelta(seconds=settings.sync.safety_window_seconds)
             report = run_sync(requester, sessions, programme, full=full, safety_window=window,
-                              progress=progress, path=path)  # fmt: skip
+                              progress=progress,
+                              source=from_site_info(requester, info).source)  # fmt: skip
     if as_json:
         emit_json(report.as_dict())
     else:

@@ -100,7 +100,9 @@ def reconcile(
                       send=False) as run:  # fmt: skip
         scope = choose_scope(run.sessions, run.requester, programme, course, user)
         if not repair_it:
-            found = diff(run.sessions, run.requester, programme, settings.push, scope, run.now)
+            source = run.moodle_path().source
+            found = diff(run.sessions, run.requester, source, programme, settings.push, scope,
+                         run.now)  # fmt: skip
             print_result(found, as_json, hint=True)
             sys.exit(ExitCode.PARTIAL if found.failed_courses else ExitCode.OK)
         actor = os_user()
@@ -127,11 +129,11 @@ def choose_scope(
 def repair(ctx: RunContext, scope: Reconciliation, actor: str) -> Repair:
     """Re-pull the scope in full, re-plan and re-push from one evaluation (nothing is sent:
     the next scheduled run delivers); record a `reconcile` run and an audit entry."""
-    push = ctx.settings.push
-    before = diff(ctx.sessions, ctx.requester, ctx.programme, push, scope, ctx.now)
+    push, source = ctx.settings.push, ctx.moodle_path().source
+    before = diff(ctx.sessions, ctx.requester, source, ctx.programme, push, scope, ctx.now)
     forgotten = forget_hand_edits(ctx.sessions, before.differences)
     done = run_pipeline(ctx)
-    after = diff(ctx.sessions, ctx.requester, ctx.programme, push, scope, ctx.now)
+    after = diff(ctx.sessions, ctx.requester, source, ctx.programme, push, scope, ctx.now)
     profiles = done.profiles
     failed = done.sync.outcome != "complete" or profiles.failed or profiles.in_doubt
     repaired = Repair(before, after, done.sync.run_id, "partial" if failed else "complete",

@@ -1,8 +1,9 @@
-"""Read everything a run needs with as few calls as Moodle allows, then split it per course.
+"""What the pull reads, held per course, and the reading both paths share.
 
-Calls are batched across courses (one assignment list for all courses, submissions, flags
-and grades for up to `max_ids_per_call` assignments at once), but a batch only ever holds
-whole courses, so a failed call or an access warning fails exactly the courses it covered.
+Reads are batched across courses (one assignment list for all courses, records for up to
+`max_ids_per_call` assignments or courses at once), but a batch only ever holds whole
+courses, so a failed call or an access warning fails exactly the courses it covered. Each
+path's own reads are its source's (`core_source`, `plugin_source`).
 """
 
 from __future__ import annotations
@@ -10,19 +11,22 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
 from moodle_sync.client.assignments import get_assignments
-from moodle_sync.client.cetadsync import get_assignment_records
-from moodle_sync.client.enrolments import get_enrolled_users
 from moodle_sync.client.envelope import Listing
-from moodle_sync.client.models import Assignment, Course, EnrolledUser, MoodleWarning, User
+from moodle_sync.client.models import Assignment, Course, EnrolledUser, MoodleWarning
 from moodle_sync.errors import RetriableError, SkippableError
 from moodle_sync.pull.streams import ASSIGNMENT_STREAMS, AssignmentStream
+
+if TYPE_CHECKING:
+    from moodle_sync.pull.source import Source
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -69,52 +73,25 @@ def attempt(call: Callable[[], T]) -> T | Exception:
 
 
 def fetch_all(
-    requester: Requester,
+    source: Source,
     courses: Sequence[Course],
     bookmarks: Bookmarks,
     *,
+    sessions: sessionmaker[Session],
     full: bool,
     window: timedelta,
     known_cmids: Mapping[int, int],
-    progress: Progress | None = None,
 ) -> Fetched:
     """Read enrolments, assignments and their records for every course in scope at once.
 
     For a comparison that needs everything; the pull itself reads records a group at a time
-    (`record_groups`, `fetch_group_records`) so that only a group or two is ever in memory.
+    (`Source.record_groups`, `Source.read_records`) so that only a group or two is ever in
+    memory.
     """
-    fetched = fetch_courses(requester, courses, known_cmids, progress)
-    for group in record_groups(fetched, requester.settings.max_ids_per_call, bookmarks):
-        fetch_group_records(requester, fetched, group, bookmarks, full=full, window=window)
-    return fetched
-
-
-def fetch_courses(
-    requester: Requester,
-    courses: Sequence[Course],
-    known_cmids: Mapping[int, int],
-    progress: Progress | None = None,
-    *,
-    plugin: bool = False,
-    known_users: Callable[[Collection[int]], Mapping[int, User]] | None = None,
-    digests: Mapping[int, str] | None = None,
-) -> Fetched:
-    """Every course's enrolments and assignments: small, and needed before any records.
-
-    With `plugin` (the site's path, `client.sitepath`) enrolments come through
-    local_cetadsync in bulk (`pull.bulk`), after the assignments, which say what needs groups.
-    A course whose enrolment answer digests to its stored `digests` entry keeps its rows.
-    """
-    from moodle_sync.pull.bulk import fetch_enrolments_bulk  # bulk builds on this module
-
-    fetched = Fetched({course.id: CourseData(course) for course in courses})
-    counted = Counted("reading enrolments", len(courses), progress)
-    if plugin:
-        fetch_assignments(requester, fetched, known_cmids)
-        fetch_enrolments_bulk(requester, fetched, counted, known_users or _nobody, digests or {})
-        return fetched
-    fetch_enrolments(requester, fetched, counted, digests=digests or {})
-    fetch_assignments(requester, fetched, known_cmids)
+    fetched = source.read_courses(courses, known_cmids, None, sessions=sessions, full=full,
+                                  digests={})  # fmt: skip
+    for group in source.record_groups(fetched, bookmarks, full=full):
+        source.read_records(fetched, group, bookmarks, full=full, window=window)
     return fetched
 
 
@@ -131,37 +108,6 @@ class Counted:
             with self._lock:
                 self.done += 1
                 self.progress(self.stage, self.done, self.total)
-
-
-def fetch_enrolments(
-    requester: Requester,
-    fetched: Fetched,
-    counted: Counted,
-    only: Sequence[int] | None = None,
-    *,
-    digests: Mapping[int, str] | None = None,
-) -> None:
-    """Calls: core_enrol_get_enrolled_users, once per course (or per course of `only`)."""
-    known = digests or {}
-
-    def read(course_id: int) -> Listing[EnrolledUser] | Exception:
-        answer = attempt(
-            lambda: get_enrolled_users(requester, course_id, known=known.get(course_id))
-        )
-        counted.step()
-        return answer
-
-    ids = list(fetched.courses) if only is None else list(only)
-    answers = requester.map(read, ids)
-    for course_id, answer in zip(ids, answers, strict=True):
-        if isinstance(answer, Exception):
-            fetched.fail([course_id], f"enrolments: {answer}")
-        else:
-            fetched.courses[course_id].enrolled(answer)
-
-
-def _nobody(ids: Collection[int]) -> Mapping[int, User]:
-    return {}
 
 
 def fetch_assignments(
@@ -184,68 +130,6 @@ def fetch_assignments(
             fetched.deletions_safe = False
         elif course_id in fetched.courses:
             fetched.fail([course_id], f"assignments: {describe(warning)}")
-
-
-def fetch_group_records(
-    requester: Requester,
-    fetched: Fetched,
-    group: Sequence[CourseData],
-    bookmarks: Bookmarks,
-    *,
-    full: bool,
-    window: timedelta,
-    plugin: bool = False,
-) -> None:
-    """One group's submissions, user flags and grades: three calls, in parallel (on the
-    `plugin` path one local_cetadsync_get_assignment_records for the group's courses)."""
-    if plugin:
-        fetch_group_records_bulk(requester, fetched, group, bookmarks, full=full, window=window)
-        return
-    tasks = [(stream, group_since(stream, group, bookmarks, full, window))
-             for stream in ASSIGNMENT_STREAMS]  # fmt: skip
-    ids = assignment_ids(group)
-    answers = requester.map(
-        lambda task: attempt(lambda: task[0].fetch(requester, ids, task[1])), tasks
-    )
-    course_ids = [data.course.id for data in group]
-    for (stream, since), answer in zip(tasks, answers, strict=True):
-        if isinstance(answer, Exception):
-            fetched.fail(course_ids, f"{stream.name}: {answer}")
-        else:
-            split_records(fetched, stream, group, answer.data, answer.warnings, since)
-
-
-def fetch_group_records_bulk(
-    requester: Requester,
-    fetched: Fetched,
-    group: Sequence[CourseData],
-    bookmarks: Bookmarks,
-    *,
-    full: bool,
-    window: timedelta,
-) -> None:
-    """The three streams of a group's courses in one call. Each course is read from its own
-    `since`: the earlier of its submission and grade bookmarks, less the window (none on a
-    full read or while it has no bookmark yet), so each stream gets at least what its own
-    `since` would bring; user flags come whole, as core's read gives them, and are diffed as
-    before."""
-    since = {data.course.id: course_since(data, bookmarks, full, window) for data in group}
-    course_ids = list(since)
-    answer = attempt(lambda: get_assignment_records(requester, since))
-    if isinstance(answer, Exception):
-        fetched.fail(course_ids, f"assignment records: {answer}")
-        return
-    records, warnings = answer
-    owner = {a.id: data.course.id for data in group for a in data.assignments}
-    for warning in warnings:
-        if warning.item == "course" and warning.itemid in course_ids:
-            fetched.fail([warning.itemid], f"assignment records: {describe(warning)}")
-        elif warning.item == "assignment" and warning.itemid in owner:
-            fetched.fail([owner[warning.itemid]], f"assignment records: {describe(warning)}")
-        else:  # an assignment mod_assign_get_assignments did not list: not read on any path
-            log.info("assignment records: %s", describe(warning))
-    for stream in ASSIGNMENT_STREAMS:
-        split_records(fetched, stream, group, records[stream.name], [], None)
 
 
 def split_records(

@@ -22,27 +22,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
-from moodle_sync.client.sitepath import CORE, SitePath
 from moodle_sync.cycles import batch_stage
 from moodle_sync.errors import FatalError
 from moodle_sync.ledger import RunRecord, recorded_run
-from moodle_sync.pull.bulk import stored_people
+from moodle_sync.paths import unasked
 from moodle_sync.pull.diff import StreamCounts
 from moodle_sync.pull.enrolments import store_courses
-from moodle_sync.pull.fetch import (
-    Bookmarks,
-    CourseData,
-    Fetched,
-    Progress,
-    all_bookmarked,
-    fetch_courses,
-    fetch_group_records,
-    record_groups,
-)
-from moodle_sync.pull.owndates import OwnDatesReport, refresh_own_dates
-from moodle_sync.pull.owndates_bulk import refresh_own_dates_bulk
+from moodle_sync.pull.fetch import Bookmarks, CourseData, Fetched, Progress
 from moodle_sync.pull.partition import write_courses
 from moodle_sync.pull.scope import Rollover, resolve_scope
+from moodle_sync.pull.source import OwnDatesReport, Source
 from moodle_sync.rules.policy import Programme
 from moodle_sync.store.tables import Assignment, Bookmark, Course
 
@@ -125,13 +114,15 @@ def run_sync(
     should_stop: Callable[[], bool] | None = None,
     progress: Progress | None = None,
     kind: str | None = None,
-    path: SitePath = CORE,
+    source: Source | None = None,
 ) -> SyncReport:
-    """The pull recorded as a run of its own (`moodle-sync sync`, a reconciliation)."""
+    """The pull recorded as a run of its own (`moodle-sync sync`); without a `source`, through
+    core web services (`paths.unasked`)."""
+    source = source or unasked(requester).source
     with recorded_run(sessions, kind or ("full" if full else "incremental")) as run:
-        report = pull(requester, sessions, programme, run, courses=courses, full=full, now=now,
-                      safety_window=safety_window, should_stop=should_stop,
-                      progress=progress, path=path)  # fmt: skip
+        report = pull(requester, sessions, programme, run, source, courses=courses, full=full,
+                      now=now, safety_window=safety_window, should_stop=should_stop,
+                      progress=progress)  # fmt: skip
         run.close(report.outcome, *report.ledger())
     return report
 
@@ -142,6 +133,7 @@ def pull(
     sessions: sessionmaker[Session],
     programme: Programme,
     run: RunRecord,
+    source: Source,
     *,
     courses: Iterable[str] | None = None,
     full: bool = False,
@@ -149,13 +141,12 @@ def pull(
     safety_window: timedelta = timedelta(minutes=10),
     should_stop: Callable[[], bool] | None = None,
     progress: Progress | None = None,
-    path: SitePath = CORE,
 ) -> SyncReport:
     """Pull the mapped courses (or `courses`) and everything in them into the store, then the
     students' own dates where they matter at `now` (the decision time; default: now).
 
-    On the plugin `path` enrolments and own dates come through local_cetadsync in bulk
-    (`pull.bulk`, `pull.owndates_bulk`); the store rows are the same.
+    Moodle is read through `source`, the run's path (`paths`); the store rows are the same
+    whichever it is.
 
     `should_stop` is asked before the read and before each transaction of whole courses (the
     worker's SIGTERM): once it says yes, the courses not yet written are left at their old
@@ -165,16 +156,12 @@ def pull(
     idnumbers = sorted(programme.mapped_courses() if courses is None else courses)
     stop = should_stop or (lambda: False)
     try:
-        read(requester, sessions, idnumbers, report, full, safety_window, stop,
-             progress or no_progress, plugin=path.plugin)  # fmt: skip
+        read(source, sessions, idnumbers, report, full, safety_window, stop,
+             progress or no_progress)  # fmt: skip
         if not stop():
             decided_at = now or datetime.now(UTC)
-            report.own_dates = (
-                refresh_own_dates_bulk(requester, sessions, programme, decided_at, full=full,
-                                       run_id=run.id)
-                if path.plugin
-                else refresh_own_dates(requester, sessions, programme, decided_at)
-            )  # fmt: skip
+            report.own_dates = source.refresh_own_dates(sessions, programme, decided_at,
+                                                        full=full, run_id=run.id)  # fmt: skip
     except FatalError as exc:
         report.error = str(exc)
         _finish(report, requester, "failed")
@@ -186,7 +173,7 @@ def pull(
 
 
 def read(
-    requester: Requester,
+    source: Source,
     sessions: sessionmaker[Session],
     idnumbers: list[str],
     report: SyncReport,
@@ -194,11 +181,9 @@ def read(
     window: timedelta,
     should_stop: Callable[[], bool],
     progress: Progress,
-    *,
-    plugin: bool = False,
 ) -> None:
     known, bookmarks, cmids, digests = load_state(sessions)
-    scope = resolve_scope(requester, idnumbers, known, plugin=plugin)
+    scope = resolve_scope(source, idnumbers, known)
     report.missing_courses, report.rolled_over = scope.missing, scope.rolled_over
     for idnumber in scope.missing:
         log.error("course idnumber %r is mapped in the programme but not found in Moodle", idnumber)
@@ -209,12 +194,10 @@ def read(
     if should_stop():
         report.failed_courses.update(dict.fromkeys((c.idnumber for c in scope.courses), STOPPED))
         return
-    people = stored_people(sessions) if plugin and not full else None
-    fetched = fetch_courses(requester, scope.courses, cmids, progress, plugin=plugin,
-                            known_users=people, digests=None if full else digests)  # fmt: skip
+    fetched = source.read_courses(scope.courses, cmids, progress, sessions=sessions, full=full,
+                                  digests={} if full else digests)  # fmt: skip
     writer = Writer(sessions, report, fetched, should_stop, progress, len(scope.courses))
-    read_and_write(requester, fetched, bookmarks, writer, full=full, window=window,
-                   plugin=plugin)  # fmt: skip
+    read_and_write(source, fetched, bookmarks, writer, full=full, window=window)
     if writer.stopped:
         unwritten = [c.idnumber for c in scope.courses if c.id not in writer.written]
         for idnumber in unwritten:
@@ -222,29 +205,23 @@ def read(
 
 
 def read_and_write(
-    requester: Requester,
+    source: Source,
     fetched: Fetched,
     bookmarks: Bookmarks,
     writer: Writer,
     *,
     full: bool,
     window: timedelta,
-    plugin: bool = False,
 ) -> None:
     """Read each group's records while the previous group is written: at most two groups'
-    records are in memory, and the database work overlaps the waiting on Moodle.
-
-    On the `plugin` path an incremental read (every course bookmarked, not `--full`) groups
-    courses, not assignments: one call per `max_ids_per_call` courses brings what changed."""
-    per_course = plugin and not full and all_bookmarked(fetched, bookmarks)
-    groups = record_groups(fetched, requester.settings.max_ids_per_call, bookmarks,
-                           per_course=per_course)  # fmt: skip
+    records are in memory, and the database work overlaps the waiting on Moodle."""
+    groups = source.record_groups(fetched, bookmarks, full=full)
     grouped = {data.course.id for group in groups for data in group}
     with ThreadPoolExecutor(1, "prefetch") as prefetch:
 
         def read(group: list[CourseData]) -> Future[None]:
-            return prefetch.submit(fetch_group_records, requester, fetched, group, bookmarks,
-                                   full=full, window=window, plugin=plugin)  # fmt: skip
+            return prefetch.submit(source.read_records, fetched, group, bookmarks, full=full,
+                                   window=window)  # fmt: skip
 
         pending = read(groups[0]) if groups else None
         for index, group in enumerate(groups):

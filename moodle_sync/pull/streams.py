@@ -1,27 +1,24 @@
-"""The streams a sync reads, declared once: what to fetch, where it goes, what counts as a change.
+"""The streams a sync reads, declared once: where each goes and what counts as a change.
 
 Courses are the partitions. Enrolments and assignments hang off a course; submissions, user
 flags and grades hang off its assignments. Only submissions and grades accept Moodle's
-`since`, so only they keep bookmarks; the others are re-read in full and diffed.
+`since`, so only they keep bookmarks; the others are re-read in full and diffed. How each is
+read from Moodle is the path's (`core_source`, `plugin_source`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from moodle_sync.client import Requester
 from moodle_sync.client import models as moodle
-from moodle_sync.client.assignments import get_grades, get_submissions, get_user_flags
-from moodle_sync.client.models import Result
 from moodle_sync.store import tables
 from moodle_sync.store.tables import Base
 
 Row = dict[str, Any]
-Fetch = Callable[[Requester, Sequence[int], datetime | None], Result[Any]]
 
 
 @dataclass(frozen=True)
@@ -30,7 +27,6 @@ class AssignmentStream:
 
     name: str
     table: type[Base]
-    fetch: Fetch
     to_row: Callable[[Any, datetime], Row]
     compare: tuple[str, ...]  # columns whose change makes the row "updated"
     incremental: bool  # Moodle filters by `since`; keep a bookmark
@@ -86,21 +82,17 @@ def grade_row(record: moodle.Grade, now: datetime) -> Row:
     }
 
 
-def _flags(req: Requester, ids: Sequence[int], _since: datetime | None) -> Result[Any]:
-    return get_user_flags(req, ids)
-
-
 SUBMISSIONS = AssignmentStream(
-    "submissions", tables.Submission, get_submissions, submission_row,
+    "submissions", tables.Submission, submission_row,
     compare=("status", "attempt", "time_modified"), incremental=True, teams=True,
 )  # fmt: skip
 USER_FLAGS = AssignmentStream(
-    "user_flags", tables.UserFlags, _flags, user_flags_row,
+    "user_flags", tables.UserFlags, user_flags_row,
     compare=("extension_due_at", "locked", "workflow_state"), incremental=False,
     modified=lambda _record: None,
 )  # fmt: skip
 GRADES = AssignmentStream(
-    "grades", tables.Grade, get_grades, grade_row,
+    "grades", tables.Grade, grade_row,
     compare=("grade", "grader_id", "attempt", "time_modified"), incremental=True,
 )  # fmt: skip
 ASSIGNMENT_STREAMS = (SUBMISSIONS, USER_FLAGS, GRADES)

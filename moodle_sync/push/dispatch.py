@@ -1,6 +1,6 @@
 """Drain the outbox into Moodle: each due message sent once, or reported in doubt.
 
-Rows left ``sending`` by an earlier run are settled first (see indoubt.py). Then, batch by
+Rows left ``sending`` by an earlier run are settled first (the writer's `settle`). Then, batch by
 batch: claim the batch's rows as ``sending`` and commit (`outbox.claim` decides there and then
 whether each may go: the send window open, its reason still true), make one call, then commit
 each row's outcome (``sent`` with Moodle's id, or ``failed`` with Moodle's reason). A crash
@@ -25,13 +25,10 @@ from moodle_sync.client.messages import OutgoingMessage, refusal_hint
 from moodle_sync.client.models import MessageResult
 from moodle_sync.client.params import chunk_rows
 from moodle_sync.client.requester import Requester
-from moodle_sync.client.site import get_site_info
 from moodle_sync.errors import InDoubtError, MoodleError, SafetyValveError
 from moodle_sync.push import outbox
-from moodle_sync.push.indoubt import InDoubtReport, resolve_in_doubt
-from moodle_sync.push.indoubt_exact import settle_by_key
 from moodle_sync.push.outbox import Delivered, SendWindow, Verdict
-from moodle_sync.push.writer import MoodleWrites
+from moodle_sync.push.writer import InDoubtReport, MoodleWrites
 from moodle_sync.settings import PushSettings
 from moodle_sync.store.tables import OutboxMessage
 
@@ -81,9 +78,10 @@ class DeliveryReport:
 
 @dataclass
 class Delivery:
-    """One delivery's collaborators: where rows live, how Moodle is written, which clock."""
+    """One delivery's collaborators: where rows live, how Moodle is written (and rows in
+    doubt settled: the path's writer), which clock."""
 
-    requester: Requester  # reads only (settling rows in doubt)
+    requester: Requester  # its settings size the batches
     sessions: sessionmaker[Session]
     writes: MoodleWrites
     settings: PushSettings
@@ -91,7 +89,6 @@ class Delivery:
     window: SendWindow
     verdict: Verdict
     dry_run: bool = False
-    plugin: bool = False  # the site's path: settle rows in doubt by key (local_cetadsync)
 
 
 def deliver(d: Delivery, *, limit: int | None = None, kind: str | None = None) -> DeliveryReport:
@@ -128,10 +125,7 @@ def _settle_in_doubt(d: Delivery) -> InDoubtReport | None:
     with d.sessions() as session:
         if outbox.counts_by_state(session)[outbox.State.SENDING] == 0:
             return None
-    if d.plugin:
-        return settle_by_key(d.requester, d.sessions, d.clock())
-    userid = get_site_info(d.requester).userid
-    return resolve_in_doubt(d.requester, d.sessions, userid, d.clock())
+    return d.writes.settle(d.sessions, d.clock())
 
 
 def _prepare(

@@ -8,7 +8,7 @@ Moodle silently ignores an unknown field (trap 11) and no core function lists th
 on the core path `prove_profile_fields` writes a probe value to the integration user's own
 profile, reads it back and clears it: a field that does not come back does not exist. Whether
 a student can edit her own value (the field is not locked) only local_cetadsync can say
-(`plugin_field_problems`); on the core path `check` says what to look at by hand.
+(`plugin_writer.plugin_field_problems`); on the core path `check` says what to look at by hand.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
-from moodle_sync.client.cetadsync import ProfileField
 from moodle_sync.client.users import UserUpdate, get_users_by_field, update_users
 from moodle_sync.cohort import Evaluation
 from moodle_sync.errors import InDoubtError
@@ -200,33 +199,3 @@ def unverified_lock_note(names: Sequence[str]) -> str:
         f"be checked without local_cetadsync; check by hand in {FIELDS_PAGE} that each is "
         f"{FIELD_SETTINGS}"
     )
-
-
-def plugin_field_problems(described: Sequence[ProfileField], names: Sequence[str]) -> list[str]:
-    """What `check` says about the progression fields as local_cetadsync describes them: one
-    the plugin does not write, a missing one, one a student can edit, one everyone sees."""
-    by_name = {field.shortname: field for field in described}
-    problems = []
-    for name in names:
-        field = by_name.get(name)
-        if field is None:
-            problems.append(
-                f"profile field {name!r} is not one local_cetadsync writes "
-                f"({', '.join(by_name)}): set push.progression_field / push.credits_field to "
-                "those, or the plugin's settings (Site administration > Plugins > Local plugins "
-                "> CETAD Sync) to these"
-            )
-        elif not field.exists:
-            problems.append(missing_field_problem(name) + f"; {SETUP} creates it")
-        elif not field.locked:
-            problems.append(
-                f"profile field {name!r} is not locked: each student can edit her own value, "
-                f"and the service, which sends only changes, leaves her edit there; {SETUP} "
-                f"locks it, or set Locked: Yes in {FIELDS_PAGE}"
-            )
-        elif field.visible == EVERYONE:
-            problems.append(
-                f"profile field {name!r} is visible to everyone who can see a profile; {SETUP} "
-                f"makes it 'Visible to user, teachers and admins', or change it in {FIELDS_PAGE}"
-            )
-    return problems

@@ -87,6 +87,11 @@ class DigestFacts:
     omitted: int = 0  # students left out to fit Moodle's message size
 
 
+def marker(key: str) -> str:
+    """The reference line every message carries, so Moodle's copy can be matched to its row."""
+    return f"Ref: {key}"
+
+
 def without_last_student(facts: DigestFacts) -> DigestFacts:
     """The same digest less its last student (and any course left empty)."""
     *rest, last = facts.courses
@@ -178,8 +183,8 @@ class Renderer:
         body = self._fill(html_name, context).rstrip()
         return {
             "subject": subject,
-            "text": f"{text}\n\nRef: {key}",
-            "html": f"{body}\n<p>Ref: {html.escape(key)}</p>",
+            "text": f"{text}\n\n{marker(key)}",
+            "html": f"{body}\n<p>{html.escape(marker(key))}</p>",
         }
 
     def _fill(self, name: str, context: Mapping[str, Any]) -> str:

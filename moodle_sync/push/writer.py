@@ -1,92 +1,88 @@
-"""What the push writes to Moodle, behind one seam: the live site, or a dry run's record.
+"""What the push needs of Moodle, behind one seam: send, settle, save progression, update
+profile values, and say what `check` finds of the profile fields.
+
+Two writers talk to a site, chosen once per run by the path selection (`moodle_sync.paths`):
+`core_writer.CoreWrites` (core web services) and `plugin_writer.PluginWrites`
+(local_cetadsync). Nothing else in the push knows which one it holds.
 
 A dry run goes through exactly the same planning, claiming and recording as a real run (in a
-transaction that is rolled back at the end); only here does it differ: nothing reaches
-Moodle, and every message and profile update that would have is kept to be reported.
+transaction that is rolled back at the end) with `DryRunWrites` in front of the run's writer:
+reads still reach Moodle (settling rows in doubt asks what was sent), but nothing is written
+there, and every message and profile update that would have been is kept to be reported.
 """
 
 from __future__ import annotations
 
-import html
-import re
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from moodle_sync.client import Requester
-from moodle_sync.client.cetadsync import Delivery, save_profile_values, send_notifications
-from moodle_sync.client.messages import OutgoingMessage, send_instant_messages
+from sqlalchemy.orm import Session, sessionmaker
+
+from moodle_sync.client.messages import OutgoingMessage
 from moodle_sync.client.models import MessageResult, Result
-from moodle_sync.client.users import UserUpdate, update_users
+from moodle_sync.client.users import UserUpdate
+
+if TYPE_CHECKING:
+    from moodle_sync.cohort import Evaluation
+
+__all__ = ["DryRunWrites", "InDoubtReport", "MoodleWrites", "SiteWrites"]
+
+
+@dataclass
+class InDoubtReport:
+    """What settling found; ``still_in_doubt`` lists the keys nobody can vouch for yet."""
+
+    checked: int = 0
+    found_sent: list[str] = field(default_factory=list)
+    returned_to_planned: list[str] = field(default_factory=list)
+    still_in_doubt: list[str] = field(default_factory=list)
+    pages_read: int = 0
+    covered: bool = False  # Moodle's answer reached back past the earliest batch start
 
 
 class MoodleWrites(Protocol):
-    def send_messages(self, messages: Sequence[OutgoingMessage]) -> list[MessageResult]: ...
-
-    def update_users(self, updates: Sequence[UserUpdate]) -> Result[list[int]]: ...
-
-
-@dataclass
-class LiveWrites:
-    """Calls: core_message_send_instant_messages, core_user_update_users."""
-
-    requester: Requester
-
     def send_messages(self, messages: Sequence[OutgoingMessage]) -> list[MessageResult]:
-        return send_instant_messages(self.requester, messages)
+        """Send one batch; each answer names its message by `clientmsgid` (the outbox key)."""
+        ...
+
+    def settle(self, sessions: sessionmaker[Session], now: dt.datetime) -> InDoubtReport:
+        """Settle the outbox rows left ``sending``, from what Moodle says was sent."""
+        ...
 
     def update_users(self, updates: Sequence[UserUpdate]) -> Result[list[int]]:
-        return update_users(self.requester, updates)
+        """Write the progression profile fields; the accepted users' ids."""
+        ...
+
+    def save_progression(
+        self,
+        evaluation: Evaluation,
+        sessions: sessionmaker[Session],
+        now: dt.datetime,
+        run_id: int | None,
+        only_user: int | None,
+        resend: bool,
+    ) -> int:
+        """Store each participant's progression record in Moodle; how many were sent."""
+        ...
 
 
-@dataclass
-class PluginWrites:
-    """Calls: local_cetadsync_send_notifications (the outbox key as idempotency key: a key
-    seen before sends nothing and answers with the original send),
-    local_cetadsync_save_profile_values (students' two progression fields, nothing else: the
-    role needs no moodle/user:update)."""
+class SiteWrites(MoodleWrites, Protocol):
+    """A writer to a real site (a dry run's is not one): it also proves the profile fields."""
 
-    requester: Requester
-
-    def send_messages(self, messages: Sequence[OutgoingMessage]) -> list[MessageResult]:
-        answers = send_notifications(self.requester, [notification(m) for m in messages])
-        return [message_result(answer) for answer in answers]
-
-    def update_users(self, updates: Sequence[UserUpdate]) -> Result[list[int]]:
-        return save_profile_values(self.requester, updates)
-
-
-def notification(message: OutgoingMessage) -> dict[str, object]:
-    """Plain text only: the plugin builds the notification's HTML from it, escaped, and refuses
-    any HTML a caller sends (``fullmessagehtml`` is no parameter of the function)."""
-    subject = message.subject or "CETAD"
-    return {"idempotencykey": message.clientmsgid, "provider": message.provider,
-            "touserid": message.touserid, "subject": subject,
-            "fullmessage": message.plain or text_of(message.text),
-            "smallmessage": subject}  # fmt: skip
-
-
-def text_of(body: str) -> str:
-    """The words of an HTML body, for a message planned without its own plain text: sent as
-    HTML it would show its tags, escaped."""
-    lines = re.sub(r"(?i)<br\s*/?>|</p>", "\n", body)
-    return html.unescape(re.sub(r"<[^>]*>", "", lines)).strip()
-
-
-def message_result(answer: Delivery) -> MessageResult:
-    """sent (now or before) -> delivered; pending -> in doubt; failed -> refused with its code."""
-    key = answer.idempotencykey
-    if answer.status == "sent":
-        return MessageResult(msgid=answer.messageid, clientmsgid=key)  # 0: stored, no id
-    if answer.status == "failed":
-        return MessageResult(clientmsgid=key, errormessage=f"local_cetadsync: {answer.errorcode}")
-    return MessageResult(clientmsgid=key, pending=True)
+    def field_problems(
+        self, userid: int, functions: Sequence[str], fields: Sequence[str]
+    ) -> tuple[list[str], list[str]]:
+        """What `check` finds wrong with the progression fields, and what it cannot check."""
+        ...
 
 
 @dataclass
 class DryRunWrites:
-    """Accepts everything and remembers it; calls nothing."""
+    """Accepts every write and remembers it, calling nothing; reads go to `live`."""
 
+    live: MoodleWrites
     messages: list[OutgoingMessage] = field(default_factory=list)
     updates: list[UserUpdate] = field(default_factory=list)
 
@@ -98,6 +94,21 @@ class DryRunWrites:
             for i, m in enumerate(messages)
         ]
 
+    def settle(self, sessions: sessionmaker[Session], now: dt.datetime) -> InDoubtReport:
+        return self.live.settle(sessions, now)
+
     def update_users(self, updates: Sequence[UserUpdate]) -> Result[list[int]]:
         self.updates.extend(updates)
         return Result([u.user_id for u in updates])
+
+    def save_progression(
+        self,
+        evaluation: Evaluation,
+        sessions: sessionmaker[Session],
+        now: dt.datetime,
+        run_id: int | None,
+        only_user: int | None,
+        resend: bool,
+    ) -> int:
+        """A dry run reports no progression records: they change nothing a person is told."""
+        return 0

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
 from moodle_sync.push import dispatch, outbox
+from moodle_sync.push.core_writer import CoreWrites
 from moodle_sync.push.dispatch import Delivery, DeliveryReport
-from moodle_sync.push.writer import DryRunWrites, LiveWrites, MoodleWrites
+from moodle_sync.push.writer import DryRunWrites, MoodleWrites
 from moodle_sync.rules.policy import Programme, Reminders, load_programme
 from moodle_sync.sandbox.server import INTEGRATION_TOKEN, Sandbox, start_sandbox
 from moodle_sync.settings import MoodleSettings, PushSettings
@@ -348,9 +349,9 @@ def deliver(
         return dispatch.deliver(d, limit=limit)
 
     if not dry_run:
-        report = run(sessions, LiveWrites(requester))
+        report = run(sessions, CoreWrites(requester))
     else:
         with rolled_back(sessions.kw["bind"]) as scoped:
-            report = run(scoped, DryRunWrites())
+            report = run(scoped, DryRunWrites(CoreWrites(requester)))
     assert_counts_add_up(report)
     return report

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
 from moodle_sync.client.messages import OutgoingMessage, send_instant_messages
-from moodle_sync.push import indoubt, resolve_in_doubt
+from moodle_sync.push import core_writer as indoubt
+from moodle_sync.push.core_writer import resolve_in_doubt
 from moodle_sync.sandbox.server import Sandbox
 from moodle_sync.store.db import rolled_back
 from moodle_sync.store.tables import OutboxMessage

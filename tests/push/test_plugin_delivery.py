@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from moodle_sync.client.messages import OutgoingMessage
-from moodle_sync.push.writer import notification
+from moodle_sync.push.plugin_writer import notification
 from moodle_sync.sandbox.faults import FaultKind, FaultPlan, FaultRule
 from tests.test_every_student import TODAY, Site, amelias_before_2d, at, plugin_site
 

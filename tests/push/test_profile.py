@@ -13,13 +13,14 @@ from moodle_sync.client import Requester
 from moodle_sync.client.cetadsync import ProfileField
 from moodle_sync.cohort import evaluate_store
 from moodle_sync.push import profile
+from moodle_sync.push.core_writer import CoreWrites
+from moodle_sync.push.plugin_writer import PluginWrites, plugin_field_problems
 from moodle_sync.push.profile import (
     ProfileReport,
     missing_field_problem,
-    plugin_field_problems,
     prove_profile_fields,
 )
-from moodle_sync.push.writer import DryRunWrites, LiveWrites, PluginWrites
+from moodle_sync.push.writer import DryRunWrites
 from moodle_sync.rules.policy import Programme
 from moodle_sync.sandbox.server import PLUGIN_TOKEN, Sandbox
 from moodle_sync.settings import PushSettings
@@ -69,12 +70,11 @@ def push_profiles(
     with sessions() as session:
         evaluation = evaluate_store(session, programme, now)
     if not dry_run:
-        writes = LiveWrites(requester)
+        writes = CoreWrites(requester)
         return profile.push_profiles(evaluation, sessions, writes, settings, now, run_id)
     with rolled_back(sessions.kw["bind"]) as scoped:
-        return profile.push_profiles(
-            evaluation, scoped, DryRunWrites(), settings, now, run_id, dry_run=True
-        )
+        dry = DryRunWrites(CoreWrites(requester))
+        return profile.push_profiles(evaluation, scoped, dry, settings, now, run_id, dry_run=True)
 
 
 def values(sandbox: Sandbox, user: int) -> dict[str, str]:

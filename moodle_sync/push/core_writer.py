@@ -1,8 +1,13 @@
-"""Settle rows left ``sending`` by asking Moodle what the integration user actually sent.
+"""The push on the core path: core web services alone.
 
-A row is ``sending`` when its batch went out and no outcome was recorded: the process died,
-or the answer was lost. Moodle does not de-duplicate, so resending blindly could send it
-twice; not resending could lose it. Moodle lists what a user sent, newest first
+Calls: core_message_send_instant_messages (reminders), core_user_update_users (profile
+fields; `check` proves they exist by writing the integration user's own), and, to settle rows
+in doubt, core_webservice_get_site_info and core_message_get_messages. Core Moodle keeps no
+progression records: the pages that show them are local_cetadsync's.
+
+Settling: a row is ``sending`` when its batch went out and no outcome was recorded: the
+process died, or the answer was lost. Moodle does not de-duplicate, so resending blindly could
+send it twice; not resending could lose it. Moodle lists what a user sent, newest first
 (``core_message_get_messages``, trap 15), and every message ends with ``Ref: <outbox key>``:
 
 - found (same recipient, same key)          -> ``sent``, with Moodle's message id
@@ -23,19 +28,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from moodle_sync.client.messages import get_messages
-from moodle_sync.client.models import SentMessage
+from moodle_sync.client.messages import OutgoingMessage, get_messages, send_instant_messages
+from moodle_sync.client.models import MessageResult, Result, SentMessage
 from moodle_sync.client.requester import Requester
-from moodle_sync.push import outbox
+from moodle_sync.client.site import get_site_info
+from moodle_sync.client.users import UserUpdate, update_users
+from moodle_sync.push import outbox, profile
 from moodle_sync.push.outbox import Delivered
+from moodle_sync.push.writer import InDoubtReport
 from moodle_sync.store.tables import OutboxMessage
 
-__all__ = ["CLOCK_MARGIN", "InDoubtReport", "marker", "resolve_in_doubt"]
+if TYPE_CHECKING:
+    from moodle_sync.cohort import Evaluation
+
+__all__ = ["CLOCK_MARGIN", "CoreWrites", "resolve_in_doubt"]
 
 CLOCK_MARGIN = timedelta(minutes=5)
 PAGE_SIZE = 100
@@ -43,21 +55,50 @@ MAX_PAGES = 100  # 10,000 messages back; beyond that the rows stay in doubt, rep
 _MARKER = re.compile(r"Ref: ([A-Za-z0-9_-]+)")
 
 
-def marker(key: str) -> str:
-    """The reference line every message carries, so Moodle's copy can be matched to its row."""
-    return f"Ref: {key}"
-
-
 @dataclass
-class InDoubtReport:
-    """What the check found; ``still_in_doubt`` lists the keys nobody can vouch for yet."""
+class CoreWrites:
+    """Writes through core web services, as the integration user."""
 
-    checked: int = 0
-    found_sent: list[str] = field(default_factory=list)
-    returned_to_planned: list[str] = field(default_factory=list)
-    still_in_doubt: list[str] = field(default_factory=list)
-    pages_read: int = 0
-    covered: bool = False  # Moodle's list reached back past the earliest batch start
+    requester: Requester
+
+    def send_messages(self, messages: Sequence[OutgoingMessage]) -> list[MessageResult]:
+        """Calls: core_message_send_instant_messages."""
+        return send_instant_messages(self.requester, messages)
+
+    def settle(self, sessions: sessionmaker[Session], now: datetime) -> InDoubtReport:
+        """Calls: core_webservice_get_site_info, then core_message_get_messages (paged)."""
+        userid = get_site_info(self.requester).userid
+        return resolve_in_doubt(self.requester, sessions, userid, now)
+
+    def update_users(self, updates: Sequence[UserUpdate]) -> Result[list[int]]:
+        """Calls: core_user_update_users."""
+        return update_users(self.requester, updates)
+
+    def save_progression(
+        self,
+        evaluation: Evaluation,
+        sessions: sessionmaker[Session],
+        now: datetime,
+        run_id: int | None,
+        only_user: int | None,
+        resend: bool,
+    ) -> int:
+        """Core Moodle has nowhere to keep a progression record: nothing is sent."""
+        return 0
+
+    def field_problems(
+        self, userid: int, functions: Sequence[str], fields: Sequence[str]
+    ) -> tuple[list[str], list[str]]:
+        """A probe value written to the integration user's own profile must come back;
+        whether the fields are locked no core function says (a note)."""
+        note = profile.unverified_lock_note(fields)
+        if {"core_user_update_users", "core_user_get_users_by_field"} - set(functions):
+            # the proof writes and reads back: the missing function is named already
+            return [f"profile fields {', '.join(fields)} not proved: the service lacks the "
+                    "functions to write and read them"], [note]  # fmt: skip
+        absent = profile.prove_profile_fields(self.requester, userid, fields)
+        problems = [f"missing profile field: {profile.missing_field_problem(n)}" for n in absent]
+        return problems, [note]
 
 
 @dataclass
