@@ -1,4 +1,5 @@
-"""`make chaos` in small: ten seeded fortnights under faults and kills match their twins.
+"""`make chaos` in small: five seeded fortnights on each path, under the same faults and kills,
+match their twins.
 
 Also the crash the chaos runs found: a run killed while creating a fresh SQLite schema used to
 leave tables without their revision, so every later run failed with "table already exists".
@@ -19,28 +20,31 @@ from moodle_sync.rules.policy import load_programme
 from moodle_sync.store import db
 from tests.conftest import REPO
 
-SCHEDULES = 10
+SEEDS = 5
 
 
-def test_ten_faulty_fortnights_lose_and_repeat_no_message_and_match_their_twins(
+def test_faulty_fortnights_on_both_paths_lose_and_repeat_no_message_and_match_their_twins(
     tmp_path: Path,
 ) -> None:
-    results = run_chaos(list(range(1, SCHEDULES + 1)), tmp_path, jobs=2)
-    report = summarise(results, 0.0, f"CHAOS_RUNS={SCHEDULES} make chaos")
-    failures = "\n".join(f"seed {f['seed']}: {f['problems']}" for f in report.failures)
+    results = run_chaos(list(range(1, SEEDS + 1)), tmp_path, jobs=2)
+    report = summarise(results, 0.0, f"CHAOS_RUNS={SEEDS} make chaos")
+    failures = "\n".join(f"seed {f['seed']} {f['path']}: {f['problems']}" for f in report.failures)
     assert report.passed, f"{failures}\n{table(report)}"
-    assert report.schedules == SCHEDULES
-    assert report.messages["expected"] > 0
-    assert report.messages["delivered"] == report.messages["expected"]
-    assert report.messages["duplicated"] == report.messages["lost"] == 0
-    assert sum(report.faults.values()) > SCHEDULES, "the sandbox injected too few faults"
+    assert list(report.paths) == ["core", "plugin"]
+    for path in report.paths.values():
+        assert path.schedules == SEEDS
+        assert path.messages["expected"] > 0
+        assert path.messages["delivered"] == path.messages["expected"]
+        assert path.messages["duplicated"] == path.messages["lost"] == 0
+        assert sum(path.faults.values()) > SEEDS, "the sandbox injected too few faults"
+        assert path.kills > 0
 
 
 def test_the_checks_catch_a_message_at_night_and_a_reminder_after_the_work_was_in() -> None:
     programme = load_programme(REPO / "config" / "programme.toml")
     at_2am = int(datetime(2025, 10, 8, 2, tzinfo=UTC).timestamp())
     at_10am = at_2am + 8 * 3600
-    reminder = {"text": "<p>Due soon</p><p>Ref: r-5-2-due-20251010T110000Z</p>"}
+    reminder = {"text": "<p>Due soon</p><p>Ref: r-5-2-due-20251010T110000Z</p>", "useridto": 5}
     state = {
         "messages": [{**reminder, "timecreated": at_2am}, {**reminder, "timecreated": at_10am}],
         "submissions": [{"assignment": 2, "userid": 5, "status": "submitted",
@@ -68,6 +72,27 @@ def test_the_checks_catch_a_reminder_after_the_student_left_and_two_digests_in_a
     assert verify.two_digests_in_a_day(state, programme) == ["tutor 17 got 2 digests on 2025-10-08"]
     state["messages"].pop()
     assert verify.two_digests_in_a_day(state, programme) == []
+
+
+def test_the_checks_read_the_plugins_notifications_as_deliveries_too() -> None:
+    programme = load_programme(REPO / "config" / "programme.toml")
+    at_2am = int(datetime(2025, 10, 8, 2, tzinfo=UTC).timestamp())
+    at_10am = at_2am + 8 * 3600
+    reminder = {"fullmessage": "Due soon\n\nRef: r-5-2-due-20251010T110000Z", "userid": 5}
+    digest = {"fullmessage": "3 students\n\nRef: d-17-20251008", "userid": 17}
+    state = {
+        "messages": [],
+        "notifications": [{**reminder, "timesent": at_2am}, {**digest, "timesent": at_10am},
+                          {**digest, "fullmessage": "Ref: d-17-20251007", "timesent": at_10am}],
+        "submissions": [{"assignment": 2, "userid": 5, "status": "submitted",
+                         "timemodified": at_2am - 60}],
+    }  # fmt: skip
+    assert verify.received(state) == {"r-5-2-due-20251010T110000Z": 1, "d-17-20251008": 1,
+                                      "d-17-20251007": 1}  # fmt: skip
+    assert len(verify.outside_the_window(state, programme)) == 1
+    assert len(verify.sent_after_the_reason_had_gone(state)) == 1
+    assert len(verify.sent_after_the_student_left(state, {(5, 3): at_2am - 1}, {2: 3})) == 1
+    assert verify.two_digests_in_a_day(state, programme) == ["tutor 17 got 2 digests on 2025-10-08"]
 
 
 def test_a_migration_that_dies_half_way_leaves_no_tables_and_the_next_run_upgrades(

@@ -50,4 +50,3 @@ def _hex(address: Address) -> str:
     """An IPv4 address as /proc/net/tcp prints it: the address word in host order, the port."""
     word = int.from_bytes(socket.inet_aton(address[0]), sys.byteorder)
     return f"{word:08X}:{address[1]:04X}"
-

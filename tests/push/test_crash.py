@@ -39,7 +39,10 @@ from tests.push.conftest import _REF, T0, WINDOW, AddOutbox
 
 KEYS = [f"crash-{n}" for n in range(7)]  # batches of 3: crash-0..2, crash-3..5, crash-6
 BATCH_2 = KEYS[3:6]
-SEND = {"core": "core_message_send_instant_messages", "plugin": "local_cetadsync_send_notifications"}
+SEND = {
+    "core": "core_message_send_instant_messages",
+    "plugin": "local_cetadsync_send_notifications",
+}
 TOKEN = {"core": INTEGRATION_TOKEN, "plugin": PLUGIN_TOKEN}
 KILL = {"before_call": FaultKind.KILL_BEFORE, "during_call": FaultKind.KILL_DURING,
         "after_call": FaultKind.KILL_AFTER}  # fmt: skip
