@@ -188,6 +188,7 @@ def _verify(
                 result.problems += verify.sent_after_the_reason_had_gone(state)
                 result.problems += verify.sent_after_the_student_left(state, left_at, course_of)
                 result.problems += verify.two_digests_in_a_day(state, programme)
+                result.problems += verify.keyed_by_another_key(state)
             result.problems += verify.integrity(left) + verify.integrity(right)
     finally:
         twin_db.dispose()

@@ -79,6 +79,14 @@ def count_messages(twin: Counter[str], faulty: Counter[str], in_doubt: set[str])
     )
 
 
+def keyed_by_another_key(state: dict[str, Any]) -> list[str]:
+    """Notifications whose idempotency key is not the outbox key their text carries: the
+    plugin's exactly-once holds only when the key is the message's own."""
+    return [f"notification {n['idempotencykey']!r} carries {REF.findall(n['fullmessage'])}"
+            for n in state.get("notifications", [])
+            if REF.findall(n["fullmessage"]) != [n["idempotencykey"]]]  # fmt: skip
+
+
 def outside_the_window(state: dict[str, Any], programme: Programme) -> list[str]:
     """Messages Moodle received outside the send window (by the site's own clock)."""
     window = SendWindow(programme.reminders, programme.timezone)
