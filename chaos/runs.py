@@ -26,8 +26,6 @@ READ_TIMEOUT = 2.0  # a hang costs this much per try; in-doubt batches settle af
 HANG_SECONDS = READ_TIMEOUT + 0.5
 WATCHDOG = 10.0  # a run still going after this is killed (honouring Retry-After: 300)
 KILLED = -int(signal.SIGKILL)
-
-
 TOKENS: dict[PathName, str] = {"core": INTEGRATION_TOKEN, "plugin": PLUGIN_TOKEN}
 
 
