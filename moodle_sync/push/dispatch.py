@@ -258,4 +258,3 @@ def _wall_clock() -> datetime:
     """When a batch really went out: compared with Moodle's own timestamps (with a margin)
     when settling a batch in doubt, so it is the wall clock, never --now."""
     return datetime.now(UTC)
-
