@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from chaos import verify
 from chaos.runs import (
+    CLEAN_WATCHDOG,
     HANG_SECONDS,
     KILLED,
     READ_TIMEOUT,
@@ -128,7 +129,7 @@ def _clean_runs(
 ) -> None:
     """Fault-free runs until one completes (an in-doubt batch needs the settle time first)."""
     for tries in range(CLEAN_TRIES):
-        outcome = run_process(config, now + tries * RETRY, log, None)
+        outcome = run_process(config, now + tries * RETRY, log, None, CLEAN_WATCHDOG)
         _count(outcome, codes, result)
         if outcome.code == ExitCode.OK:
             return
