@@ -81,5 +81,5 @@ clean:
 
 .PHONY: chaos
 CHAOS_RUNS ?= 100
-chaos: $(STAMP)  ## seeded faulty fortnights vs fault-free twins; CHAOS_SEED=s reruns one
-	$(BIN)/python -m chaos --runs $(CHAOS_RUNS) $(if $(CHAOS_SEED),--seed $(CHAOS_SEED))
+chaos: $(STAMP)  ## seeded faulty fortnights vs fault-free twins on both paths; CHAOS_SEED=s CHAOS_PATH=core|plugin reruns one
+	$(BIN)/python -m chaos --runs $(CHAOS_RUNS) $(if $(CHAOS_SEED),--seed $(CHAOS_SEED)) $(if $(CHAOS_PATH),--path $(CHAOS_PATH))

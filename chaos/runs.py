@@ -17,14 +17,19 @@ from datetime import datetime
 from pathlib import Path
 
 from moodle_sync.cli import main as cli
+from moodle_sync.client.registry import PathName
 from moodle_sync.exit_codes import ExitCode
-from moodle_sync.sandbox import INTEGRATION_TOKEN
+from moodle_sync.sandbox import INTEGRATION_TOKEN, PLUGIN_TOKEN
 
 REPO = Path(__file__).resolve().parent.parent
 READ_TIMEOUT = 2.0  # a hang costs this much per try; in-doubt batches settle after it
 HANG_SECONDS = READ_TIMEOUT + 0.5
 WATCHDOG = 10.0  # a run still going after this is killed (honouring Retry-After: 300)
+# A fault-free run has no Retry-After to honour: only a loaded machine makes it slow, and
+# cutting it would fail the schedule for the machine's sake.
+CLEAN_WATCHDOG = 60.0
 KILLED = -int(signal.SIGKILL)
+TOKENS: dict[PathName, str] = {"core": INTEGRATION_TOKEN, "plugin": PLUGIN_TOKEN}
 
 
 @dataclass(frozen=True)
@@ -33,16 +38,18 @@ class Outcome:
     seconds: float
     pid: int
     watchdog: bool = False  # killed for running too long, not by the schedule
+    timer: bool = False  # killed by the runner after its delay (else, if killed: at a call)
 
 
-def write_config(directory: Path, sandbox_url: str) -> Path:
-    """Settings for one side: its sandbox, its own SQLite store, short timeouts."""
-    path = directory / "moodle-sync.toml"
-    path.write_text(
+def write_config(directory: Path, sandbox_url: str, path: PathName) -> Path:
+    """Settings for one side: its sandbox, the path's token (site info then shows the plugin's
+    functions, or not), its own SQLite store, short timeouts."""
+    config = directory / "moodle-sync.toml"
+    config.write_text(
         f'programme_file = "{REPO / "config" / "programme.toml"}"\n'
         "[moodle]\n"
         f'url = "{sandbox_url}"\n'
-        f'token = "{INTEGRATION_TOKEN}"\n'
+        f'token = "{TOKENS[path]}"\n'
         f"read_timeout = {READ_TIMEOUT}\nconnect_timeout = 1.0\n"
         "max_attempts = 2\nretry_budget = 10\nmax_requests_per_second = 0\n"
         "[database]\n"
@@ -51,15 +58,18 @@ def write_config(directory: Path, sandbox_url: str) -> Path:
         f'templates_dir = "{REPO / "config" / "templates"}"\n',
         encoding="utf-8",
     )
-    return path
+    return config
 
 
 def command(config: Path, now: datetime) -> list[str]:
     return ["--config", str(config), "--log-level", "WARNING", "run", "--now", now.isoformat()]
 
 
-def run_process(config: Path, now: datetime, log: Path, kill_after: float | None) -> Outcome:
-    """One run as its own process; SIGKILL it after `kill_after` seconds if still running."""
+def run_process(
+    config: Path, now: datetime, log: Path, kill_after: float | None, watchdog: float = WATCHDOG
+) -> Outcome:
+    """One run as its own process; SIGKILL it after `kill_after` seconds if still running
+    (else after `watchdog`)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOODLE_SYNC_")}
     started = time.monotonic()
     with log.open("a", encoding="utf-8") as out:
@@ -69,7 +79,7 @@ def run_process(config: Path, now: datetime, log: Path, kill_after: float | None
             [sys.executable, "-m", "moodle_sync", *command(config, now)],
             stdout=out, stderr=out, stdin=subprocess.DEVNULL, env=env, cwd=REPO,
         )  # fmt: skip
-        limit = WATCHDOG if kill_after is None else min(kill_after, WATCHDOG)
+        limit = watchdog if kill_after is None else min(kill_after, watchdog)
         try:
             code = proc.wait(timeout=limit)
         except subprocess.TimeoutExpired:
@@ -77,7 +87,11 @@ def run_process(config: Path, now: datetime, log: Path, kill_after: float | None
             proc.wait()
             out.write(f"[chaos] SIGKILL after {limit:.2f}s\n")
             release_lease(config.parent / "store.db", proc.pid)
-            return Outcome(KILLED, time.monotonic() - started, proc.pid, kill_after is None)
+            watchdog = kill_after is None
+            return Outcome(KILLED, time.monotonic() - started, proc.pid, watchdog, not watchdog)
+        if code == KILLED:  # by the sandbox, at a call (a kill fault)
+            out.write("[chaos] SIGKILL by the sandbox at a call\n")
+            release_lease(config.parent / "store.db", proc.pid)
     return Outcome(code, time.monotonic() - started, proc.pid)
 
 

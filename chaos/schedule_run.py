@@ -1,4 +1,5 @@
-"""One schedule: a fault-free twin and a faulty fortnight of the same site changes, compared.
+"""One schedule: a fault-free twin and a faulty fortnight of the same site changes, compared,
+on one path (core web services, or local_cetadsync: the token decides, as on a real site).
 
 Each run day the twin runs once; the faulty side gets up to `FAULTY_ATTEMPTS` runs under fresh
 seeded fault plans, some SIGKILLed, with the site repaired after each (as an administrator
@@ -21,15 +22,19 @@ from sqlalchemy.orm import Session
 
 from chaos import verify
 from chaos.runs import (
+    CLEAN_WATCHDOG,
     HANG_SECONDS,
     KILLED,
     READ_TIMEOUT,
+    TOKENS,
+    Outcome,
     run_in_process,
     run_process,
     write_config,
 )
 from chaos.schedule import START, Day, attempts, fortnight
 from chaos.site import SandboxSite
+from moodle_sync.client.registry import PathName
 from moodle_sync.exit_codes import ExitCode
 from moodle_sync.rules.policy import load_programme
 from moodle_sync.sandbox.scenario import read_scenario
@@ -45,8 +50,10 @@ RETRY = timedelta(minutes=10)
 @dataclass
 class ScheduleResult:
     seed: int
+    path: PathName = "core"
     faults: dict[str, int] = field(default_factory=dict)
-    kills: int = 0
+    kills: int = 0  # scheduled ones: by the runner after a delay, or by the sandbox at a call
+    call_kills: int = 0  # of those, by the sandbox
     watchdog_kills: int = 0
     runs: int = 0
     exit_codes: dict[str, int] = field(default_factory=dict)
@@ -59,14 +66,15 @@ class ScheduleResult:
         return asdict(self)
 
 
-def run_schedule(seed: int, workdir: Path) -> ScheduleResult:
-    """Run both sides of one seed in `workdir/seed-<seed>`; kept only when it fails."""
-    started, home = time.monotonic(), workdir / f"seed-{seed}"
+def run_schedule(seed: int, path: PathName, workdir: Path) -> ScheduleResult:
+    """Run both sides of one seed on one path in `workdir/<path>-seed-<seed>`; kept only when
+    it fails."""
+    started, home = time.monotonic(), workdir / f"{path}-seed-{seed}"
     shutil.rmtree(home, ignore_errors=True)
     (home / "twin").mkdir(parents=True)
     (home / "faulty").mkdir()
-    result = ScheduleResult(seed, log=str(home / "runs.log"))
-    twin, faulty = SandboxSite(START), SandboxSite(START)
+    result = ScheduleResult(seed, path, log=str(home / "runs.log"))
+    twin, faulty = SandboxSite(START, TOKENS[path]), SandboxSite(START, TOKENS[path])
     try:
         _fortnight(seed, home, twin, faulty, result)
         _verify(home, twin, faulty, seed, result)
@@ -86,8 +94,8 @@ def _fortnight(
     seed: int, home: Path, twin: SandboxSite, faulty: SandboxSite, result: ScheduleResult
 ) -> None:
     log = home / "runs.log"
-    twin_config = write_config(home / "twin", twin.url)
-    faulty_config = write_config(home / "faulty", faulty.url)
+    twin_config = write_config(home / "twin", twin.url, result.path)
+    faulty_config = write_config(home / "faulty", faulty.url, result.path)
     days = fortnight(seed)
     codes: Counter[str] = Counter()
     for index, day in enumerate(days):
@@ -97,12 +105,12 @@ def _fortnight(
         if code != ExitCode.OK:
             result.problems.append(f"twin run on {day.now:%Y-%m-%d} exited {code}")
         last = index == len(days) - 1
-        plans = [] if last else attempts(seed, index, HANG_SECONDS)
+        plans = [] if last else attempts(seed, index, HANG_SECONDS, result.path)
         for tries, attempt in enumerate(plans):
             faulty.set_faults(attempt.plan)
             outcome = run_process(faulty_config, day.now + tries * RETRY, log, attempt.kill_after)
             faulty.repair()
-            _count(outcome.code, outcome.watchdog, codes, result)
+            _count(outcome, codes, result)
             if outcome.code == ExitCode.OK:
                 break
         else:
@@ -121,8 +129,8 @@ def _clean_runs(
 ) -> None:
     """Fault-free runs until one completes (an in-doubt batch needs the settle time first)."""
     for tries in range(CLEAN_TRIES):
-        outcome = run_process(config, now + tries * RETRY, log, None)
-        _count(outcome.code, outcome.watchdog, codes, result)
+        outcome = run_process(config, now + tries * RETRY, log, None, CLEAN_WATCHDOG)
+        _count(outcome, codes, result)
         if outcome.code == ExitCode.OK:
             return
         if outcome.code == ExitCode.PARTIAL:
@@ -130,14 +138,15 @@ def _clean_runs(
     result.problems.append(f"no clean run completed on {now:%Y-%m-%d} in {CLEAN_TRIES} tries")
 
 
-def _count(code: int, watchdog: bool, codes: Counter[str], result: ScheduleResult) -> None:
+def _count(outcome: Outcome, codes: Counter[str], result: ScheduleResult) -> None:
     result.runs += 1
-    codes["killed" if code == KILLED else str(code)] += 1
-    if code == KILLED:
-        if watchdog:
+    codes["killed" if outcome.code == KILLED else str(outcome.code)] += 1
+    if outcome.code == KILLED:
+        if outcome.watchdog:
             result.watchdog_kills += 1
         else:
             result.kills += 1
+            result.call_kills += not outcome.timer
 
 
 def _leavers(seed: int) -> tuple[dict[tuple[int, int], int], dict[int, int]]:
@@ -180,6 +189,7 @@ def _verify(
                 result.problems += verify.sent_after_the_reason_had_gone(state)
                 result.problems += verify.sent_after_the_student_left(state, left_at, course_of)
                 result.problems += verify.two_digests_in_a_day(state, programme)
+                result.problems += verify.keyed_by_another_key(state)
             result.problems += verify.integrity(left) + verify.integrity(right)
     finally:
         twin_db.dispose()

@@ -13,13 +13,14 @@ from typing import Any
 
 import requests
 
-from moodle_sync.sandbox import INTEGRATION_TOKEN, Sandbox, start_sandbox
+from moodle_sync.sandbox import Sandbox, start_sandbox
 from moodle_sync.sandbox.model import Token
 
 
 class SandboxSite:
-    def __init__(self, now: datetime) -> None:
+    def __init__(self, now: datetime, token: str) -> None:
         self.sandbox: Sandbox = start_sandbox(now=now)
+        self.token = token  # the one the runs use: repaired after an outage
         self.sandbox.server.handle_error = _quiet  # type: ignore[method-assign]
         self.url = self.sandbox.url
         self.http = requests.Session()
@@ -51,11 +52,11 @@ class SandboxSite:
         self.post("faults", plan)
 
     def repair(self) -> None:
-        """Clear faults, reissue the integration token and give back every course."""
+        """Clear faults, reissue the runs' token and give back every course."""
         self.set_faults({})
         state = self.sandbox.state
         with state.lock:
-            state.tokens[INTEGRATION_TOKEN] = copy.deepcopy(self._tokens[INTEGRATION_TOKEN])
+            state.tokens[self.token] = copy.deepcopy(self._tokens[self.token])
 
     def stop(self) -> None:
         self._bank_counts()

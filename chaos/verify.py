@@ -44,9 +44,27 @@ class Verdict:
     problems: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Delivered:
+    """One message Moodle delivered, by either path."""
+
+    keys: list[str]  # the `Ref: <key>` markers its text carries
+    to: int
+    at: int  # the site's clock when it was stored
+
+
+def deliveries(state: dict[str, Any]) -> list[Delivered]:
+    """Everything the sandbox delivered: core's messages, and the plugin's notifications,
+    which it stores apart (one per idempotency key)."""
+    found = [Delivered(REF.findall(m["text"]), m["useridto"], m["timecreated"])
+             for m in state["messages"]]  # fmt: skip
+    return found + [Delivered(REF.findall(n["fullmessage"]), n["userid"], n["timesent"])
+                    for n in state.get("notifications", [])]  # fmt: skip
+
+
 def received(state: dict[str, Any]) -> Counter[str]:
-    """Messages in the sandbox, counted by the `Ref: <key>` marker each one carries."""
-    return Counter(key for m in state["messages"] for key in REF.findall(m["text"]))
+    """Deliveries counted by the `Ref: <key>` marker each one carries."""
+    return Counter(key for d in deliveries(state) for key in d.keys)
 
 
 def count_messages(twin: Counter[str], faulty: Counter[str], in_doubt: set[str]) -> Messages:
@@ -61,13 +79,21 @@ def count_messages(twin: Counter[str], faulty: Counter[str], in_doubt: set[str])
     )
 
 
+def keyed_by_another_key(state: dict[str, Any]) -> list[str]:
+    """Notifications whose idempotency key is not the outbox key their text carries: the
+    plugin's exactly-once holds only when the key is the message's own."""
+    return [f"notification {n['idempotencykey']!r} carries {REF.findall(n['fullmessage'])}"
+            for n in state.get("notifications", [])
+            if REF.findall(n["fullmessage"]) != [n["idempotencykey"]]]  # fmt: skip
+
+
 def outside_the_window(state: dict[str, Any], programme: Programme) -> list[str]:
     """Messages Moodle received outside the send window (by the site's own clock)."""
     window = SendWindow(programme.reminders, programme.timezone)
     return [
-        f"{REF.findall(m['text'])} delivered outside the send window, at {m['timecreated']}"
-        for m in state["messages"]
-        if not window.is_open(datetime.fromtimestamp(m["timecreated"], UTC))
+        f"{d.keys} delivered outside the send window, at {d.at}"
+        for d in deliveries(state)
+        if not window.is_open(datetime.fromtimestamp(d.at, UTC))
     ]
 
 
@@ -100,20 +126,20 @@ def sent_after_the_student_left(
 
 def _reminders(state: dict[str, Any]) -> Iterator[tuple[str, int, int, int]]:
     """(key, student, assignment, delivered at) of every reminder Moodle received."""
-    for message in state["messages"]:
-        for key in REF.findall(message["text"]):
+    for delivered in deliveries(state):
+        for key in delivered.keys:
             if key.startswith("r-"):
                 user, assignment = (int(part) for part in key.split("-")[1:3])
-                yield key, user, assignment, message["timecreated"]
+                yield key, user, assignment, delivered.at
 
 
 def two_digests_in_a_day(state: dict[str, Any], programme: Programme) -> list[str]:
     """A tutor gets at most one digest per local day, counted by when Moodle delivered them."""
     days: Counter[tuple[int, str]] = Counter()
-    for message in state["messages"]:
-        if any(key.startswith("d-") for key in REF.findall(message["text"])):
-            at = datetime.fromtimestamp(message["timecreated"], UTC)
-            days[(message["useridto"], f"{at.astimezone(programme.timezone):%Y-%m-%d}")] += 1
+    for delivered in deliveries(state):
+        if any(key.startswith("d-") for key in delivered.keys):
+            at = datetime.fromtimestamp(delivered.at, UTC)
+            days[(delivered.to, f"{at.astimezone(programme.timezone):%Y-%m-%d}")] += 1
     return [f"tutor {tutor} got {n} digests on {day}" for (tutor, day), n in days.items() if n > 1]
 
 

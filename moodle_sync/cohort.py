@@ -93,7 +93,8 @@ class Evaluation:
     """The cohort and each participant's result at `now`: one per run, read by every stage.
 
     `unconfirmed` are the (assignment, student) pairs whose own dates Moodle was asked for in
-    this run's pull and did not give: their reminders wait (held) until it does.
+    this run's pull and did not give, and those of the courses it could not read: their
+    reminders wait (held) until it does.
     """
 
     cohort: Cohort
@@ -166,6 +167,21 @@ def open_pairs(session: Session, programme: Programme, now: dt.datetime) -> list
                 if store.matters(pair, a, rules, now):
                     pairs.append(pair)
     return sorted(pairs)
+
+
+def unread_pairs(session: Session, idnumbers: Collection[str]) -> set[Pair]:
+    """Every (assignment, participant) pair of the courses this run's pull could not read: the
+    store holds an earlier run's facts for them (a student since gone, work since handed in),
+    so their reminders wait, held, until a run reads the course again."""
+    if not idnumbers:
+        return set()
+    courses = select(Course.id).where(Course.idnumber.in_(idnumbers))
+    rows = session.execute(
+        select(Assignment.id, Enrolment.user_id)
+        .join(Enrolment, Enrolment.course_id == Assignment.course_id)
+        .where(Assignment.course_id.in_(courses))
+    ).all()
+    return {(aid, uid) for aid, uid in rows}
 
 
 def _is_active(status: str, ended_at: dt.datetime | None) -> bool:

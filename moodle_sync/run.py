@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.alerts import raise_alarm
 from moodle_sync.client import Requester
-from moodle_sync.cohort import Evaluation, evaluate_store
+from moodle_sync.cohort import Evaluation, evaluate_store, unread_pairs
 from moodle_sync.errors import MoodleSyncError
 from moodle_sync.ledger import RunRecord, recorded_run
 from moodle_sync.lock import engine_of
@@ -208,9 +208,10 @@ def _stages(ctx: RunContext, run: RunRecord) -> PipelineReport:
                               ProfileReport(ctx.dry_run), ctx.now, ctx.dry_run,
                               stopped=True)  # fmt: skip
     with ctx.sessions() as session:
+        unread = unread_pairs(session, pulled.failed_courses)
         evaluation = evaluate_store(session, ctx.programme, ctx.now,
                                     ctx.settings.push.interrupted_users,
-                                    pulled.own_dates.unconfirmed)  # fmt: skip
+                                    {*pulled.own_dates.unconfirmed, *unread})  # fmt: skip
     with _push_scope(ctx) as (sessions, writes):
         planned, delivered, profiles = push(ctx, evaluation, sessions, writes, run.id)
     return PipelineReport(pulled, planned, delivered, profiles, ctx.now, ctx.dry_run,

@@ -6,9 +6,11 @@ the plugin's; the stored rows the rules read and the statuses they decide must b
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +25,14 @@ from moodle_sync.paths import detect
 from moodle_sync.rules.policy import load_programme
 from moodle_sync.run import PipelineReport
 from moodle_sync.sandbox import INTEGRATION_TOKEN, PLUGIN_TOKEN, Sandbox, start_sandbox
+from moodle_sync.sandbox.faults import FaultKind, FaultPlan, FaultRule
 from moodle_sync.settings import MoodleSettings, Settings
 from moodle_sync.store.db import open_database
 from moodle_sync.store.tables import (
     Bookmark,
     Enrolment,
     Grade,
+    OutboxMessage,
     OwnDates,
     Submission,
     User,
@@ -404,3 +408,47 @@ def test_a_plugin_without_groups_leaves_team_courses_to_core(
     plugin.run()
     assert_same_rows(core, plugin)
     assert plugin.functions["core_enrol_get_enrolled_users"] == 1
+
+
+@pytest.mark.parametrize(
+    ("token", "records"),
+    [(INTEGRATION_TOKEN, "mod_assign_get_submissions"),
+     (PLUGIN_TOKEN, "local_cetadsync_get_assignment_records")],
+)  # fmt: skip
+def test_a_course_the_pull_could_not_read_sends_no_reminder_on_its_old_facts(
+    sandbox: Sandbox, tmp_path: Path, token: str, records: str
+) -> None:
+    """Planned at night, the student then leaves; the morning's pull cannot read the course
+    (on the plugin path one failed call is every course): her reminder is held, not sent on
+    the night's facts, and cancelled by the next run that reads the course."""
+    worker = Worker(sandbox, token, tmp_path / "w")
+    night, morning = datetime(2026, 11, 26, 2, tzinfo=UTC), datetime(2026, 11, 26, 9, tzinfo=UTC)
+    run = partial(pipeline, worker.settings, PROGRAMME, worker.requester, worker.sessions)
+    run(night)
+    with worker.sessions() as session:
+        planned = select(OutboxMessage).where(OutboxMessage.assignment_id.is_not(None))
+        row = session.scalars(planned.where(OutboxMessage.state == "planned")).first()
+        assert row is not None and row.assignment_id is not None
+        key, student, assignment = row.key, row.recipient_id, row.assignment_id
+    sandbox.state.unenrol(student, sandbox.state.assignments[assignment].courseid)
+    sandbox.set_faults(FaultPlan(rules=[FaultRule(function=records, kind=FaultKind.HTTP_500)]))
+    unread = run(morning)
+    sandbox.set_faults(None)
+    assert unread.sync.failed_courses
+    assert key not in delivered_keys(sandbox)
+    assert unread.plan.held > 0
+    run(morning + timedelta(minutes=10))
+    assert key not in delivered_keys(sandbox)
+    with worker.sessions() as session:
+        assert (
+            session.scalars(select(OutboxMessage.state).where(OutboxMessage.key == key)).one()
+            == "cancelled"
+        )
+
+
+def delivered_keys(sandbox: Sandbox) -> set[str]:
+    state = sandbox.state.snapshot()
+    texts = [m["text"] for m in state["messages"]] + [
+        n["fullmessage"] for n in state["notifications"]
+    ]
+    return {key for text in texts for key in re.findall(r"Ref: ([A-Za-z0-9_-]+)", text)}

@@ -12,9 +12,6 @@ was refused (maintenance, a revoked token) returns its batch to ``planned`` and 
 from __future__ import annotations
 
 import logging
-import os
-import signal
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -204,8 +201,6 @@ def _send_batch(
     batch = [(row, message) for row, message in batch if row.id in claimed]
     if not batch:
         return not claim.waiting
-    _test_crash_hook("before_call", number)
-    _test_crash_hook("during_call", number)
     try:
         results = d.writes.send_messages([message for _, message in batch])
     except InDoubtError as exc:
@@ -217,7 +212,6 @@ def _send_batch(
         with d.sessions.begin() as session:  # one request, refused outright: nothing was sent
             outbox.requeue(session, [row.id for row, _ in batch], d.clock())
         raise
-    _test_crash_hook("after_call", number)
     _record(d, batch, results, report)
     return True
 
@@ -258,27 +252,3 @@ def _wall_clock() -> datetime:
     """When a batch really went out: compared with Moodle's own timestamps (with a margin)
     when settling a batch in doubt, so it is the wall clock, never --now."""
     return datetime.now(UTC)
-
-
-# --- test hook -------------------------------------------------------------------------------
-CRASH_ENV = "MOODLE_SYNC_TEST_CRASH_AT"  # "before_call", "during_call:2", "after_call" ...
-CRASH_DELAY_ENV = "MOODLE_SYNC_TEST_CRASH_DELAY_MS"  # during_call: how long into the call
-
-
-def _test_crash_hook(point: str, batch: int) -> None:
-    """For the crash test only: SIGKILL this process at ``point`` of batch N (default 1).
-
-    ``during_call`` arms a timer instead, so the kill lands while the request is in flight.
-    Does nothing unless ``MOODLE_SYNC_TEST_CRASH_AT`` is set.
-    """
-    wanted = os.environ.get(CRASH_ENV)
-    if not wanted:
-        return
-    name, _, number = wanted.partition(":")
-    if name != point or int(number or 1) != batch:
-        return
-    if point == "during_call":
-        delay = int(os.environ.get(CRASH_DELAY_ENV, "300")) / 1000
-        threading.Timer(delay, os.kill, (os.getpid(), signal.SIGKILL)).start()
-    else:
-        os.kill(os.getpid(), signal.SIGKILL)

@@ -43,6 +43,8 @@ class RestCall:
     method: str
     query: Pairs
     form: Pairs
+    client: tuple[str, int] | None = None  # the caller's end of the connection
+    server: tuple[str, int] | None = None  # the sandbox's end
 
     def value(self, name: str) -> str:
         """A plain variable as PHP would see it: the last one wins, POST over the query."""

@@ -6,13 +6,21 @@ rule that matches the function, is past its `after_calls`, still has `times` lef
 every run) decides the fault. Every injected fault is counted by kind in `FaultInjector.counts`.
 
 Kinds that change the site (`revoke_token`, `course_inaccessible`) change it for good and then
-answer the call normally; `truncated` and `lost_answer` run the call first, so on a write the
-message or profile change IS stored and the client cannot know it: the in-doubt outcome.
+answer the call normally; `truncated`, `lost_answer` and `slow_answer` run the call first, so
+on a write the message or profile change IS stored and the client cannot know it: the in-doubt
+outcome.
+
+The kill kinds SIGKILL the process that made the call (found by its socket, see peer.py), as a
+crash would, from outside its code: before the call runs, while it runs (it still completes),
+or after it ran but before the answer. A caller in the sandbox's own process, or one that
+cannot be found, is not killed; its call is dropped the same way.
 """
 
 from __future__ import annotations
 
+import os
 import random
+import signal
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -24,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from moodle_sync.sandbox.dispatch import Drop, Reply, RestCall
 from moodle_sync.sandbox.errors import WsError
 from moodle_sync.sandbox.pages import cli_maintenance, login_page
+from moodle_sync.sandbox.peer import caller_pid
 from moodle_sync.sandbox.render import JSON_TYPE, XML_TYPE, json_body, xml_error
 
 WRITE_FUNCTIONS = frozenset(
@@ -56,6 +65,13 @@ class FaultKind(StrEnum):
     REVOKE_TOKEN = "revoke_token"  # invalidtoken from this call on
     COURSE_INACCESSIBLE = "course_inaccessible"  # the token loses a course from this call on
     LOST_ANSWER = "lost_answer"  # a write applied, then the connection closed
+    SLOW_ANSWER = "slow_answer"  # the call runs, then nothing answered for hang_seconds
+    KILL_BEFORE = "kill_before"  # the caller SIGKILLed as its call arrives: nothing runs
+    KILL_DURING = "kill_during"  # the caller SIGKILLed, then its call runs to the end
+    KILL_AFTER = "kill_after"  # the call runs, then the caller is SIGKILLed unanswered
+
+
+KILLS = frozenset({FaultKind.KILL_BEFORE, FaultKind.KILL_DURING, FaultKind.KILL_AFTER})
 
 
 class FaultRule(BaseModel):
@@ -153,6 +169,15 @@ class FaultInjector:
             case FaultKind.LOST_ANSWER:
                 proceed()
                 return Drop()
+            case FaultKind.SLOW_ANSWER:
+                proceed()
+                self.pause(self.plan.hang_seconds)
+                return Drop()
+            case FaultKind.KILL_BEFORE:
+                _kill_caller(call)
+                return Drop()
+            case FaultKind.KILL_DURING | FaultKind.KILL_AFTER:
+                return _kill_around(kind, call, proceed)
             case FaultKind.RESET:
                 return Drop()
         return proceed()
@@ -183,6 +208,24 @@ class FaultInjector:
                     self.counts[rule.kind.value] += 1
                     return rule
         return None
+
+
+def _kill_around(kind: FaultKind, call: RestCall, proceed: Callable[[], Reply]) -> Drop:
+    if kind is FaultKind.KILL_DURING:
+        _kill_caller(call)
+    proceed()
+    if kind is FaultKind.KILL_AFTER:
+        _kill_caller(call)
+    return Drop()
+
+
+def _kill_caller(call: RestCall) -> None:
+    """SIGKILL the process at the other end of the call's connection (never this one)."""
+    if call.client is None or call.server is None:
+        return
+    pid = caller_pid(call.client, call.server)
+    if pid is not None and pid != os.getpid():
+        os.kill(pid, signal.SIGKILL)
 
 
 def _site_maintenance(call: RestCall, proceed: Callable[[], Reply]) -> Reply:

@@ -125,7 +125,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
             return handle_rest(state, query, form)
 
         if isinstance(hook, Interceptor):
-            outcome = hook.intercept(RestCall(state, self.command, query, form), proceed)
+            ends = (self.client_address[0], self.client_address[1]), _address(self.server)
+            call = RestCall(state, self.command, query, form, *ends)
+            outcome = hook.intercept(call, proceed)
         else:
             outcome = (hook(self.command, REST_PATH) if hook else None) or proceed()
         if isinstance(outcome, Drop):
@@ -160,6 +162,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silenced: the default access log would print query strings, tokens included."""
+
+
+def _address(server: SandboxHTTPServer) -> tuple[str, int]:
+    host, port = server.server_address[:2]
+    return (host if isinstance(host, str) else host.decode(), port)
 
 
 class Sandbox:

@@ -1,10 +1,12 @@
 """SIGKILL at every step of a push, then recover: each message delivered once or in doubt.
 
-A real subprocess runs ``deliver`` against a sandbox served by this test process and is
-killed by dispatch.py's test hook (``MOODLE_SYNC_TEST_CRASH_AT``) in the second of three
-batches: before its call, during it (the sandbox holds the answer for 1.5 s), or after the
-answer but before the outcome is committed. Recovery runs in fresh processes; at every stage
-no key may reach Moodle twice, and at the end every key has reached it exactly once.
+A real subprocess runs ``deliver`` against a sandbox served by this test process, on the core
+path (core_message_send_instant_messages, settled from Moodle's list of sent messages) and on
+the plugin's (local_cetadsync_send_notifications, settled by key). The sandbox kills it from
+outside, as a crash would (its kill faults, see sandbox/faults.py), at the second of three
+batches' call: before the call runs, during it (the send still completes), or after it ran
+but before the answer. Recovery runs in fresh processes; at every stage no key may reach
+Moodle twice, and at the end every key has reached it exactly once.
 """
 
 from __future__ import annotations
@@ -24,29 +26,37 @@ from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
+from moodle_sync.push import dispatch, outbox
+from moodle_sync.push.dispatch import Delivery
+from moodle_sync.push.writer import LiveWrites, PluginWrites
 from moodle_sync.sandbox.faults import FaultKind, FaultPlan, FaultRule
-from moodle_sync.sandbox.server import INTEGRATION_TOKEN, Sandbox
+from moodle_sync.sandbox.server import INTEGRATION_TOKEN, PLUGIN_TOKEN, Sandbox
 from moodle_sync.settings import MoodleSettings, PushSettings
 from moodle_sync.store.db import open_database
 from moodle_sync.store.tables import OutboxMessage
 from tests.conftest import REPO
-from tests.push.conftest import T0, AddOutbox, deliver
+from tests.push.conftest import _REF, T0, WINDOW, AddOutbox
 
 KEYS = [f"crash-{n}" for n in range(7)]  # batches of 3: crash-0..2, crash-3..5, crash-6
 BATCH_2 = KEYS[3:6]
-SLOW_SEND = FaultRule(
-    function="core_message_send_instant_messages", kind=FaultKind.LATENCY, delay_ms=1500
-)
+SEND = {
+    "core": "core_message_send_instant_messages",
+    "plugin": "local_cetadsync_send_notifications",
+}
+TOKEN = {"core": INTEGRATION_TOKEN, "plugin": PLUGIN_TOKEN}
+KILL = {"before_call": FaultKind.KILL_BEFORE, "during_call": FaultKind.KILL_DURING,
+        "after_call": FaultKind.KILL_AFTER}  # fmt: skip
 LONG_SETTLE, SHORT_SETTLE = 60.0, 0.5  # read timeouts, hence the in-doubt settle times
 
 
-def run_worker(sandbox: Sandbox, database_url: str, read_timeout: float, **env: str) -> Any:
+def run_worker(sandbox: Sandbox, database_url: str, path: str, read_timeout: float) -> Any:
     """Run ``deliver`` in a fresh process; its report as JSON, or its return code if killed."""
-    config = {"url": sandbox.url, "database_url": database_url, "read_timeout": read_timeout}
+    config = {"url": sandbox.url, "database_url": database_url, "read_timeout": read_timeout,
+              "path": path}  # fmt: skip
     done = subprocess.run(
         [sys.executable, "-m", "tests.push.test_crash", json.dumps(config)],
         cwd=REPO,
-        env={**os.environ, **env},
+        env=dict(os.environ),
         capture_output=True,
         text=True,
         timeout=120,
@@ -58,27 +68,42 @@ def run_worker(sandbox: Sandbox, database_url: str, read_timeout: float, **env: 
 
 
 def _worker(config: dict[str, Any]) -> None:
-    """The subprocess: one delivery of every due message, batches of 3."""
+    """The subprocess: one delivery of every due message on the path, batches of 3."""
+    plugin = config["path"] == "plugin"
     settings = MoodleSettings(
         url=config["url"],
-        token=SecretStr(INTEGRATION_TOKEN),
+        token=SecretStr(TOKEN[config["path"]]),
         read_timeout=config["read_timeout"],
         max_requests_per_second=0,
     )
     sessions = open_database(config["database_url"])[1]
     with Requester(settings) as requester:
-        report = deliver(requester, sessions, PushSettings(batch_size=3), T0)
+        writes = PluginWrites(requester) if plugin else LiveWrites(requester)
+        d = Delivery(requester, sessions, writes, PushSettings(batch_size=3), lambda: T0,
+                     WINDOW, outbox.still_true, plugin=plugin)  # fmt: skip
+        report = dispatch.deliver(d)
     resolution = report.resolution
-    print(
-        json.dumps(
-            {
-                "sent": report.sent,
-                "in_doubt": report.in_doubt,
-                "found_sent": resolution.found_sent if resolution else [],
-                "still_in_doubt": resolution.still_in_doubt if resolution else [],
-            }
-        )
-    )
+    print(json.dumps({
+        "sent": report.sent,
+        "in_doubt": report.in_doubt,
+        "found_sent": resolution.found_sent if resolution else [],
+        "still_in_doubt": resolution.still_in_doubt if resolution else [],
+        "returned_to_planned": resolution.returned_to_planned if resolution else [],
+    }))  # fmt: skip
+
+
+def delivered(sandbox: Sandbox) -> Counter[str]:
+    """Every delivery the sandbox holds, messages and notifications, by its ``Ref:`` key."""
+    state = sandbox.state.snapshot()
+    texts = [m["text"] for m in state["messages"]]
+    texts += [n["fullmessage"] for n in state["notifications"]]
+    return Counter(key for text in texts for key in _REF.findall(text))
+
+
+def moodle_ids(sandbox: Sandbox) -> dict[str, int]:
+    """Each key's message id in Moodle: the message's, or the plugin's notification's."""
+    ids = {m.clientmsgid: m.id for m in sandbox.state.messages if m.clientmsgid}
+    return ids | {key: row["messageid"] for key, row in sandbox.state.plugin_sent.items()}
 
 
 def _states(sessions: sessionmaker[Session]) -> dict[str, str]:
@@ -95,44 +120,45 @@ def _wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
     return True
 
 
+@pytest.mark.parametrize("path", ["core", "plugin"])
 @pytest.mark.parametrize("point", ["before_call", "during_call", "after_call"])
 def test_a_push_killed_at_any_step_recovers_with_every_message_sent_exactly_once(
     point: str,
+    path: str,
     sandbox: Sandbox,
     database_url: str,
     sessions: sessionmaker[Session],
     add_outbox: AddOutbox,
-    received: Callable[[], Counter[str]],
 ) -> None:
     for n, key in enumerate(KEYS):
         add_outbox(key, 5 + n)
-    if point == "during_call":
-        sandbox.set_faults(FaultPlan(rules=[SLOW_SEND]))
-    crash = {"MOODLE_SYNC_TEST_CRASH_AT": f"{point}:2"}
+    kill = FaultRule(function=SEND[path], kind=KILL[point], after_calls=1, times=1)
+    sandbox.set_faults(FaultPlan(rules=[kill]))
 
-    assert run_worker(sandbox, database_url, LONG_SETTLE, **crash) == -signal.SIGKILL
+    assert run_worker(sandbox, database_url, path, LONG_SETTLE) == -signal.SIGKILL
     reached_moodle = point != "before_call"
     expected = KEYS[:6] if reached_moodle else KEYS[:3]
-    assert _wait_for(lambda: sorted(received()) == expected), f"Moodle holds {received()}"
+    assert _wait_for(lambda: sorted(delivered(sandbox)) == expected), delivered(sandbox)
     sandbox.set_faults(None)
-    assert max(received().values()) == 1
     states = _states(sessions)
     assert [states[k] for k in KEYS] == ["sent"] * 3 + ["sending"] * 3 + ["planned"]
 
-    first = run_worker(sandbox, database_url, LONG_SETTLE)
-    if reached_moodle:  # found by its marker: recorded as sent, not resent
+    first = run_worker(sandbox, database_url, path, LONG_SETTLE)
+    if reached_moodle:  # found (by its marker, or by its key): recorded as sent, not resent
         assert (first["found_sent"], first["in_doubt"]) == (BATCH_2, 0)
+    elif path == "plugin":  # the plugin never saw the keys: nothing was sent, so sent now
+        assert (first["returned_to_planned"], first["in_doubt"]) == (BATCH_2, 0)
     else:  # absent, but too recent to prove it never arrived: reported, not resent
         assert (first["still_in_doubt"], first["in_doubt"]) == (BATCH_2, 3)
-    assert max(received().values()) == 1
+    assert max(delivered(sandbox).values()) == 1
 
     time.sleep(SHORT_SETTLE + 0.1)
-    run_worker(sandbox, database_url, SHORT_SETTLE)
-    assert received() == Counter(dict.fromkeys(KEYS, 1))
+    run_worker(sandbox, database_url, path, SHORT_SETTLE)
+    assert delivered(sandbox) == Counter(dict.fromkeys(KEYS, 1))
     assert set(_states(sessions).values()) == {"sent"}
     with sessions() as session:
         ids = {row.key: row.moodle_message_id for row in session.query(OutboxMessage)}
-    assert ids == {m.clientmsgid: m.id for m in sandbox.state.messages}
+    assert ids == moodle_ids(sandbox)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -136,6 +137,49 @@ def test_a_lost_answer_stores_the_message_but_tells_the_client_nothing(
         rest(SEND, **ONE_MESSAGE)
     assert site.json()["username"] == "cetad_sync"
     assert [m["text"] for m in faulty.state.snapshot()["messages"]] == ["<p>hello</p>"]
+
+
+def test_a_slow_answer_stores_the_message_and_times_the_client_out(faulty: Sandbox) -> None:
+    faulty.set_faults(FaultPlan(hang_seconds=30, rules=[FaultRule(kind=FaultKind.SLOW_ANSWER)]))
+    data = {"wstoken": INTEGRATION_TOKEN, "wsfunction": SEND, "moodlewsrestformat": "json",
+            **ONE_MESSAGE}  # fmt: skip
+    with pytest.raises(requests.ReadTimeout):
+        requests.post(f"{faulty.url}/webservice/rest/server.php", data=data, timeout=(5, 0.3))
+    assert [m["text"] for m in faulty.state.snapshot()["messages"]] == ["<p>hello</p>"]
+
+
+# The caller, a process of its own: it sends one message and prints the answer.
+CALLER = """
+import sys, requests
+data = {"wstoken": sys.argv[2], "wsfunction": sys.argv[3], "moodlewsrestformat": "json",
+        "messages[0][touserid]": "6", "messages[0][text]": "hello"}
+print(requests.post(sys.argv[1] + "/webservice/rest/server.php", data=data, timeout=10).text)
+"""
+
+
+@pytest.mark.parametrize(
+    ("kind", "stored"),
+    [(FaultKind.KILL_BEFORE, 0), (FaultKind.KILL_DURING, 1), (FaultKind.KILL_AFTER, 1)],
+)
+def test_a_kill_fault_sigkills_the_calling_process_around_its_call(
+    faulty: Sandbox, kind: FaultKind, stored: int
+) -> None:
+    faulty.set_faults(always(kind, SEND))
+    caller = [sys.executable, "-c", CALLER, faulty.url, INTEGRATION_TOKEN, SEND]
+    done = subprocess.run(caller, capture_output=True, text=True, timeout=30, check=False)
+    assert (done.returncode, done.stdout) == (-signal.SIGKILL, "")
+    deadline = time.monotonic() + 5  # kill_during: the call runs on after its caller died
+    while len(faulty.state.snapshot()["messages"]) < stored and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(faulty.state.snapshot()["messages"]) == stored
+    assert state(faulty)["faults"] == {kind.value: 1}
+
+
+def test_a_kill_fault_spares_a_caller_in_the_sandbox_process(faulty: Sandbox, rest: Rest) -> None:
+    faulty.set_faults(always(FaultKind.KILL_AFTER, SEND))
+    with pytest.raises(requests.ConnectionError):
+        rest(SEND, **ONE_MESSAGE)
+    assert len(faulty.state.snapshot()["messages"]) == 1
 
 
 def test_lost_answer_on_a_named_read_function_is_refused() -> None:
