@@ -25,10 +25,10 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
+from moodle_sync import paths
 from moodle_sync.client import Requester
 from moodle_sync.push import dispatch, outbox
 from moodle_sync.push.dispatch import Delivery
-from moodle_sync.push.writer import LiveWrites, PluginWrites
 from moodle_sync.sandbox.faults import FaultKind, FaultPlan, FaultRule
 from moodle_sync.sandbox.server import INTEGRATION_TOKEN, PLUGIN_TOKEN, Sandbox
 from moodle_sync.settings import MoodleSettings, PushSettings
@@ -69,7 +69,6 @@ def run_worker(sandbox: Sandbox, database_url: str, path: str, read_timeout: flo
 
 def _worker(config: dict[str, Any]) -> None:
     """The subprocess: one delivery of every due message on the path, batches of 3."""
-    plugin = config["path"] == "plugin"
     settings = MoodleSettings(
         url=config["url"],
         token=SecretStr(TOKEN[config["path"]]),
@@ -78,9 +77,10 @@ def _worker(config: dict[str, Any]) -> None:
     )
     sessions = open_database(config["database_url"])[1]
     with Requester(settings) as requester:
-        writes = PluginWrites(requester) if plugin else LiveWrites(requester)
-        d = Delivery(requester, sessions, writes, PushSettings(batch_size=3), lambda: T0,
-                     WINDOW, outbox.still_true, plugin=plugin)  # fmt: skip
+        path = paths.detect(requester)  # the token's service decides, as in a run
+        assert path.site.name == config["path"], path.site.describe()
+        d = Delivery(requester, sessions, path.writer, PushSettings(batch_size=3), lambda: T0,
+                     WINDOW, outbox.still_true)  # fmt: skip
         report = dispatch.deliver(d)
     resolution = report.resolution
     print(json.dumps({
