@@ -33,8 +33,8 @@ from moodle_sync.commands.base import (
     pass_context,
 )
 from moodle_sync.exit_codes import ExitCode
-from moodle_sync.ledger import annotate_run
-from moodle_sync.lock import pipeline_lock
+from moodle_sync.ops.ledger import annotate_run
+from moodle_sync.ops.lock import pipeline_lock
 from moodle_sync.reconcile import (
     Difference,
     Reconciliation,

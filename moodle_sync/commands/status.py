@@ -29,7 +29,7 @@ from moodle_sync.commands.base import (
 )
 from moodle_sync.errors import MoodleError, MoodleSyncError, ProgrammeError
 from moodle_sync.exit_codes import ExitCode
-from moodle_sync.lock import current_holder
+from moodle_sync.ops.lock import current_holder
 from moodle_sync.settings import Settings
 from moodle_sync.store.db import create_db_engine, current_revision, head_revision
 from moodle_sync.store.tables import Course, OutboxMessage, SyncRun
