@@ -35,7 +35,10 @@ from moodle_sync.commands.base import (
 from moodle_sync.exit_codes import ExitCode
 from moodle_sync.ops.ledger import annotate_run
 from moodle_sync.ops.lock import pipeline_lock
-from moodle_sync.reconcile import (
+from moodle_sync.rules.policy import Programme
+from moodle_sync.run import RunContext, open_context, run_pipeline
+from moodle_sync.store.tables import AuditEntry, ProfileValue
+from moodle_sync.support.reconcile import (
     Difference,
     Reconciliation,
     choose_courses,
@@ -43,9 +46,6 @@ from moodle_sync.reconcile import (
     plural,
     resolve_user,
 )
-from moodle_sync.rules.policy import Programme
-from moodle_sync.run import RunContext, open_context, run_pipeline
-from moodle_sync.store.tables import AuditEntry, ProfileValue
 
 
 @dataclass
