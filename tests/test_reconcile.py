@@ -18,7 +18,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
-from moodle_sync.commands.reconcile import repair
 from moodle_sync.paths import detect
 from moodle_sync.rules.policy import load_programme
 from moodle_sync.run import RunContext
@@ -34,6 +33,7 @@ from moodle_sync.support.reconcile import (
     diff,
     resolve_user,
 )
+from moodle_sync.support.repair import repair
 from tests.conftest import REPO, pipeline
 from tests.test_cli import run_cli
 

@@ -109,6 +109,19 @@ def resolve_user(session: Session, requester: Requester, ident: str) -> int:
     )
 
 
+def choose_scope(
+    sessions: sessionmaker[Session],
+    requester: Requester,
+    programme: Programme,
+    course: str | None,
+    user: str | None,
+) -> Reconciliation:
+    courses = choose_courses(list(programme.mapped_courses()), course)
+    with sessions() as session:
+        user_id = resolve_user(session, requester, user) if user else None
+    return Reconciliation(courses, user_id)
+
+
 def diff(
     sessions: sessionmaker[Session],
     requester: Requester,
