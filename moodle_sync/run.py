@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
-from moodle_sync.cohort import Evaluation, evaluate_store
+from moodle_sync.cohort.facts import Evaluation, evaluate_store
 from moodle_sync.errors import MoodleSyncError
 from moodle_sync.ops.alerts import raise_alarm
 from moodle_sync.ops.ledger import RunRecord, recorded_run

@@ -56,7 +56,7 @@ from moodle_sync.client.cetadsync import (
 from moodle_sync.client.envelope import Listing
 from moodle_sync.client.models import Course, EnrolledUser, User
 from moodle_sync.client.users import get_users_by_field
-from moodle_sync.cohort import STUDENT_ROLE
+from moodle_sync.cohort.rows import STUDENT_ROLE
 from moodle_sync.errors import RetriableError, SkippableError
 from moodle_sync.probe import AccessReport, attempter
 from moodle_sync.pull.core_source import fetch_enrolments

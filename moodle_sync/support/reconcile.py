@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from moodle_sync.client import Requester
 from moodle_sync.client.models import EnrolledUser
 from moodle_sync.client.users import get_users_by_field
-from moodle_sync.cohort import evaluate_store
+from moodle_sync.cohort.facts import evaluate_store
 from moodle_sync.errors import ScopeError
 from moodle_sync.pull.fetch import CourseData, fetch_all
 from moodle_sync.pull.runner import load_state

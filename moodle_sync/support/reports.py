@@ -16,7 +16,7 @@ from typing import NamedTuple, TextIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from moodle_sync.cohort import Evaluation, evaluate_store
+from moodle_sync.cohort.facts import Evaluation, evaluate_store
 from moodle_sync.rules.evaluate import ParticipantResult
 from moodle_sync.rules.policy import Programme
 from moodle_sync.store.tables import SyncRun
