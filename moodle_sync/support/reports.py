@@ -1,7 +1,7 @@
 """What programme leaders read: the cohort's progression, and the fortnight's deadlines.
 
-Every figure comes from the cohort evaluated once (`cohort.evaluate_store`, the evaluation
-the planner and the profile push read in a run), so a report never disagrees with the
+Every figure comes from the cohort evaluated once (`cohort.facts.evaluate_store`, the
+evaluation the planner and the profile push read in a run), so a report never disagrees with the
 statuses pushed to Moodle. The HTML rendering is in `reports_html`.
 """
 
