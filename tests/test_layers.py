@@ -3,7 +3,8 @@
 client (Moodle) and store (the database) know no layer above them; rules are pure (no I/O
 library, no clock, nothing of the package but errors); pull, push and cohort never reach up
 to the run, operations, support tools or commands; nothing in the service imports the support
-tools or the commands. Every module is parsed, as in test_paths.
+tools or the commands; commands build no SQL statement. Every module is parsed, as in
+test_paths.
 """
 
 from __future__ import annotations
@@ -62,6 +63,22 @@ def test_no_layer_imports_one_above_it() -> None:
     assert crossings() == []
 
 
+STATEMENTS = {"select", "insert", "update", "delete", "func", "text", "or_", "and_"}
+
+
+def command_queries() -> list[str]:
+    """Commands parse, call and print: a SQL statement built in one belongs to a layer."""
+    return [f"{name}:{line} imports {target}" for name, tree in modules().items()
+            if within(name, "moodle_sync.commands")
+            for line, target in imported(tree)
+            if target.split(".")[0] == "sqlalchemy"
+            and target.split(".")[-1] in STATEMENTS]  # fmt: skip
+
+
+def test_commands_build_no_query() -> None:
+    assert command_queries() == []
+
+
 def rules_impurities() -> list[str]:
     found = []
     for name, tree in modules().items():
@@ -96,11 +113,14 @@ def test_the_rules_are_pure() -> None:
         ("from moodle_sync.support.reports import x\n", "imports moodle_sync.support.reports"),
         ("import sqlalchemy\n", "(I/O)"),
         ("import datetime as dt\nwhen = dt.datetime.now(dt.UTC)\n", "reads the clock (now)"),
+        ("from sqlalchemy import select\n", "commands.planted:1 imports sqlalchemy.select"),
     ],
 )
 def test_the_checks_see_a_breach(
     source: str, expected: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    planted = {"moodle_sync.rules.planted": ast.parse(source)}
+    planted = {"moodle_sync.rules.planted": ast.parse(source),
+               "moodle_sync.commands.planted": ast.parse(source)}  # fmt: skip
     monkeypatch.setattr("tests.test_layers.modules", lambda: planted)
-    assert any(expected in line for line in crossings() + rules_impurities())
+    found = crossings() + rules_impurities() + command_queries()
+    assert any(expected in line for line in found)
