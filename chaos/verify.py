@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from moodle_sync.cohort import evaluate_store
+from moodle_sync.cohort.facts import evaluate_store
 from moodle_sync.push.outbox import SendWindow
 from moodle_sync.push.profile import wanted_values
 from moodle_sync.rules.policy import Programme

@@ -26,12 +26,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from moodle_sync.alerts import raise_alarm
 from moodle_sync.client import Requester
-from moodle_sync.cohort import Evaluation, evaluate_store, unread_pairs
+from moodle_sync.cohort.facts import Evaluation, evaluate_store
+from moodle_sync.cohort.rows import unread_pairs
 from moodle_sync.errors import MoodleSyncError
-from moodle_sync.ledger import RunRecord, recorded_run
-from moodle_sync.lock import engine_of
+from moodle_sync.ops.alerts import raise_alarm
+from moodle_sync.ops.ledger import RunRecord, recorded_run
+from moodle_sync.ops.lock import engine_of
 from moodle_sync.paths import MoodlePath, detect, unasked
 from moodle_sync.pull.fetch import Progress
 from moodle_sync.pull.runner import SyncReport, pull

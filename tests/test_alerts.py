@@ -12,9 +12,9 @@ from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from moodle_sync.alerts import ALERT_KIND, plan_alerts, problem_of
 from moodle_sync.client import Requester
 from moodle_sync.errors import FatalError, SafetyValveError
+from moodle_sync.ops.alerts import ALERT_KIND, plan_alerts, problem_of
 from moodle_sync.pull.runner import SyncReport
 from moodle_sync.push import DeliveryReport
 from moodle_sync.push.planner import PlanReport

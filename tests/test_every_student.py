@@ -26,8 +26,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
-from moodle_sync.commands.status import read_store
 from moodle_sync.errors import MoodleSyncError, SafetyValveError
+from moodle_sync.ops.status import read_store
 from moodle_sync.rules.policy import Programme, load_programme
 from moodle_sync.run import PipelineReport
 from moodle_sync.sandbox.faults import FaultKind, FaultPlan, FaultRule

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from moodle_sync.errors import LockHeldError
-from moodle_sync.lock import current_holder, pipeline_lock
+from moodle_sync.ops.lock import current_holder, pipeline_lock
 from moodle_sync.settings import Settings, WorkerSettings
 from moodle_sync.store.db import create_db_engine, open_database
 from moodle_sync.store.tables import PipelineLock, SyncRun
@@ -25,7 +25,7 @@ from tests.conftest import REPO
 
 HOLDER_SCRIPT = """
 import sys, time
-from moodle_sync.lock import pipeline_lock
+from moodle_sync.ops.lock import pipeline_lock
 from moodle_sync.settings import Settings, WorkerSettings
 from moodle_sync.store.db import create_db_engine
 worker = WorkerSettings().model_copy(update={"lock_lease_seconds": float(sys.argv[2])})

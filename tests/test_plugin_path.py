@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
-from moodle_sync.cohort import Pair
+from moodle_sync.cohort.rows import Pair
 from moodle_sync.paths import detect
 from moodle_sync.rules.policy import load_programme
 from moodle_sync.run import PipelineReport

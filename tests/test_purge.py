@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.cli import main
-from moodle_sync.retention import leavers, purge
+from moodle_sync.ops.retention import leavers, purge
 from moodle_sync.store.db import open_database
 from moodle_sync.store.tables import (
     Assignment,

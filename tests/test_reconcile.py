@@ -18,9 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
-from moodle_sync.commands.reconcile import repair
 from moodle_sync.paths import detect
-from moodle_sync.reconcile import (
+from moodle_sync.rules.policy import load_programme
+from moodle_sync.run import RunContext
+from moodle_sync.sandbox.server import INTEGRATION_TOKEN, PLUGIN_TOKEN, Sandbox, start_sandbox
+from moodle_sync.settings import MoodleSettings, Settings
+from moodle_sync.store import tables
+from moodle_sync.store.db import open_database
+from moodle_sync.support.reconcile import (
     Difference,
     Reconciliation,
     ScopeError,
@@ -28,12 +33,7 @@ from moodle_sync.reconcile import (
     diff,
     resolve_user,
 )
-from moodle_sync.rules.policy import load_programme
-from moodle_sync.run import RunContext
-from moodle_sync.sandbox.server import INTEGRATION_TOKEN, PLUGIN_TOKEN, Sandbox, start_sandbox
-from moodle_sync.settings import MoodleSettings, Settings
-from moodle_sync.store import tables
-from moodle_sync.store.db import open_database
+from moodle_sync.support.repair import repair
 from tests.conftest import REPO, pipeline
 from tests.test_cli import run_cli
 

@@ -20,20 +20,20 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
 from moodle_sync.pull.runner import run_sync
-from moodle_sync.reports import (
-    deadlines,
-    module_columns,
-    progression_row,
-    progression_rows,
-    write_csv,
-)
-from moodle_sync.reports_html import STATUSES, render_html
 from moodle_sync.rules.evaluate import evaluate_participant
 from moodle_sync.rules.facts import Assessment, ModuleRecord, Participant
 from moodle_sync.rules.policy import Programme, load_programme
 from moodle_sync.sandbox.server import INTEGRATION_TOKEN, Sandbox, start_sandbox
 from moodle_sync.settings import MoodleSettings
 from moodle_sync.store.db import open_database
+from moodle_sync.support.reports import (
+    deadlines,
+    module_columns,
+    progression_row,
+    progression_rows,
+    write_csv,
+)
+from moodle_sync.support.reports_html import STATUSES, render_html
 from tests.conftest import REPO
 from tests.test_cli import run_cli
 

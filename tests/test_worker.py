@@ -20,11 +20,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
+from moodle_sync.ops.scheduler import build_scheduler, missed_job, next_runs, once_job, schedule
 from moodle_sync.pull import runner
 from moodle_sync.rules.policy import load_programme
 from moodle_sync.sandbox.faults import FaultPlan
 from moodle_sync.sandbox.server import INTEGRATION_TOKEN, Sandbox, start_sandbox
-from moodle_sync.scheduler import build_scheduler, missed_job, next_runs, once_job, schedule
 from moodle_sync.settings import MoodleSettings, Settings, WorkerSettings
 from moodle_sync.store.db import open_database
 from moodle_sync.store.tables import Enrolment, OutboxMessage, PipelineLock, SyncRun

@@ -8,7 +8,7 @@ import getpass
 import click
 
 from moodle_sync.commands.base import Context, emit_json, handle_errors, pass_context
-from moodle_sync.retention import purge
+from moodle_sync.ops.retention import purge
 from moodle_sync.store.db import create_db_engine, open_database, upgrade
 
 

@@ -121,7 +121,7 @@ def sync(ctx: Context, full: bool, as_json: bool) -> None:
         # (and SQLAlchemy) is opened, and the path is known before the lock is taken
         info = get_site_info(requester)
         from moodle_sync.commands.progress import terminal_progress
-        from moodle_sync.lock import pipeline_lock
+        from moodle_sync.ops.lock import pipeline_lock
         from moodle_sync.paths import from_site_info
         from moodle_sync.pull.runner import run_sync
         from moodle_sync.store.db import open_database
@@ -173,7 +173,7 @@ def print_summary(report: SyncReport) -> None:
 def run(ctx: Context, full: bool, dry_run: bool, as_json: bool, now: datetime | None) -> None:
     """Pull, then plan and send reminders and digests, then push progression statuses."""
     from moodle_sync.commands.progress import terminal_progress
-    from moodle_sync.lock import pipeline_lock
+    from moodle_sync.ops.lock import pipeline_lock
     from moodle_sync.run import open_context, run_pipeline
 
     settings = ctx.settings()

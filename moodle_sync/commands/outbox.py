@@ -13,33 +13,15 @@ import getpass
 from typing import Any
 
 import click
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.commands.base import Context, emit_json, handle_errors, json_option, pass_context
-from moodle_sync.errors import ScopeError
 from moodle_sync.push import outbox as rows
 from moodle_sync.push.outbox import State
 from moodle_sync.store.db import open_database
-from moodle_sync.store.people import name_of, names
-from moodle_sync.store.tables import AuditEntry, OutboxMessage, ProfileValue, User
-
-
-def find_user(session: Session, who: str) -> User:
-    """A stored user by Moodle id, username or email."""
-    query = select(User).where(or_(User.username == who, User.email == who))
-    if who.isdigit():
-        query = select(User).where(User.id == int(who))
-    users = list(session.scalars(query))
-    if len(users) != 1:
-        found = "no stored user" if not users else f"{len(users)} stored users"
-        raise ScopeError(
-            [
-                f"{found} match {who!r}: give a Moodle user id, a username or an email "
-                "(the store knows the users of the programme's courses after a sync)"
-            ]
-        )
-    return users[0]
+from moodle_sync.store.people import find_user, name_of, names
+from moodle_sync.store.tables import OutboxMessage, User
+from moodle_sync.support.history import operator_actions, person_events
 
 
 def change(
@@ -89,20 +71,16 @@ def describe(row: OutboxMessage) -> dict[str, Any]:
 def list_command(ctx: Context, state: str | None, who: str | None, as_json: bool) -> None:
     """The outbox's rows, oldest first."""
     with _sessions(ctx)() as session:
-        query = select(OutboxMessage).order_by(OutboxMessage.planned_at, OutboxMessage.id)
-        if state:
-            query = query.where(OutboxMessage.state == state)
-        if who:
-            query = query.where(OutboxMessage.recipient_id == find_user(session, who).id)
-        found = list(session.scalars(query))
+        recipient = find_user(session, who).id if who else None
+        found = rows.listed(session, State(state) if state else None, recipient)
         people = names(session, {row.recipient_id for row in found})
-        rows = [describe(row) | {"recipient": people[row.recipient_id]} for row in found]
+        listing = [describe(row) | {"recipient": people[row.recipient_id]} for row in found]
     if as_json:
-        emit_json(rows)
+        emit_json(listing)
         return
-    for r in rows:
+    for r in listing:
         click.echo(f"{r['state']:<9} {r['key']}  to {r['recipient']}: {r['subject'] or ''}")
-    click.echo(f"{len(rows)} rows", err=True)
+    click.echo(f"{len(listing)} rows", err=True)
 
 
 @outbox.command("show")
@@ -116,12 +94,7 @@ def show(ctx: Context, key: str, as_json: bool) -> None:
     with _sessions(ctx)() as session:
         row = rows.find(session, key)
         recipient = name_of(session.get(User, row.recipient_id), row.recipient_id)
-        entries = session.scalars(
-            select(AuditEntry)
-            .where(AuditEntry.target == f"user:{row.recipient_id}")
-            .order_by(AuditEntry.at)
-        )
-        actions = [_entry(e) for e in entries if e.detail.get("key") == key]
+        actions = operator_actions(session, row)
     found = {**describe(row), "recipient": recipient,
              "text": (row.payload or {}).get("text"), "audit": actions}  # fmt: skip
     if as_json:
@@ -205,7 +178,7 @@ def resend(
     if (key is None) == (state is None):
         raise click.UsageError("give one KEY, or --state failed|cancelled (not both)")
     with _sessions(ctx).begin() as session:
-        keys = [key] if key else _keys_in(session, State(str(state)), since)
+        keys = [key] if key else rows.keys_in(session, State(str(state)), since)
         if not dry_run:
             for one in keys:
                 change(session, one, (State.FAILED, State.CANCELLED), "resend", State.PLANNED,
@@ -214,14 +187,6 @@ def resend(
         click.echo(f"{one}: {'would be planned again' if dry_run else 'planned again'}")
     click.echo(f"{len(keys)} rows{' (dry run: nothing changed)' if dry_run else ''}; "
                "the next run sends them", err=True)  # fmt: skip
-
-
-def _keys_in(session: Session, state: State, since: dt.datetime | None) -> list[str]:
-    query = select(OutboxMessage.key).where(OutboxMessage.state == state)
-    if since is not None:
-        aware = since if since.tzinfo else since.replace(tzinfo=dt.UTC)
-        query = query.where(OutboxMessage.updated_at >= aware)
-    return list(session.scalars(query.order_by(OutboxMessage.id)))
 
 
 @click.command()
@@ -240,34 +205,3 @@ def history(ctx: Context, who: str, as_json: bool) -> None:
     click.echo(f"history of {name_of(user, user.id)}")
     for e in events:
         click.echo(f"{e['at']:%Y-%m-%d %H:%M} {e['what']:<16} {e['detail']}")
-
-
-def person_events(session: Session, user_id: int) -> list[dict[str, Any]]:
-    """Outbox rows (planned, then their outcome), profile values and audit entries."""
-    events: list[dict[str, Any]] = []
-    for row in session.scalars(select(OutboxMessage).where(OutboxMessage.recipient_id == user_id)):
-        events.append({"at": row.planned_at, "what": f"planned {row.kind}", "detail": row.key})
-        if row.state != State.PLANNED:
-            outcome = f"{row.key}" + (f": {row.error}" if row.error else "")
-            events.append(
-                {"at": row.sent_at or row.updated_at, "what": row.state, "detail": outcome}
-            )
-    audit = list(session.scalars(select(AuditEntry).where(AuditEntry.target == f"user:{user_id}")))
-    recorded = {e.detail.get("field") for e in audit if e.action == "status"}
-    for value in session.scalars(select(ProfileValue).where(ProfileValue.user_id == user_id)):
-        if value.field not in recorded:  # pushed before statuses were kept in the audit log
-            events.append(
-                {"at": value.pushed_at, "what": f"profile {value.field}", "detail": value.value}
-            )
-    for entry in audit:
-        if entry.action == "status":
-            detail = entry.detail
-            events.append({"at": entry.at, "what": f"profile {detail['field']}",
-                           "detail": detail["value"], "run_id": detail.get("run_id")})  # fmt: skip
-        else:
-            events.append(_entry(entry) | {"what": entry.action})
-    return sorted(events, key=lambda e: e["at"])
-
-
-def _entry(e: AuditEntry) -> dict[str, Any]:
-    return {"at": e.at, "actor": e.actor, "action": e.action, "detail": e.detail}

@@ -21,7 +21,9 @@ from moodle_sync.commands.base import (
     now_option,
     pass_context,
 )
-from moodle_sync.reports import (
+from moodle_sync.rules.policy import Programme
+from moodle_sync.store.db import open_database
+from moodle_sync.support.reports import (
     DeadlineEntry,
     deadlines,
     last_synchronised,
@@ -30,9 +32,7 @@ from moodle_sync.reports import (
     progression_rows,
     write_csv,
 )
-from moodle_sync.reports_html import render_html
-from moodle_sync.rules.policy import Programme
-from moodle_sync.store.db import open_database
+from moodle_sync.support.reports_html import render_html
 
 
 @click.group()

@@ -20,8 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.commands.base import Context, handle_errors, now_option, pass_context
 from moodle_sync.exit_codes import ExitCode
-from moodle_sync.rules.policy import Programme
-from moodle_sync.scheduler import (
+from moodle_sync.ops.scheduler import (
     build_scheduler,
     last_run_started,
     missed_job,
@@ -30,6 +29,7 @@ from moodle_sync.scheduler import (
     run_cycle,
     run_scheduled,
 )
+from moodle_sync.rules.policy import Programme
 from moodle_sync.settings import Settings
 from moodle_sync.store.db import open_database
 

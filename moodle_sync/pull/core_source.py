@@ -39,7 +39,8 @@ from moodle_sync.client.enrolments import get_enrolled_users
 from moodle_sync.client.envelope import Listing
 from moodle_sync.client.models import Course, EnrolledUser, Result
 from moodle_sync.client.models import Participant as Answer
-from moodle_sync.cohort import Pair, open_pairs
+from moodle_sync.cohort.own_dates import open_pairs
+from moodle_sync.cohort.rows import Pair
 from moodle_sync.errors import RetriableError, SkippableError
 from moodle_sync.probe import AccessReport, attempter, prove_messaging
 from moodle_sync.pull.fetch import (

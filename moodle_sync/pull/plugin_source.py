@@ -15,8 +15,8 @@ is read again through core, one call for that course.
 
 Own dates: every live assignment of the mapped courses in one call (chunked if many),
 instead of one mod_assign_get_participant per open pair. The core path asks only the *open*
-pairs (`cohort.open_pairs`), because each costs a call and choosing them costs a read of the
-whole store. Here one call covers every assignment, and the plugin records when an
+pairs (`cohort.own_dates.open_pairs`), because each costs a call and choosing them costs a
+read of the whole store. Here one call covers every assignment, and the plugin records when an
 assignment's dates, overrides or students last changed. Its answer for an assignment lists
 the students whose dates are their own; everyone else has the assignment's. The store keeps
 that answer as it is: a row for each listed student (the same row the core path writes for
@@ -56,7 +56,7 @@ from moodle_sync.client.cetadsync import (
 from moodle_sync.client.envelope import Listing
 from moodle_sync.client.models import Course, EnrolledUser, User
 from moodle_sync.client.users import get_users_by_field
-from moodle_sync.cohort import STUDENT_ROLE
+from moodle_sync.cohort.rows import STUDENT_ROLE
 from moodle_sync.errors import RetriableError, SkippableError
 from moodle_sync.probe import AccessReport, attempter
 from moodle_sync.pull.core_source import fetch_enrolments

@@ -3,7 +3,7 @@ then ask for the students' own dates where they matter.
 
 A course that fails (after the client's retries) or comes back with access warnings is
 recorded with its reason, its bookmarks stay put, and the others carry on; a fatal error (a
-revoked token) stops the run at once. The ledger row (`sync_runs`) belongs to `ledger.py`:
+revoked token) stops the run at once. The ledger row (`sync_runs`) belongs to `ops/ledger.py`:
 `run_sync` records a pull on its own, the pipeline records a pull as part of a whole run.
 """
 
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from moodle_sync.client import Requester
 from moodle_sync.cycles import batch_stage
 from moodle_sync.errors import FatalError
-from moodle_sync.ledger import RunRecord, recorded_run
+from moodle_sync.ops.ledger import RunRecord, recorded_run
 from moodle_sync.paths import unasked
 from moodle_sync.pull.diff import StreamCounts
 from moodle_sync.pull.enrolments import store_courses

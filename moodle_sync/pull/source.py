@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client.models import Course
-from moodle_sync.cohort import Pair
+from moodle_sync.cohort.rows import Pair
 from moodle_sync.pull.fetch import Bookmarks, CourseData, Fetched, Progress
 from moodle_sync.rules.policy import Programme
 

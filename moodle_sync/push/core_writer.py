@@ -45,7 +45,7 @@ from moodle_sync.push.writer import InDoubtReport
 from moodle_sync.store.tables import OutboxMessage
 
 if TYPE_CHECKING:
-    from moodle_sync.cohort import Evaluation
+    from moodle_sync.cohort.facts import Evaluation
 
 __all__ = ["CLOCK_MARGIN", "CoreWrites", "resolve_in_doubt"]
 

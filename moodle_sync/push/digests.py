@@ -7,7 +7,7 @@ decided (`rules.progression.Concern`, module outcomes); nothing is judged here.
 
 from __future__ import annotations
 
-from moodle_sync.cohort import CourseInfo
+from moodle_sync.cohort.facts import CourseInfo
 from moodle_sync.push.drafts import DIGEST_KIND, Audience, Draft
 from moodle_sync.push.render import (
     DigestCourse,

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from moodle_sync.cohort import CourseInfo, Evaluation
+from moodle_sync.cohort.facts import CourseInfo, Evaluation
 from moodle_sync.push.render import DigestFacts, ReminderFacts, Renderer
 from moodle_sync.rules.evaluate import AssessmentResult, ParticipantResult
 from moodle_sync.rules.reminders import PlannedReminder, into_window, plan_reminders

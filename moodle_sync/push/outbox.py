@@ -170,6 +170,25 @@ def known_keys(session: Session, keys: Iterable[str]) -> set[str]:
     return found
 
 
+def listed(session: Session, state: State | None, recipient_id: int | None) -> list[OutboxMessage]:
+    """The rows, oldest planned first, narrowed to a state and a recipient when given."""
+    query = select(OutboxMessage).order_by(OutboxMessage.planned_at, OutboxMessage.id)
+    if state:
+        query = query.where(OutboxMessage.state == state)
+    if recipient_id is not None:
+        query = query.where(OutboxMessage.recipient_id == recipient_id)
+    return list(session.scalars(query))
+
+
+def keys_in(session: Session, state: State, since: dt.datetime | None) -> list[str]:
+    """The keys of the rows in `state`, changed at or after `since` when given."""
+    query = select(OutboxMessage.key).where(OutboxMessage.state == state)
+    if since is not None:
+        aware = since if since.tzinfo else since.replace(tzinfo=dt.UTC)
+        query = query.where(OutboxMessage.updated_at >= aware)
+    return list(session.scalars(query.order_by(OutboxMessage.id)))
+
+
 def find(session: Session, key: str) -> OutboxMessage:
     row = session.scalars(select(OutboxMessage).where(OutboxMessage.key == key)).one_or_none()
     if row is None:

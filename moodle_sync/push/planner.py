@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from moodle_sync.cohort import Evaluation
+from moodle_sync.cohort.facts import Evaluation
 from moodle_sync.push import outbox
 from moodle_sync.push.digests import digest_drafts, digest_reason
 from moodle_sync.push.drafts import DIGEST_KIND, Audience, Draft, reminder_drafts, reminder_reason

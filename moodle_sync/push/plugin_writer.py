@@ -48,7 +48,7 @@ from moodle_sync.client.models import MessageResult, Result
 from moodle_sync.client.params import chunk_rows
 from moodle_sync.client.requester import Requester
 from moodle_sync.client.users import UserUpdate
-from moodle_sync.cohort import Evaluation
+from moodle_sync.cohort.facts import Evaluation
 from moodle_sync.push import outbox
 from moodle_sync.push.outbox import Delivered
 from moodle_sync.push.profile import EVERYONE, FIELDS_PAGE, SETUP, missing_field_problem

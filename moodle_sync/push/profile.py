@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
 from moodle_sync.client.users import UserUpdate, get_users_by_field, update_users
-from moodle_sync.cohort import Evaluation
+from moodle_sync.cohort.facts import Evaluation
 from moodle_sync.errors import InDoubtError
 from moodle_sync.push.render import status_label
 from moodle_sync.push.writer import MoodleWrites

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from moodle_sync.cohort import AssignmentInfo, Evaluation
+from moodle_sync.cohort.facts import AssignmentInfo, Evaluation
 from moodle_sync.rules.detail import (
     module_outcome,
     next_deadline,

@@ -25,7 +25,7 @@ from moodle_sync.client.models import MessageResult, Result
 from moodle_sync.client.users import UserUpdate
 
 if TYPE_CHECKING:
-    from moodle_sync.cohort import Evaluation
+    from moodle_sync.cohort.facts import Evaluation
 
 __all__ = ["DryRunWrites", "InDoubtReport", "MoodleWrites", "SiteWrites"]
 

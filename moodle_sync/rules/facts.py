@@ -15,6 +15,12 @@ SubmissionStatus = Literal["new", "draft", "submitted", "reopened"]
 ParticipantStatus = Literal["active", "suspended", "interrupted"]
 
 
+def mark_released(marking_workflow: bool, workflow_state: str | None) -> bool:
+    """Whether Moodle shows a mark to its student: at once, or with marking workflow on only
+    once its workflow state is `released`."""
+    return not marking_workflow or workflow_state == "released"
+
+
 # Records are slotted but not frozen: frozen dataclasses cost three times as much to build,
 # and the benchmark builds hundreds of thousands. The rules never mutate them.
 @dataclass(slots=True)

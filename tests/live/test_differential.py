@@ -9,7 +9,7 @@ then runs against each, and what it stored is compared after normalising what ca
 The loader sets each assignment's `timemodified` to the anchor, as the sandbox does, so both
 sites hold the same data. (On the first runs the build's clock was used instead, and a student's
 own dates were then ignored: they counted only when `checked_at`, the run's `now`, was after
-Moodle's `timemodified`. That compared two clocks; cohort.py no longer does, and
+Moodle's `timemodified`. That compared two clocks; cohort/ no longer does, and
 `test_an_override_counts_even_when_the_assignment_was_edited_after_now` in test_run.py keeps it
 so.)
 

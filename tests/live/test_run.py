@@ -123,7 +123,7 @@ def test_an_in_doubt_send_is_settled_from_moodles_list_not_resent(
 # Found by the differential test on the first live runs: a student's own dates counted only
 # when checked_at (the run's now, the worker's clock) was after the assignment's
 # time_modified (Moodle's clock), so an override was dropped when Moodle's clock ran ahead.
-# cohort.py no longer compares the two clocks; this keeps it so.
+# cohort/ no longer compares the two clocks; this keeps it so.
 def test_an_override_counts_even_when_the_assignment_was_edited_after_now(
     live_site: LiveSite, tmp_path: Path
 ) -> None:

@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy.orm import Session, sessionmaker
 
-from moodle_sync import cohort
 from moodle_sync.cli import main as cli
 from moodle_sync.client import Requester
+from moodle_sync.cohort import facts as cohort
 from moodle_sync.cycles import batch_stage, collector_paused
 from moodle_sync.pull import runner
 from moodle_sync.rules.policy import Programme

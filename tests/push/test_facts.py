@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
-from moodle_sync.cohort import Cohort, load_cohort
+from moodle_sync.cohort.facts import Cohort, load_cohort
 from moodle_sync.rules.facts import Assessment
 from moodle_sync.rules.policy import Programme
 from tests.push.conftest import StoreBuilder

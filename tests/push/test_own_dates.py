@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
-from moodle_sync.cohort import evaluate_store
+from moodle_sync.cohort.facts import evaluate_store
 from moodle_sync.pull.core_source import refresh_own_dates
 from moodle_sync.rules.policy import Programme
 from moodle_sync.sandbox.server import INTEGRATION_TOKEN, Sandbox

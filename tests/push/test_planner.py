@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from moodle_sync.cohort import evaluate_store
+from moodle_sync.cohort.facts import evaluate_store
 from moodle_sync.push.planner import PlanReport, make_plan, write_plan
 from moodle_sync.push.render import Renderer
 from moodle_sync.rules.policy import Programme

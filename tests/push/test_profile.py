@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from moodle_sync.client import Requester
 from moodle_sync.client.cetadsync import ProfileField
-from moodle_sync.cohort import evaluate_store
+from moodle_sync.cohort.facts import evaluate_store
 from moodle_sync.push import profile
 from moodle_sync.push.core_writer import CoreWrites
 from moodle_sync.push.plugin_writer import PluginWrites, plugin_field_problems

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, update
 
-from moodle_sync.cohort import AssignmentInfo, Cohort, CourseInfo, evaluate
+from moodle_sync.cohort.facts import AssignmentInfo, Cohort, CourseInfo, evaluate
 from moodle_sync.push.progression import record
 from moodle_sync.rules.detail import late_work
 from moodle_sync.rules.facts import Assessment, ModuleRecord, Participant

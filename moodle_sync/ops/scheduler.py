@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from moodle_sync.client import Requester
 from moodle_sync.errors import LockHeldError, MoodleSyncError
 from moodle_sync.exit_codes import ExitCode, for_outcome
-from moodle_sync.lock import pipeline_lock
+from moodle_sync.ops.lock import pipeline_lock
 from moodle_sync.rules.policy import Programme, load_programme
 from moodle_sync.run import RunContext, run_pipeline
 from moodle_sync.settings import Settings

@@ -20,8 +20,8 @@ import datetime as dt
 from collections.abc import Sequence
 from html import escape
 
-from moodle_sync.reports import ProgressionRow, local_text, module_columns
 from moodle_sync.rules.policy import Programme
+from moodle_sync.support.reports import ProgressionRow, local_text, module_columns
 
 # Dark enough for 4.5:1 on white (text and bars alike), distinct from each other.
 PALETTE = ("#1f4e79", "#9c4a00", "#2e6b30", "#7a2a5e", "#5c3d99", "#6b5a00", "#0f5a66", "#a02020")

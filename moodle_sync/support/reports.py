@@ -1,7 +1,7 @@
 """What programme leaders read: the cohort's progression, and the fortnight's deadlines.
 
-Every figure comes from the cohort evaluated once (`cohort.evaluate_store`, the evaluation
-the planner and the profile push read in a run), so a report never disagrees with the
+Every figure comes from the cohort evaluated once (`cohort.facts.evaluate_store`, the
+evaluation the planner and the profile push read in a run), so a report never disagrees with the
 statuses pushed to Moodle. The HTML rendering is in `reports_html`.
 """
 
@@ -16,7 +16,7 @@ from typing import NamedTuple, TextIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from moodle_sync.cohort import Evaluation, evaluate_store
+from moodle_sync.cohort.facts import Evaluation, evaluate_store
 from moodle_sync.rules.evaluate import ParticipantResult
 from moodle_sync.rules.policy import Programme
 from moodle_sync.store.tables import SyncRun

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from moodle_sync.client import Requester
 from moodle_sync.client.models import EnrolledUser
 from moodle_sync.client.users import get_users_by_field
-from moodle_sync.cohort import evaluate_store
+from moodle_sync.cohort.facts import evaluate_store
 from moodle_sync.errors import ScopeError
 from moodle_sync.pull.fetch import CourseData, fetch_all
 from moodle_sync.pull.runner import load_state
@@ -107,6 +107,19 @@ def resolve_user(session: Session, requester: Requester, ident: str) -> int:
             "or give the Moodle user id"
         ]
     )
+
+
+def choose_scope(
+    sessions: sessionmaker[Session],
+    requester: Requester,
+    programme: Programme,
+    course: str | None,
+    user: str | None,
+) -> Reconciliation:
+    courses = choose_courses(list(programme.mapped_courses()), course)
+    with sessions() as session:
+        user_id = resolve_user(session, requester, user) if user else None
+    return Reconciliation(courses, user_id)
 
 
 def diff(
